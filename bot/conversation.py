@@ -1,0 +1,88 @@
+"""What the engine receives from a channel and what it hands back: channel-neutral values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a button does. The one-letter values travel in callback data (64-byte limit)."""
+
+    LANGUAGE = "l"
+    CONSENT = "c"
+    CHOOSE = "o"
+    TOGGLE = "t"
+    DONE = "d"
+    SKIP = "s"
+    DECLINE = "p"  # "Prefer not to say"
+    BACK = "b"
+    NEXT = "n"
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press: short ids only, never text. `run` is 0 before any survey exists,
+    `question` is the question's position in its questionnaire, `option` its answer's."""
+
+    action: Action
+    run: int = 0
+    question: int = 0
+    option: int = 0
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    press: Press
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    text: str
+    keyboard: tuple[tuple[Button, ...], ...] = ()
+    # A prompt is the message that shows the current question; the channel reports back its id.
+    is_prompt: bool = False
+
+
+@dataclass(frozen=True)
+class Start:
+    """`/start`, with the deep-link payload if the person came through a link."""
+
+    payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Tap:
+    press: Press
+
+
+@dataclass(frozen=True)
+class MalformedTap:
+    """A button press whose data could not be read (tampered, truncated, from an old version)."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A sticker, photo, voice note, location...: `kind` names it."""
+
+    kind: str
+
+
+Input = Start | Text | Tap | MalformedTap | Unsupported
+
+
+@dataclass
+class Reply:
+    participant_id: int
+    language: str
+    # Replaces the message whose button was pressed: shows the chosen answer, drops the buttons.
+    edit: OutgoingMessage | None = None
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    # The message of an earlier prompt whose buttons must go (it was answered by typing).
+    retire_prompt_id: int | None = None

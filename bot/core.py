@@ -1,0 +1,75 @@
+"""The channel-neutral parts wired together once, from the settings, at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.engine import EngineConfig, SurveyEngine
+from bot.i18n import Catalogs
+from bot.programme import Programme, load_programmes
+from bot.questionnaire import Questionnaire, load_questionnaires
+from bot.settings import Settings, SettingsError
+from storage import repositories as repo
+from storage.database import create_engine, create_session_factory, upgrade_database
+
+
+@dataclass
+class Core:
+    settings: Settings
+    catalogs: Catalogs
+    questionnaires: dict[str, Questionnaire]
+    programmes: dict[str, Programme]
+    engine: SurveyEngine
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+def load_content(
+    settings: Settings,
+) -> tuple[Catalogs, dict[str, Questionnaire], dict[str, Programme]]:
+    """Read catalogs, questionnaires and programmes; raises a one-line error if one is broken."""
+    catalogs = Catalogs.load(settings.locales_dir)
+    if not catalogs.has(settings.default_language):
+        raise SettingsError(
+            f"DEFAULT_LANGUAGE is invalid: no catalog for '{settings.default_language}' "
+            f"(have {', '.join(catalogs.languages)})"
+        )
+    questionnaires = load_questionnaires(settings.surveys_dir)
+    programmes = load_programmes(settings.programmes_dir, questionnaires, catalogs.languages)
+    if settings.default_programme and settings.default_programme not in programmes:
+        raise SettingsError(
+            f"DEFAULT_PROGRAMME is invalid: no programme with code '{settings.default_programme}' "
+            f"(have {', '.join(programmes)})"
+        )
+    return catalogs, questionnaires, programmes
+
+
+async def build_core(settings: Settings) -> Core:
+    """Load the content, migrate the database and record the programmes in it."""
+    catalogs, questionnaires, programmes = load_content(settings)
+    database = create_engine(settings.database_url)
+    try:
+        await upgrade_database(database)
+        sessions = create_session_factory(database)
+        async with sessions.begin() as session:
+            for programme in programmes.values():
+                await repo.sync_programme(session, programme.code, programme.name)
+    except BaseException:
+        await database.dispose()
+        raise
+    engine = SurveyEngine(
+        questionnaires,
+        programmes,
+        catalogs,
+        EngineConfig(
+            default_language=settings.default_language,
+            default_programme=settings.default_programme or None,
+            max_text_length=settings.max_text_length,
+        ),
+    )
+    return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions)

@@ -1,0 +1,519 @@
+"""The survey engine: one generic step driven by the questionnaire data.
+
+A channel hands over an `Input` for a person; the engine loads that person's state from the
+database, validates the input against the current question, stores the answer, picks the next
+question with the skip logic and returns a `Reply` to render. It flushes; the caller commits
+before it sends anything, so an answer is never lost because a reply failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.conversation import (
+    Action,
+    Button,
+    Input,
+    MalformedTap,
+    OutgoingMessage,
+    Press,
+    Reply,
+    Start,
+    Tap,
+    Text,
+    Unsupported,
+)
+from bot.i18n import Catalogs, _, language_name
+from bot.programme import Programme
+from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType
+from storage import repositories as repo
+from storage.models import AnswerStatus, Participant, RunStatus, SurveyRun, utcnow
+from storage.models import Programme as ProgrammeRow
+
+INTAKE = "intake"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    default_language: str
+    default_programme: str | None
+    max_text_length: int
+
+
+class SurveyEngine:
+    def __init__(
+        self,
+        questionnaires: dict[str, Questionnaire],
+        programmes: dict[str, Programme],
+        catalogs: Catalogs,
+        config: EngineConfig,
+    ) -> None:
+        self.questionnaires = questionnaires
+        self.programmes = programmes
+        self.catalogs = catalogs
+        self.config = config
+
+    async def handle(
+        self,
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        incoming: Input,
+        language_hint: str | None = None,
+    ) -> Reply:
+        participant = await repo.participant_for(session, channel, user_id)
+        assert participant is not None
+        language = participant.language or self._likely_language(language_hint)
+        reply = Reply(participant_id=participant.id, language=language)
+        with self.catalogs.use(language):
+            await self._step(session, participant, incoming, reply)
+        return reply
+
+    async def remember_prompt(
+        self, session: AsyncSession, participant_id: int, message_id: int
+    ) -> None:
+        participant = await session.get(Participant, participant_id)
+        if participant is not None:
+            participant.prompt_message_id = message_id
+            await session.flush()
+
+    def _likely_language(self, hint: str | None) -> str:
+        if hint:
+            base = hint.replace("-", "_").split("_")[0].lower()
+            if self.catalogs.has(base):
+                return base
+        return self.config.default_language
+
+    # -- the steps before the questionnaire: programme, language, consent ------------------
+
+    async def _step(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> None:
+        programme = await self._enrol(session, participant, incoming, reply)
+        if programme is None:
+            return
+        if participant.language is None:
+            self._language_step(participant, programme, incoming, reply)
+            if participant.language is None:
+                return
+            reply.language = participant.language
+            with self.catalogs.use(participant.language):
+                reply.messages.append(self._consent_prompt())
+            return
+        if participant.consent_given_at is None:
+            if not self._consent_step(participant, incoming, reply):
+                return
+            incoming = Start()
+        await self._survey_step(session, participant, programme, incoming, reply)
+
+    async def _enrol(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> Programme | None:
+        if isinstance(incoming, Start) and incoming.payload:
+            row = await repo.programme_by_code(session, incoming.payload)
+            if row is None or row.code not in self.programmes:
+                reply.messages.append(OutgoingMessage(str(texts.UNKNOWN_LINK)))
+            elif participant.programme_id is None:
+                self._join(participant, row)
+        if participant.programme is None and self.config.default_programme:
+            row = await repo.programme_by_code(session, self.config.default_programme)
+            if row is not None and row.code in self.programmes:
+                self._join(participant, row)
+        if participant.programme is None:
+            if not reply.messages:
+                reply.messages.append(OutgoingMessage(str(texts.NO_PROGRAMME)))
+            return None
+        return self.programmes[participant.programme.code]
+
+    @staticmethod
+    def _join(participant: Participant, row: ProgrammeRow) -> None:
+        participant.programme = row
+        participant.programme_id = row.id
+
+    def _language_step(
+        self, participant: Participant, programme: Programme, incoming: Input, reply: Reply
+    ) -> None:
+        languages = list(programme.languages)
+        if (
+            isinstance(incoming, Tap)
+            and incoming.press.action is Action.LANGUAGE
+            and 0 <= incoming.press.option < len(languages)
+        ):
+            language = languages[incoming.press.option]
+            participant.language = language
+            with self.catalogs.use(language):
+                reply.edit = OutgoingMessage(
+                    f"{texts.CHOOSE_LANGUAGE}\n\n✓ {language_name(language)}"
+                )
+            return
+        if not isinstance(incoming, Start):
+            reply.messages.append(OutgoingMessage(str(texts.PRESS_A_BUTTON)))
+        reply.messages.append(self._language_menu(languages, reply.language))
+
+    def _language_menu(self, languages: list[str], likely: str) -> OutgoingMessage:
+        # The request is shown in every offered language: the person may read none of the others.
+        ordered = sorted(languages, key=lambda code: code != likely)
+        lines = dict.fromkeys(
+            self.catalogs.gettext(code, texts.CHOOSE_LANGUAGE.message) for code in ordered
+        )
+        keyboard = tuple(
+            (Button(language_name(code), Press(Action.LANGUAGE, option=languages.index(code))),)
+            for code in ordered
+        )
+        return OutgoingMessage("\n".join(lines), keyboard, is_prompt=True)
+
+    def _consent_prompt(self) -> OutgoingMessage:
+        return OutgoingMessage(
+            str(texts.CONSENT),
+            (
+                (Button(str(texts.CONSENT_YES), Press(Action.CONSENT, option=1)),),
+                (Button(str(texts.CONSENT_NO), Press(Action.CONSENT, option=0)),),
+            ),
+            is_prompt=True,
+        )
+
+    def _consent_step(self, participant: Participant, incoming: Input, reply: Reply) -> bool:
+        """True once consent is given now; otherwise the reply asks (again) or says goodbye."""
+        if isinstance(incoming, Tap) and incoming.press.action is Action.CONSENT:
+            agreed = incoming.press.option == 1
+            chosen = texts.CONSENT_YES if agreed else texts.CONSENT_NO
+            reply.edit = OutgoingMessage(f"{texts.CONSENT}\n\n✓ {chosen}")
+            if agreed:
+                participant.consent_given_at = utcnow()
+                participant.consent_version = texts.CONSENT_VERSION
+                participant.consent_declined_at = None
+                return True
+            participant.consent_declined_at = utcnow()
+            reply.messages.append(OutgoingMessage(str(texts.CONSENT_DECLINED)))
+            return False
+        if not isinstance(incoming, Start):
+            reply.messages.append(OutgoingMessage(str(texts.PRESS_A_BUTTON)))
+        reply.messages.append(self._consent_prompt())
+        reply.retire_prompt_id = participant.prompt_message_id
+        return False
+
+    # -- the questionnaire ------------------------------------------------------------------
+
+    async def _survey_step(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        programme: Programme,
+        incoming: Input,
+        reply: Reply,
+    ) -> None:
+        questionnaire = self.questionnaires[programme.intake[participant.role]]
+        run = await repo.find_run(session, participant.id, questionnaire.id, INTAKE)
+        if run is None:
+            first = questionnaire.next_after(None, {})
+            assert first is not None
+            run = await repo.start_run(
+                session, participant.id, questionnaire.id, questionnaire.version, INTAKE, first.id
+            )
+            self._send_prompt(participant, questionnaire, run, first, {}, reply)
+            return
+        if run.status == RunStatus.COMPLETED:
+            reply.messages.append(OutgoingMessage(str(texts.ALREADY_DONE)))
+            return
+        step = SurveyStep(self, session, participant, questionnaire, run, reply)
+        await step.load()
+        await step.handle(incoming)
+
+    def _send_prompt(
+        self,
+        participant: Participant,
+        questionnaire: Questionnaire,
+        run: SurveyRun,
+        question: Question,
+        values: dict[str, AnswerValue],
+        reply: Reply,
+    ) -> None:
+        reply.messages.append(render_prompt(questionnaire, question, run, values))
+        reply.retire_prompt_id = participant.prompt_message_id
+
+
+class SurveyStep:
+    """One input applied to one open survey run."""
+
+    def __init__(
+        self,
+        engine: SurveyEngine,
+        session: AsyncSession,
+        participant: Participant,
+        questionnaire: Questionnaire,
+        run: SurveyRun,
+        reply: Reply,
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.participant = participant
+        self.questionnaire = questionnaire
+        self.run = run
+        self.reply = reply
+        self.values: dict[str, AnswerValue] = {}
+
+    async def load(self) -> None:
+        answers = await repo.answers_of(self.session, self.run.id)
+        self.values = {
+            question_id: answer.value if answer.status == AnswerStatus.ANSWERED else None
+            for question_id, answer in answers.items()
+        }
+
+    @property
+    def question(self) -> Question:
+        current = self.run.current_question_id
+        ids = {question.id for question in self.questionnaire.questions}
+        if current in ids:
+            return self.questionnaire.question(current)
+        # The questionnaire changed under a running survey: go on at the first open question.
+        for question in self.questionnaire.visible(self.values):
+            if question.id not in self.values:
+                self.run.current_question_id = question.id
+                return question
+        return self.questionnaire.visible(self.values)[-1]
+
+    def prompt(self, *notes: str) -> None:
+        for note in notes:
+            self.reply.messages.append(OutgoingMessage(note))
+        self.engine._send_prompt(
+            self.participant, self.questionnaire, self.run, self.question, self.values, self.reply
+        )
+
+    async def handle(self, incoming: Input) -> None:
+        question = self.question
+        match incoming:
+            case Start():
+                self.prompt(str(texts.WELCOME_BACK))
+            case MalformedTap():
+                self.prompt(str(texts.NOT_UNDERSTOOD))
+            case Unsupported():
+                self.prompt(str(_hint_for_wrong_input(question)))
+            case Text(text=text):
+                await self._text(question, text)
+            case Tap(press=press):
+                await self._tap(question, press)
+
+    async def _text(self, question: Question, text: str) -> None:
+        if question.type not in {QuestionType.TEXT, QuestionType.NUMBER}:
+            self.prompt(str(texts.PRESS_A_BUTTON))
+            return
+        value: AnswerValue = text.strip()
+        if not value:
+            self.prompt(str(texts.WRITE_SOMETHING))
+            return
+        if question.type is QuestionType.NUMBER:
+            assert question.min is not None and question.max is not None
+            number = _parse_number(text)
+            if number is None or not question.min <= number <= question.max:
+                self.prompt(texts.NOT_A_NUMBER.format(min=question.min, max=question.max))
+                return
+            value = number
+        else:
+            limit = min(
+                question.max_length or self.engine.config.max_text_length,
+                self.engine.config.max_text_length,
+            )
+            if len(text.strip()) > limit:
+                self.prompt(texts.TOO_LONG.format(limit=limit))
+                return
+        self.reply.retire_prompt_id = self.participant.prompt_message_id
+        await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+
+    async def _tap(self, question: Question, press: Press) -> None:
+        index = self.questionnaire.index(question.id)
+        if press.run != self.run.id or press.question != index:
+            self.prompt(str(texts.OLD_BUTTON))
+            return
+        choices = question.choice_ids
+        match press.action:
+            case Action.CHOOSE if question.type in {QuestionType.SINGLE, QuestionType.SCALE}:
+                if not 0 <= press.option < len(choices):
+                    self.prompt(str(texts.NOT_UNDERSTOOD))
+                    return
+                choice = choices[press.option]
+                value: AnswerValue = int(choice) if question.type is QuestionType.SCALE else choice
+                await self._answer(question, value, AnswerStatus.ANSWERED)
+            case Action.TOGGLE if question.type is QuestionType.MULTI:
+                if not 0 <= press.option < len(choices):
+                    self.prompt(str(texts.NOT_UNDERSTOOD))
+                    return
+                picked = set(self.run.draft) ^ {choices[press.option]}
+                self.run.draft = [choice for choice in choices if choice in picked]
+                self.reply.edit = render_prompt(self.questionnaire, question, self.run, self.values)
+            case Action.DONE if question.type is QuestionType.MULTI:
+                if not self.run.draft:
+                    self.prompt(str(texts.CHOOSE_AT_LEAST_ONE))
+                    return
+                await self._answer(question, list(self.run.draft), AnswerStatus.ANSWERED)
+            case Action.SKIP if not question.required:
+                await self._answer(question, None, AnswerStatus.SKIPPED)
+            case Action.DECLINE if question.personal:
+                await self._answer(question, None, AnswerStatus.DECLINED)
+            case Action.NEXT if question.type is QuestionType.INFO:
+                await self._answer(question, None, AnswerStatus.ANSWERED, edit=False)
+            case Action.BACK:
+                await self._back(question)
+            case Action.SKIP:
+                self.prompt(str(texts.CANNOT_SKIP))
+            case _:
+                self.prompt(str(texts.NOT_UNDERSTOOD))
+
+    async def _answer(
+        self, question: Question, value: AnswerValue, status: AnswerStatus, *, edit: bool = True
+    ) -> None:
+        if edit:
+            self.reply.edit = render_answered(
+                self.questionnaire, question, self.values, value, status
+            )
+        await repo.record_answer(self.session, self.run.id, question.id, value, status)
+        self.values[question.id] = value
+        self.run.draft = []
+        following = self.questionnaire.next_after(question.id, self.values)
+        if following is None:
+            await self._complete()
+            return
+        self.run.current_question_id = following.id
+        self._prefill_draft(following)
+        self.prompt()
+
+    async def _back(self, question: Question) -> None:
+        previous = self.questionnaire.previous_before(question.id, self.values)
+        if previous is None:
+            self.prompt(str(texts.NOT_UNDERSTOOD))
+            return
+        position, total = self.questionnaire.progress(question.id, self.values)
+        self.reply.edit = OutgoingMessage(
+            f"{position} / {total}\n\n{_(question.text)}\n\n{texts.WENT_BACK}"
+        )
+        self.run.current_question_id = previous.id
+        self._prefill_draft(previous)
+        self.prompt()
+
+    def _prefill_draft(self, question: Question) -> None:
+        earlier = self.values.get(question.id)
+        self.run.draft = list(earlier) if isinstance(earlier, list) else []
+
+    async def _complete(self) -> None:
+        # Answers to questions that no longer apply (changed after Back) are not kept.
+        shown = {question.id for question in self.questionnaire.visible(self.values)}
+        stale = [question_id for question_id in self.values if question_id not in shown]
+        await repo.drop_answers(self.session, self.run.id, stale)
+        self.run.status = RunStatus.COMPLETED
+        self.run.completed_at = utcnow()
+        self.run.current_question_id = None
+        self.reply.messages.append(OutgoingMessage(str(texts.INTAKE_DONE)))
+        self.reply.retire_prompt_id = self.participant.prompt_message_id
+
+
+def _hint_for_wrong_input(question: Question) -> object:
+    if question.type in {QuestionType.TEXT, QuestionType.NUMBER}:
+        return texts.ONLY_TEXT
+    return texts.PRESS_A_BUTTON
+
+
+def _parse_number(text: str) -> int | None:
+    # int() reads every Unicode decimal digit, so Arabic-Indic and Persian digits work too.
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _heading(
+    questionnaire: Questionnaire, question: Question, values: dict[str, AnswerValue]
+) -> str:
+    position, total = questionnaire.progress(question.id, values)
+    return f"{position} / {total}\n\n{_(question.text)}"
+
+
+def answer_label(question: Question, value: AnswerValue) -> str:
+    """The answer as the person sees it, in the active language."""
+    if isinstance(value, list):
+        return ", ".join(_(question.option_text(choice)) for choice in value)
+    if question.type is QuestionType.SINGLE and isinstance(value, str):
+        return _(question.option_text(value))
+    return "" if value is None else str(value)
+
+
+def render_answered(
+    questionnaire: Questionnaire,
+    question: Question,
+    values: dict[str, AnswerValue],
+    value: AnswerValue,
+    status: AnswerStatus,
+) -> OutgoingMessage:
+    if status is AnswerStatus.SKIPPED:
+        shown = str(texts.SKIPPED)
+    elif status is AnswerStatus.DECLINED:
+        shown = str(texts.PREFER_NOT)
+    else:
+        shown = answer_label(question, value)
+    return OutgoingMessage(f"{_heading(questionnaire, question, values)}\n\n✓ {shown}")
+
+
+def render_prompt(
+    questionnaire: Questionnaire,
+    question: Question,
+    run: SurveyRun,
+    values: dict[str, AnswerValue],
+) -> OutgoingMessage:
+    index = questionnaire.index(question.id)
+
+    def press(action: Action, option: int = 0) -> Press:
+        return Press(action, run=run.id, question=index, option=option)
+
+    text = _heading(questionnaire, question, values)
+    rows: list[tuple[Button, ...]] = []
+    match question.type:
+        case QuestionType.SINGLE:
+            rows += [
+                (Button(_(option.text), press(Action.CHOOSE, i)),)
+                for i, option in enumerate(question.options)
+            ]
+        case QuestionType.SCALE:
+            assert question.min is not None and question.max is not None
+            rows.append(
+                tuple(
+                    Button(choice, press(Action.CHOOSE, i))
+                    for i, choice in enumerate(question.choice_ids)
+                )
+            )
+            if question.min_label and question.max_label:
+                text += (
+                    f"\n\n{question.min} = {_(question.min_label)}\n"
+                    f"{question.max} = {_(question.max_label)}"
+                )
+        case QuestionType.MULTI:
+            text += f"\n\n{texts.MULTI_HINT}"
+            rows += [
+                (
+                    Button(
+                        ("✓ " if option.id in run.draft else "") + _(option.text),
+                        press(Action.TOGGLE, i),
+                    ),
+                )
+                for i, option in enumerate(question.options)
+            ]
+            rows.append((Button(str(texts.DONE), press(Action.DONE)),))
+        case QuestionType.TEXT:
+            text += f"\n\n{texts.TEXT_HINT}"
+        case QuestionType.NUMBER:
+            text += "\n\n" + texts.NUMBER_HINT.format(min=question.min, max=question.max)
+        case QuestionType.INFO:
+            rows.append((Button(str(texts.NEXT), press(Action.NEXT)),))
+    if question.personal:
+        rows.append((Button(str(texts.PREFER_NOT), press(Action.DECLINE)),))
+    navigation: list[Button] = []
+    if questionnaire.previous_before(question.id, values) is not None:
+        navigation.append(Button(str(texts.BACK), press(Action.BACK)))
+    if not question.required:
+        navigation.append(Button(str(texts.SKIP), press(Action.SKIP)))
+    if navigation:
+        rows.append(tuple(navigation))
+    return OutgoingMessage(text, tuple(rows), is_prompt=True)

@@ -1,0 +1,115 @@
+"""Translations: gettext catalogs in `locales/`, the active language in a context variable.
+
+Catalogs are read from the `.po` files with Babel when the application starts, so a fresh
+checkout needs no compile step and translators only ever touch `.po` files.
+`_()` translates now (use it when a reply is built); `__()` translates when the text is
+shown (use it in module constants).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+SOURCE_LANGUAGE = "en"
+DOMAIN = "messages"
+
+_SOURCE = gettext.NullTranslations()
+_active: ContextVar[gettext.NullTranslations] = ContextVar(
+    "mentorbot_translations",
+    default=_SOURCE,
+)
+_active_language: ContextVar[str] = ContextVar("mentorbot_language", default=SOURCE_LANGUAGE)
+
+
+def _(message: str) -> str:
+    return _active.get().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _active.get().ngettext(singular, plural, n)
+
+
+def current_language() -> str:
+    return _active_language.get()
+
+
+@dataclass(frozen=True)
+class LazyText:
+    """A message id translated each time it is shown, in the language active then."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return _(self.message)
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return str(self).format(*args, **kwargs)
+
+
+def __(message: str) -> LazyText:
+    return LazyText(message)
+
+
+def language_name(code: str) -> str:
+    """The language's own name in its own script, e.g. 'dansk' -> 'Dansk', 'ar' -> 'العربية'."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+class Catalogs:
+    """All shipped translations, loaded once at start-up."""
+
+    def __init__(self, translations: dict[str, gettext.NullTranslations]) -> None:
+        self._translations = translations
+
+    @classmethod
+    def load(cls, locales_dir: Path) -> Catalogs:
+        translations: dict[str, gettext.NullTranslations] = {
+            SOURCE_LANGUAGE: gettext.NullTranslations()
+        }
+        for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            language = po_path.parent.parent.name
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=language)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            translations[language] = gettext.GNUTranslations(buffer)
+        return cls(translations)
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._translations)
+
+    def has(self, language: str) -> bool:
+        return language in self._translations
+
+    def translations(self, language: str) -> gettext.NullTranslations:
+        return self._translations.get(language) or self._translations[SOURCE_LANGUAGE]
+
+    def gettext(self, language: str, message: str) -> str:
+        return self.translations(language).gettext(message)
+
+    @contextmanager
+    def use(self, language: str) -> Iterator[None]:
+        """Make `_()` translate into `language` inside the block."""
+        translations_token = _active.set(self.translations(language))
+        language_token = _active_language.set(language)
+        try:
+            yield
+        finally:
+            _active.reset(translations_token)
+            _active_language.reset(language_token)

@@ -1,0 +1,54 @@
+"""Every fixed sentence the engine says, as lazy gettext constants (translated when shown).
+
+Keep them short and plain: see the style notes in README ("Writing for people who read little").
+"""
+
+from bot.i18n import __
+
+CHOOSE_LANGUAGE = __("Choose your language.")
+UNKNOWN_LINK = __("I do not know this link. Please ask your coordinator for a new one.")
+NO_PROGRAMME = __("Please open the link you got from your coordinator.")
+
+# Bump CONSENT_VERSION whenever CONSENT changes, in any language: the version is stored with
+# each person's consent so we know which text they agreed to.
+CONSENT_VERSION = "2026-11-1"
+CONSENT = __(
+    "Before we start, please read this.\n\n"
+    "We ask you some questions. We save your answers.\n"
+    "Only the staff of your mentor programme can see them.\n"
+    "You decide if you want to answer. You can stop at any time.\n"
+    "You can ask us to delete your answers.\n\n"
+    "Is this okay for you?"
+)
+CONSENT_YES = __("Yes, I agree")
+CONSENT_NO = __("No")
+CONSENT_DECLINED = __("Okay. We have not saved any answers. If you change your mind, send /start.")
+
+WELCOME_BACK = __("Welcome back! Let us go on where you stopped.")
+ALREADY_DONE = __("You have already answered all the questions. Thank you!")
+INTAKE_DONE = __(
+    "Thank you! You have answered all the questions.\n\n"
+    "What happens now: your coordinator reads your answers. "
+    "They will contact you within two weeks to talk about a mentor for you."
+)
+
+PRESS_A_BUTTON = __("Please tap one of the buttons.")
+MULTI_HINT = __("You can choose more than one. Tap Done when you are ready.")
+TEXT_HINT = __("Please write your answer.")
+NUMBER_HINT = __("Please write a number from {min} to {max}.")
+CHOOSE_AT_LEAST_ONE = __("Please choose at least one answer, then tap Done.")
+WRITE_SOMETHING = __("Your message was empty. Please write your answer.")
+TOO_LONG = __("Your answer is too long. Please use at most {limit} characters.")
+NOT_A_NUMBER = __("Please write only a number from {min} to {max}.")
+ONLY_TEXT = __("I can only read text here. Please write your answer.")
+OLD_BUTTON = __("That button belongs to an earlier question. Here is the current question.")
+NOT_UNDERSTOOD = __("Sorry, I did not understand that.")
+CANNOT_SKIP = __("This question cannot be skipped.")
+
+BACK = __("◀ Back")
+SKIP = __("Skip")
+DONE = __("Done ✓")
+NEXT = __("Next ▶")
+PREFER_NOT = __("Prefer not to say")
+SKIPPED = __("(skipped)")
+WENT_BACK = __("(you went back)")
