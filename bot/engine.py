@@ -66,7 +66,7 @@ class SurveyEngine:
     ) -> Reply:
         participant = await repo.participant_for(session, channel, user_id)
         assert participant is not None
-        language = participant.language or self._likely_language(language_hint)
+        language = participant.language or self.likely_language(language_hint)
         reply = Reply(participant_id=participant.id, language=language)
         with self.catalogs.use(language):
             await self._step(session, participant, incoming, reply)
@@ -80,7 +80,7 @@ class SurveyEngine:
             participant.prompt_message_id = message_id
             await session.flush()
 
-    def _likely_language(self, hint: str | None) -> str:
+    def likely_language(self, hint: str | None) -> str:
         if hint:
             base = hint.replace("-", "_").split("_")[0].lower()
             if self.catalogs.has(base):

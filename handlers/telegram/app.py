@@ -1,0 +1,50 @@
+"""Build the aiogram bot and dispatcher around the core and run long polling."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.core import Core
+from handlers.telegram.middlewares import UnitOfWorkMiddleware
+from handlers.telegram.retry import RetryMiddleware
+from handlers.telegram.routers import ROUTERS
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(core: Core) -> Bot:
+    settings = core.settings
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_base_url),
+        timeout=settings.telegram_request_timeout,
+    )
+    session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
+    return Bot(token=settings.require_token(), session=session)
+
+
+def create_dispatcher(core: Core) -> Dispatcher:
+    # The database is the memory (DESIGN.md): no in-memory FSM that a restart would lose.
+    dispatcher = Dispatcher(disable_fsm=True, engine=core.engine)
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(core.sessions))
+    dispatcher.include_routers(*ROUTERS)
+    return dispatcher
+
+
+async def run_polling(core: Core) -> None:
+    bot = create_bot(core)
+    dispatcher = create_dispatcher(core)
+    try:
+        me = await bot.get_me()
+        log.info("mentorbot is running as @%s (long polling)", me.username)
+        await dispatcher.start_polling(
+            bot,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            handle_signals=True,
+            close_bot_session=True,
+        )
+    finally:
+        await bot.session.close()

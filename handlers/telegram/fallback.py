@@ -1,0 +1,29 @@
+"""Last router: button presses nobody else understood (malformed or foreign callback data)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import MalformedTap
+from bot.engine import SurveyEngine
+from handlers.telegram.delivery import deliver
+from handlers.telegram.middlewares import CHANNEL
+
+router = Router(name="fallback")
+
+
+@router.callback_query()
+async def malformed_tap(
+    callback: CallbackQuery, bot: Bot, session: AsyncSession, engine: SurveyEngine
+) -> None:
+    reply = await engine.handle(
+        session,
+        CHANNEL,
+        str(callback.from_user.id),
+        MalformedTap(),
+        callback.from_user.language_code,
+    )
+    await callback.answer()
+    await deliver(reply, bot=bot, chat_id=callback.from_user.id, session=session, engine=engine)

@@ -1,0 +1,75 @@
+"""The survey: /start (with a deep-link code), button presses and typed answers."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Input, Start, Tap, Text, Unsupported
+from bot.engine import SurveyEngine
+from handlers.telegram.callbacks import SurveyTap
+from handlers.telegram.delivery import deliver
+from handlers.telegram.middlewares import CHANNEL
+
+router = Router(name="survey")
+
+
+async def answer_message(
+    message: Message, incoming: Input, bot: Bot, session: AsyncSession, engine: SurveyEngine
+) -> None:
+    user = message.from_user
+    assert user is not None
+    reply = await engine.handle(session, CHANNEL, str(user.id), incoming, user.language_code)
+    await deliver(reply, bot=bot, chat_id=message.chat.id, session=session, engine=engine)
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+) -> None:
+    await answer_message(message, Start(payload=command.args), bot, session, engine)
+
+
+@router.callback_query(SurveyTap.filter())
+async def tap(
+    callback: CallbackQuery,
+    callback_data: SurveyTap,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+) -> None:
+    reply = await engine.handle(
+        session,
+        CHANNEL,
+        str(callback.from_user.id),
+        Tap(callback_data.press()),
+        callback.from_user.language_code,
+    )
+    await callback.answer()
+    message = callback.message
+    chat_id = message.chat.id if message is not None else callback.from_user.id
+    tapped = message.message_id if message is not None else None
+    await deliver(
+        reply, bot=bot, chat_id=chat_id, session=session, engine=engine, tapped_message_id=tapped
+    )
+
+
+@router.message(F.text & ~F.text.startswith("/"))
+async def text(message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine) -> None:
+    assert message.text is not None
+    await answer_message(message, Text(message.text), bot, session, engine)
+
+
+@router.message(F.chat.type == "private")
+async def anything_else(
+    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+) -> None:
+    """Stickers, photos, voice notes, locations, unknown commands: the question is repeated."""
+    kind = message.content_type if not message.text else "command"
+    await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine)
