@@ -187,7 +187,7 @@ def _render_html(source: str) -> RenderedText:
             index += 1
     if open_tags:
         raise bad_request(
-            f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1]}\""
         )
     return RenderedText("".join(visible).strip(), tuple(formatting))
 
@@ -253,7 +253,7 @@ def check_reply_markup(markup: Any, *, inline_only: bool) -> None:
 
 def _check_inline_keyboard(rows: Any) -> None:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"inline_keyboard\" must be an Array of Array")
+        raise bad_request('field "inline_keyboard" must be an Array of Array')
     buttons = [button for row in rows for button in row]
     if len(buttons) > INLINE_KEYBOARD_BUTTON_LIMIT:
         raise bad_request(
@@ -292,7 +292,7 @@ def _check_callback_data(label: str, data: Any) -> None:
 
 def _check_reply_keyboard(rows: Any) -> None:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"keyboard\" must be an Array of Array")
+        raise bad_request('field "keyboard" must be an Array of Array')
     for button in (button for row in rows for button in row):
         text = button.get("text") if isinstance(button, dict) else button
         if not isinstance(text, str) or not text.strip():

@@ -1,0 +1,61 @@
+"""Shared fixtures: a fresh database per test (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), the loaded content and a built core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.core import Core, build_core
+from bot.settings import Settings, load_settings
+from storage.database import create_engine
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No developer's .env or environment leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "DATABASE_", "DEFAULT_", "MAX_TEXT")) or name in {
+            "TIMEZONE",
+            "LOG_LEVEL",
+        }:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        assert POSTGRES_URL is not None
+        url = load_settings(database_url=POSTGRES_URL).database_url
+        await _reset_postgres(url)
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, default_language="en")
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = await build_core(settings)
+    yield core
+    await core.close()

@@ -1,0 +1,91 @@
+"""Settings: defaults that work, and one clear line naming a bad setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, SettingsError, load_settings
+
+
+def test_defaults_give_a_working_local_system() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///mentorbot.db"
+    assert settings.telegram_api_base_url == "https://api.telegram.org"
+    assert settings.telegram_bot_token is None
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TIMEZONE=Europe/Oslo\nDEFAULT_LANGUAGE=da\n")
+    settings = load_settings()
+    assert (settings.timezone, settings.default_language) == ("Europe/Oslo", "da")
+
+
+def test_plain_database_urls_get_the_async_driver() -> None:
+    assert load_settings(database_url="postgresql://u:p@h/db").database_url == (
+        "postgresql+asyncpg://u:p@h/db"
+    )
+    assert load_settings(database_url="sqlite:///x.db").database_url == "sqlite+aiosqlite:///x.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE is invalid: unknown time zone 'Mars/Olympus'"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL is invalid: must be a sqlite+aiosqlite://"),
+        ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL is invalid: must start"),
+        ("MAX_TEXT_LENGTH", "lots", "MAX_TEXT_LENGTH is invalid"),
+        ("DEFAULT_LANGUAGE", "d4", "DEFAULT_LANGUAGE is invalid"),
+    ],
+)
+def test_malformed_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value).startswith(message)
+
+
+def test_missing_token_is_named_when_the_bot_runs() -> None:
+    with pytest.raises(SettingsError, match="^TELEGRAM_BOT_TOKEN is not set"):
+        load_settings().require_token()
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), **env},
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_cli_stops_with_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run_cli("run", env={"TIMEZONE": "Nowhere/Special"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mentorbot: error: TIMEZONE is invalid: unknown time zone 'Nowhere/Special' "
+        "(use an IANA name like Europe/Oslo)"
+    ]
+
+
+def test_cli_run_without_token_names_the_setting(tmp_path: Path) -> None:
+    result = run_cli("run", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mentorbot: error: TELEGRAM_BOT_TOKEN is not set")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["demo"], ["export"], ["db"], ["db", "upgrade"], ["check"]]
+)
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    result = run_cli(*command, "--help", env={}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: mentorbot")
