@@ -345,5 +345,6 @@ async def test_questions_are_shown_in_the_chosen_language(core: Core) -> None:
     with core.catalogs.use("da"):
         yes = str(texts.CONSENT_YES)
         assert consent.text == str(texts.CONSENT)
+    assert consent.text != texts.CONSENT.message  # really Danish, not the English source
     await chat.tap(yes)
     assert chat.last.language == "da"

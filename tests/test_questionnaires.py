@@ -94,7 +94,7 @@ def test_broken_questionnaire_names_file_question_and_field(
 
 def test_programme_with_unknown_questionnaire_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "p.yaml", "code: p\nname: P\nlanguages: [en]\nintake: {mentee: nope}\n")
-    with pytest.raises(ProgrammeError, match="p.yaml: field 'intake.mentee': no questionnaire"):
+    with pytest.raises(ProgrammeError, match=r"p\.yaml: field 'intake.mentee': no questionnaire"):
         load_programmes(tmp_path, load_questionnaires(SURVEYS), ["en"])
 
 
@@ -110,5 +110,5 @@ def test_programme_with_language_without_catalog_is_refused(tmp_path: Path) -> N
 
 def test_programme_code_must_be_a_valid_deep_link(tmp_path: Path) -> None:
     write(tmp_path, "p.yaml", "code: no spaces\nname: P\nlanguages: [en]\nintake: {mentee: x}\n")
-    with pytest.raises(ProgrammeError, match="p.yaml: field 'code'"):
+    with pytest.raises(ProgrammeError, match=r"p\.yaml: field 'code'"):
         load_programmes(tmp_path, {}, ["en"])

@@ -51,7 +51,7 @@ def test_malformed_setting_is_named(
 
 
 def test_missing_token_is_named_when_the_bot_runs() -> None:
-    with pytest.raises(SettingsError, match="^TELEGRAM_BOT_TOKEN is not set"):
+    with pytest.raises(SettingsError, match=r"^TELEGRAM_BOT_TOKEN is not set"):
         load_settings().require_token()
 
 

@@ -1,0 +1,86 @@
+"""Translations: the template is current, every shipped catalog is complete and well-formed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from bot.settings import PROJECT_ROOT
+
+LOCALES = PROJECT_ROOT / "locales"
+CATALOGS = sorted(LOCALES.glob("*/LC_MESSAGES/messages.po"))
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%[sd]")
+
+
+def read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def ids(catalog: Catalog) -> set[str]:
+    return {message.id for message in catalog if message.id and isinstance(message.id, str)}
+
+
+@pytest.fixture(scope="module")
+def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    output = tmp_path_factory.mktemp("pot") / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable, "-m", "babel.messages.frontend", "extract",
+            "-F", "babel.cfg", "-k", "__", "-k", "ngettext:1,2", "-o", str(output), ".",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )  # fmt: skip
+    return read(output)
+
+
+def test_danish_is_shipped() -> None:
+    assert LOCALES / "da" / "LC_MESSAGES" / "messages.po" in CATALOGS
+
+
+def test_template_is_up_to_date_with_code_and_questionnaires(fresh_template: Catalog) -> None:
+    committed = read(LOCALES / "messages.pot")
+    assert ids(fresh_template) == ids(committed), "run `make i18n` and translate the changes"
+    assert "What is your name? A nickname is fine." in ids(fresh_template)  # from the YAML
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda path: path.parent.parent.name)
+def test_catalog_is_complete(path: Path) -> None:
+    catalog = read(path)
+    template = read(LOCALES / "messages.pot")
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
+    assert list(catalog.obsolete) == []
+    assert ids(catalog) == ids(template)
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda path: path.parent.parent.name)
+def test_placeholders_are_kept(path: Path) -> None:
+    wrong = [
+        (message.id, message.string)
+        for message in read(path)
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str)
+        and sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string))
+    ]  # fmt: skip
+    assert wrong == []
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda path: path.parent.parent.name)
+def test_msgfmt_check_passes(path: Path) -> None:
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
