@@ -187,7 +187,8 @@ def _render_html(source: str) -> RenderedText:
             index += 1
     if open_tags:
         raise bad_request(
-            f"can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1]}\""
+            "can't parse entities: Can't find end tag corresponding to start tag "
+            f'"{open_tags[-1]}"'
         )
     return RenderedText("".join(visible).strip(), tuple(formatting))
 
