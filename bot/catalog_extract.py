@@ -17,12 +17,14 @@ Extracted = tuple[int, str, str, list[str]]
 
 def _walk(node: yaml.Node, context: str) -> Iterator[Extracted]:
     if isinstance(node, yaml.MappingNode):
-        node_id = next(
-            (value.value for key, value in node.value if key.value == "id"), None
-        )
+        node_id = next((value.value for key, value in node.value if key.value == "id"), None)
         where = f"{context}/{node_id}" if node_id else context
         for key, value in node.value:
-            if key.value in TRANSLATABLE_KEYS and isinstance(value, yaml.ScalarNode) and value.value:
+            if (
+                key.value in TRANSLATABLE_KEYS
+                and isinstance(value, yaml.ScalarNode)
+                and value.value
+            ):
                 yield value.start_mark.line + 1, "_", value.value, [f"{where}: {key.value}"]
             else:
                 yield from _walk(value, where)

@@ -40,9 +40,9 @@ class Button:
 @dataclass(frozen=True)
 class OutgoingMessage:
     text: str
+    # A message with buttons is the live prompt; the channel reports its id back to the engine
+    # so that its buttons can be removed once it is answered.
     keyboard: tuple[tuple[Button, ...], ...] = ()
-    # A prompt is the message that shows the current question; the channel reports back its id.
-    is_prompt: bool = False
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,9 @@ class SurveyEngine:
         return reply
 
     async def remember_prompt(
-        self, session: AsyncSession, participant_id: int, message_id: int
+        self, session: AsyncSession, participant_id: int, message_id: int | None
     ) -> None:
+        """Record which message carries the live buttons (None: no message does)."""
         participant = await session.get(Participant, participant_id)
         if participant is not None:
             participant.prompt_message_id = message_id
@@ -163,7 +164,7 @@ class SurveyEngine:
             (Button(language_name(code), Press(Action.LANGUAGE, option=languages.index(code))),)
             for code in ordered
         )
-        return OutgoingMessage("\n".join(lines), keyboard, is_prompt=True)
+        return OutgoingMessage("\n".join(lines), keyboard)
 
     def _consent_prompt(self) -> OutgoingMessage:
         return OutgoingMessage(
@@ -172,7 +173,6 @@ class SurveyEngine:
                 (Button(str(texts.CONSENT_YES), Press(Action.CONSENT, option=1)),),
                 (Button(str(texts.CONSENT_NO), Press(Action.CONSENT, option=0)),),
             ),
-            is_prompt=True,
         )
 
     def _consent_step(self, participant: Participant, incoming: Input, reply: Reply) -> bool:
@@ -516,4 +516,4 @@ def render_prompt(
         navigation.append(Button(str(texts.SKIP), press(Action.SKIP)))
     if navigation:
         rows.append(tuple(navigation))
-    return OutgoingMessage(text, tuple(rows), is_prompt=True)
+    return OutgoingMessage(text, tuple(rows))

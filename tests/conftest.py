@@ -13,6 +13,8 @@ from sqlalchemy import text
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from storage.database import create_engine
+from tests.fakes import FakeBotAPI
+from tests.telegram import RunningBot, running_bot
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -59,3 +61,16 @@ async def core(settings: Settings) -> AsyncIterator[Core]:
     core = await build_core(settings)
     yield core
     await core.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def running(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+    """The real bot, long polling the fake Bot API server."""
+    async with running_bot(settings, server) as bot:
+        yield bot

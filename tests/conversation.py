@@ -27,7 +27,7 @@ class EngineChat:
         if reply.edit is not None and reply.edit.keyboard:
             self.prompt = reply.edit
         for message in reply.messages:
-            if message.is_prompt:
+            if message.keyboard:
                 self.prompt = message
         return reply
 

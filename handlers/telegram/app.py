@@ -16,12 +16,13 @@ from handlers.telegram.routers import ROUTERS
 log = logging.getLogger(__name__)
 
 
-def create_bot(core: Core) -> Bot:
+def create_bot(core: Core, session: AiohttpSession | None = None) -> Bot:
     settings = core.settings
-    session = AiohttpSession(
-        api=TelegramAPIServer.from_base(settings.telegram_api_base_url),
-        timeout=settings.telegram_request_timeout,
-    )
+    if session is None:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_base_url),
+            timeout=settings.telegram_request_timeout,
+        )
     session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
     return Bot(token=settings.require_token(), session=session)
 
@@ -34,17 +35,24 @@ def create_dispatcher(core: Core) -> Dispatcher:
     return dispatcher
 
 
-async def run_polling(core: Core) -> None:
-    bot = create_bot(core)
-    dispatcher = create_dispatcher(core)
+async def run_polling(
+    core: Core,
+    *,
+    bot: Bot | None = None,
+    dispatcher: Dispatcher | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Poll until stopped (SIGINT/SIGTERM, or `dispatcher.stop_polling()`)."""
+    bot = bot or create_bot(core)
+    dispatcher = dispatcher or create_dispatcher(core)
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
-            handle_signals=True,
-            close_bot_session=True,
+            handle_signals=handle_signals,
+            close_bot_session=False,
         )
     finally:
         await bot.session.close()

@@ -25,5 +25,7 @@ async def malformed_tap(
         MalformedTap(),
         callback.from_user.language_code,
     )
-    await callback.answer()
-    await deliver(reply, bot=bot, chat_id=callback.from_user.id, session=session, engine=engine)
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    await deliver(
+        reply, bot=bot, chat_id=chat_id, session=session, engine=engine, callback=callback
+    )

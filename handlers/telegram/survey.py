@@ -14,6 +14,8 @@ from handlers.telegram.delivery import deliver
 from handlers.telegram.middlewares import CHANNEL
 
 router = Router(name="survey")
+# The intake is a private conversation; the bot ignores group chats.
+router.message.filter(F.chat.type == "private")
 
 
 async def answer_message(
@@ -51,12 +53,9 @@ async def tap(
         Tap(callback_data.press()),
         callback.from_user.language_code,
     )
-    await callback.answer()
-    message = callback.message
-    chat_id = message.chat.id if message is not None else callback.from_user.id
-    tapped = message.message_id if message is not None else None
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     await deliver(
-        reply, bot=bot, chat_id=chat_id, session=session, engine=engine, tapped_message_id=tapped
+        reply, bot=bot, chat_id=chat_id, session=session, engine=engine, callback=callback
     )
 
 
@@ -66,7 +65,7 @@ async def text(message: Message, bot: Bot, session: AsyncSession, engine: Survey
     await answer_message(message, Text(message.text), bot, session, engine)
 
 
-@router.message(F.chat.type == "private")
+@router.message()
 async def anything_else(
     message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
 ) -> None:

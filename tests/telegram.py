@@ -1,0 +1,76 @@
+"""Run the real bot (the same code path as `python -m bot run`) against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from pydantic import SecretStr
+
+from bot import texts
+from bot.core import Core, build_core
+from bot.settings import Settings
+from handlers.telegram.app import create_bot, create_dispatcher, run_polling
+from tests.fakes import FakeBotAPI, FakeUser
+
+TOKEN = "123456:TEST-token"
+
+
+@dataclass
+class RunningBot:
+    core: Core
+    bot: Bot
+    dispatcher: Dispatcher
+    task: asyncio.Task[None]
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+    settings = settings.model_copy(
+        update={"telegram_api_base_url": server.base_url, "telegram_bot_token": SecretStr(TOKEN)}
+    )
+    core = await build_core(settings)
+    bot = create_bot(core, session=server.bot_session())
+    dispatcher = create_dispatcher(core)
+    task = asyncio.create_task(
+        run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
+    )
+    try:
+        yield RunningBot(core, bot, dispatcher, task)
+    finally:
+        if not task.done():
+            await dispatcher.stop_polling()
+        await task
+        await core.close()
+
+
+class Mentee:
+    """Amina, who reads Danish, tapping and typing; `da` gives the Danish of an English text."""
+
+    def __init__(self, user: FakeUser, running: RunningBot) -> None:
+        self.user = user
+        self.catalogs = running.core.catalogs
+
+    def da(self, english: object) -> str:
+        return self.catalogs.gettext("da", getattr(english, "message", str(english)))
+
+    async def tap(self, english: object) -> list[dict[str, object]]:
+        await self.user.tap(self.da(english))
+        return await self.user.wait_for_reply()
+
+    async def type(self, text: str) -> list[dict[str, object]]:
+        await self.user.send_text(text)
+        return await self.user.wait_for_reply()
+
+    async def start(self, code: str | None = "bridge") -> list[dict[str, object]]:
+        await self.user.send_command("/start", code)
+        return await self.user.wait_for_reply()
+
+    async def begin(self) -> None:
+        await self.start()
+        await self.user.tap("Dansk")
+        await self.user.wait_for_reply(count=2)
+        await self.tap(texts.CONSENT_YES)

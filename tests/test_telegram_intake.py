@@ -1,0 +1,149 @@
+"""End to end: the real bot, long polling a fake Bot API on 127.0.0.1, and a mentee in Danish."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.cli import build_parser, cmd_export
+from bot.settings import Settings
+from storage.models import Answer, Participant, RunStatus, SurveyRun
+from tests.fakes import FakeBotAPI
+from tests.telegram import Mentee, RunningBot
+
+EXPECTED_ANSWERS: dict[str, tuple[object, str]] = {
+    "name": ("Amina", "answered"),
+    "contact": ("amina@example.org", "answered"),
+    "age_group": ("25_34", "answered"),
+    "gender": (None, "declined"),
+    "mentor_gender": ("woman", "answered"),
+    "country": ("Syrien", "answered"),
+    "years_here": ("3_5", "answered"),
+    "residence_reason": (None, "skipped"),
+    "home_town": ("Aarhus", "answered"),
+    "education": ("bachelor", "answered"),
+    "education_where": ("abroad", "answered"),
+    "industry": ("health", "answered"),
+    "situation": ("no_job", "answered"),
+    "goals": (["job", "language"], "answered"),
+    "job_kind": ("skills_match", "answered"),
+    "hopes": (["cv_applications", "interview_practice"], "answered"),
+    "language_level": ("a_little", "answered"),
+    "other_languages": ("Arabisk, engelsk", "answered"),
+    "motivation": ("very_high", "answered"),
+    "availability": ("yes", "answered"),
+    "interests": (None, "skipped"),
+    "heard_from": ("language_school", "answered"),
+}
+
+
+async def stored_answers(running: RunningBot) -> dict[str, tuple[object, str]]:
+    async with running.core.sessions() as session:
+        rows = await session.scalars(select(Answer).order_by(Answer.id))
+        return {row.question_id: (row.value, row.status) for row in rows}
+
+
+async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_answers(
+    running: RunningBot, server: FakeBotAPI, tmp_path: Path
+) -> None:
+    amina = Mentee(server.user(501, "Amina", language_code="ar"), running)
+    menu = await amina.start()
+    assert amina.user.buttons() == ["English", "Dansk"]
+    assert "Vælg dit sprog." in menu[-1]["text"]
+
+    await amina.user.tap("Dansk")
+    chosen, consent = await amina.user.wait_for_reply(count=2)
+    assert chosen["text"].endswith("✓ Dansk") and "reply_markup" not in chosen
+    assert consent["text"] == amina.da(texts.CONSENT)
+    first = await amina.tap(texts.CONSENT_YES)
+    assert first[-1]["text"].startswith("1 / ")
+    assert amina.da("What is your name? A nickname is fine.") in first[-1]["text"]
+
+    await amina.type("Amina")
+    await amina.type("amina@example.org")
+    answered, _ = await amina.tap("25 to 34")
+    assert answered["text"].endswith("✓ " + amina.da("25 to 34"))
+    assert "reply_markup" not in answered  # its buttons are gone
+    await amina.tap(texts.PREFER_NOT)
+    await amina.tap("A woman")
+    await amina.type("Syrien")
+    await amina.tap("3 to 5 years")
+    await amina.tap(texts.SKIP)
+    await amina.type("Aarhus")
+    await amina.tap("Bachelor's degree")
+    await amina.tap("In another country")
+    await amina.tap("Health and medicine")
+    await amina.tap("No job")
+    toggled = await amina.tap("A job")
+    assert toggled[0]["reply_markup"]["inline_keyboard"][0][0]["text"] == "✓ " + amina.da("A job")
+    await amina.tap("Learn the language")
+    await amina.tap(texts.DONE)
+    await amina.tap("Job that fits my skills")
+    await amina.tap("CV and job applications")
+    await amina.tap("Practice job interviews")
+    await amina.tap(texts.DONE)
+    await amina.tap("A little")
+    await amina.type("Arabisk, engelsk")
+    await amina.tap("Very high")
+    await amina.tap("Yes")
+    await amina.tap(texts.SKIP)
+    *_, last = await amina.tap("Language school")
+    assert last["text"] == amina.da(texts.INTAKE_DONE)
+
+    assert await stored_answers(running) == EXPECTED_ANSWERS
+    async with running.core.sessions() as session:
+        participant = await session.scalar(select(Participant))
+        run = await session.scalar(select(SurveyRun))
+    assert participant.language == "da" and participant.channel_user_id == "501"
+    assert participant.consent_version == texts.CONSENT_VERSION
+    assert run.status == RunStatus.COMPLETED
+    # Every message with buttons lost them once answered: only the live prompt may keep some.
+    assert [m for m in amina.user.messages if "reply_markup" in m] == []
+    server.assert_no_violations()
+
+    output = tmp_path / "intake.csv"
+    args = build_parser().parse_args(
+        ["export", "--survey", "mentee_intake", "--format", "csv", "--output", str(output)]
+    )
+    await running.core.close()  # the export opens its own connection, as from a shell
+    await _export_in_thread(running.core.settings, args)
+    with output.open(encoding="utf-8-sig", newline="") as handle:
+        ids, english, *rows = list(csv.reader(handle))
+    assert len(rows) == 1
+    record = dict(zip(ids, rows[0], strict=True))
+    assert english[ids.index("goals")] == "What are your goals?"
+    assert {key: record[key] for key in EXPECTED_ANSWERS} == {
+        "name": "Amina",
+        "contact": "amina@example.org",
+        "age_group": "25 to 34",
+        "gender": "Prefer not to say",
+        "mentor_gender": "A woman",
+        "country": "Syrien",
+        "years_here": "3 to 5 years",
+        "residence_reason": "",
+        "home_town": "Aarhus",
+        "education": "Bachelor's degree",
+        "education_where": "In another country",
+        "industry": "Health and medicine",
+        "situation": "No job",
+        "goals": "A job; Learn the language",
+        "job_kind": "Job that fits my skills",
+        "hopes": "CV and job applications; Practice job interviews",
+        "language_level": "A little",
+        "other_languages": "Arabisk, engelsk",
+        "motivation": "Very high",
+        "availability": "Yes",
+        "interests": "",
+        "heard_from": "Language school",
+    }
+    assert record["status"] == "completed" and record["language"] == "da"
+
+
+async def _export_in_thread(settings: Settings, args: object) -> None:
+    import asyncio
+
+    # cmd_export runs its own event loop, as it does from the command line.
+    await asyncio.to_thread(cmd_export, settings, args)  # type: ignore[arg-type]
