@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from bot import texts
 from bot.core import Core, build_core
 from bot.settings import Settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
+from storage.models import Answer
 from tests.fakes import FakeBotAPI, FakeUser
 
 TOKEN = "123456:TEST-token"
@@ -33,17 +35,19 @@ async def running_bot(settings: Settings, server: FakeBotAPI) -> AsyncIterator[R
         update={"telegram_api_base_url": server.base_url, "telegram_bot_token": SecretStr(TOKEN)}
     )
     core = await build_core(settings)
-    bot = create_bot(core, session=server.bot_session())
-    dispatcher = create_dispatcher(core)
-    task = asyncio.create_task(
-        run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
-    )
     try:
-        yield RunningBot(core, bot, dispatcher, task)
+        bot = create_bot(core, session=server.bot_session())
+        dispatcher = create_dispatcher(core)
+        task = asyncio.create_task(
+            run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
+        )
+        try:
+            yield RunningBot(core, bot, dispatcher, task)
+        finally:
+            if not task.done():
+                await dispatcher.stop_polling()
+            await task
     finally:
-        if not task.done():
-            await dispatcher.stop_polling()
-        await task
         await core.close()
 
 
@@ -74,3 +78,9 @@ class Mentee:
         await self.user.tap("Dansk")
         await self.user.wait_for_reply(count=2)
         await self.tap(texts.CONSENT_YES)
+
+
+async def stored_answers(running: RunningBot) -> dict[str, tuple[object, str]]:
+    async with running.core.sessions() as session:
+        rows = await session.scalars(select(Answer).order_by(Answer.id))
+        return {row.question_id: (row.value, row.status) for row in rows}

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot import texts
 from bot.cli import build_parser, cmd_export
 from bot.settings import Settings
-from storage.models import Answer, Participant, RunStatus, SurveyRun
+from storage.models import Participant, RunStatus, SurveyRun
 from tests.fakes import FakeBotAPI
-from tests.telegram import Mentee, RunningBot
+from tests.telegram import Mentee, RunningBot, stored_answers
 
 EXPECTED_ANSWERS: dict[str, tuple[object, str]] = {
     "name": ("Amina", "answered"),
@@ -38,12 +38,6 @@ EXPECTED_ANSWERS: dict[str, tuple[object, str]] = {
     "interests": (None, "skipped"),
     "heard_from": ("language_school", "answered"),
 }
-
-
-async def stored_answers(running: RunningBot) -> dict[str, tuple[object, str]]:
-    async with running.core.sessions() as session:
-        rows = await session.scalars(select(Answer).order_by(Answer.id))
-        return {row.question_id: (row.value, row.status) for row in rows}
 
 
 async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_answers(

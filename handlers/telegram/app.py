@@ -11,7 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.core import Core
 from handlers.telegram.middlewares import UnitOfWorkMiddleware
 from handlers.telegram.retry import RetryMiddleware
-from handlers.telegram.routers import ROUTERS
+from handlers.telegram.routers import create_routers
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def create_dispatcher(core: Core) -> Dispatcher:
     # The database is the memory (DESIGN.md): no in-memory FSM that a restart would lose.
     dispatcher = Dispatcher(disable_fsm=True, engine=core.engine)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(core.sessions))
-    dispatcher.include_routers(*ROUTERS)
+    dispatcher.include_routers(*create_routers())
     return dispatcher
 
 

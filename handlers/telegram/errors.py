@@ -10,13 +10,11 @@ from aiogram.types import ErrorEvent
 from bot.engine import SurveyEngine
 from bot.i18n import __
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 SOMETHING_WENT_WRONG = __("Sorry, something went wrong on our side. Please try again.")
 
 
-@router.error()
 async def update_failed(event: ErrorEvent, bot: Bot, engine: SurveyEngine) -> bool:
     update = event.update
     log.error(
@@ -38,3 +36,9 @@ async def update_failed(event: ErrorEvent, bot: Bot, engine: SurveyEngine) -> bo
         except Exception:  # the apology is best effort; the failure is already logged
             log.exception("could not tell chat %s that update %s failed", chat_id, update.update_id)
     return True
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(update_failed)
+    return router

@@ -11,10 +11,7 @@ from bot.engine import SurveyEngine
 from handlers.telegram.delivery import deliver
 from handlers.telegram.middlewares import CHANNEL
 
-router = Router(name="fallback")
 
-
-@router.callback_query()
 async def malformed_tap(
     callback: CallbackQuery, bot: Bot, session: AsyncSession, engine: SurveyEngine
 ) -> None:
@@ -29,3 +26,9 @@ async def malformed_tap(
     await deliver(
         reply, bot=bot, chat_id=chat_id, session=session, engine=engine, callback=callback
     )
+
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.callback_query.register(malformed_tap)
+    return router

@@ -4,4 +4,7 @@ from aiogram import Router
 
 from handlers.telegram import errors, fallback, survey
 
-ROUTERS: list[Router] = [errors.router, survey.router, fallback.router]
+
+def create_routers() -> list[Router]:
+    """Fresh routers for one dispatcher (an aiogram router belongs to one parent only)."""
+    return [errors.create_router(), survey.create_router(), fallback.create_router()]

@@ -13,10 +13,6 @@ from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import deliver
 from handlers.telegram.middlewares import CHANNEL
 
-router = Router(name="survey")
-# The intake is a private conversation; the bot ignores group chats.
-router.message.filter(F.chat.type == "private")
-
 
 async def answer_message(
     message: Message, incoming: Input, bot: Bot, session: AsyncSession, engine: SurveyEngine
@@ -27,7 +23,6 @@ async def answer_message(
     await deliver(reply, bot=bot, chat_id=message.chat.id, session=session, engine=engine)
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -38,7 +33,6 @@ async def start(
     await answer_message(message, Start(payload=command.args), bot, session, engine)
 
 
-@router.callback_query(SurveyTap.filter())
 async def tap(
     callback: CallbackQuery,
     callback_data: SurveyTap,
@@ -59,16 +53,25 @@ async def tap(
     )
 
 
-@router.message(F.text & ~F.text.startswith("/"))
 async def text(message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine) -> None:
     assert message.text is not None
     await answer_message(message, Text(message.text), bot, session, engine)
 
 
-@router.message()
 async def anything_else(
     message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
 ) -> None:
     """Stickers, photos, voice notes, locations, unknown commands: the question is repeated."""
     kind = message.content_type if not message.text else "command"
     await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine)
+
+
+def create_router() -> Router:
+    router = Router(name="survey")
+    # The intake is a private conversation; the bot ignores group chats.
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.callback_query.register(tap, SurveyTap.filter())
+    router.message.register(text, F.text & ~F.text.startswith("/"))
+    router.message.register(anything_else)
+    return router
