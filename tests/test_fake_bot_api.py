@@ -35,6 +35,7 @@ from aiogram.types import (
 )
 
 from tests.fakes import SPEC_ENV_VAR, FakeBotAPI
+from tests.fakes.bot_api_spec import SHARED_SPEC, VENDORED_SPEC
 
 TOKEN = "123456:TEST"
 AMINA = 1001
@@ -388,3 +389,8 @@ async def test_a_polling_dispatcher_round_trip(server: FakeBotAPI, bot: Bot) -> 
 
     assert server.pending_updates == []
     server.assert_no_violations()
+
+
+@pytest.mark.skipif(not SHARED_SPEC.exists(), reason="no shared/ folder beside this checkout")
+def test_vendored_spec_equals_the_shared_one() -> None:
+    assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()

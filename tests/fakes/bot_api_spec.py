@@ -56,16 +56,20 @@ class MethodSpec:
     fields: dict[str, FieldSpec]
 
 
-def default_spec_path() -> Path:
-    """Where the spec lives: ``$MENTORBOT_BOT_API_SPEC`` or ``<root>/shared/...``.
+SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.min.json"
+VENDORED_SPEC = Path(__file__).resolve().parent / "telegram-bot-api" / "api.min.json"
 
-    The repository is checked out at ``<root>/main`` and shared material at ``<root>/shared``,
-    so the path is derived from this file's location rather than the working directory.
+
+def default_spec_path() -> Path:
+    """Where the spec lives: ``$MENTORBOT_BOT_API_SPEC``, else the copy beside this file.
+
+    The copy (MIT, see its LICENSE) keeps the suite runnable in any checkout; a test keeps it
+    equal to the project's shared one (``<root>/shared/...``) where that exists.
     """
     override = os.environ.get(SPEC_ENV_VAR)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.min.json"
+    return VENDORED_SPEC
 
 
 def _field_specs(raw_fields: list[dict[str, Any]]) -> dict[str, FieldSpec]:
