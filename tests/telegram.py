@@ -30,13 +30,18 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    settings: Settings, server: FakeBotAPI, session_timeout: float | None = None
+) -> AsyncIterator[RunningBot]:
     settings = settings.model_copy(
         update={"telegram_api_base_url": server.base_url, "telegram_bot_token": SecretStr(TOKEN)}
     )
     core = await build_core(settings)
     try:
-        bot = create_bot(core, session=server.bot_session())
+        session = server.bot_session()
+        if session_timeout is not None:
+            session.timeout = session_timeout
+        bot = create_bot(core, session=session)
         dispatcher = create_dispatcher(core)
         task = asyncio.create_task(
             run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)

@@ -53,6 +53,30 @@ async def test_server_errors_are_retried_with_back_off(
 
 
 @pytest.fixture
+async def running_with_short_timeout(
+    settings: Settings, server: FakeBotAPI
+) -> AsyncIterator[RunningBot]:
+    quick = settings.model_copy(update={"telegram_request_timeout": 0.5})
+    async with running_bot(quick, server, session_timeout=0.5) as bot:
+        yield bot
+
+
+async def test_timed_out_request_is_retried(
+    running_with_short_timeout: RunningBot, server: FakeBotAPI
+) -> None:
+    running = running_with_short_timeout
+    mentee = Mentee(server.user(14), running)
+    await mentee.begin()
+    server.delay_next("sendMessage", 1.5)  # longer than the bot's 0.5 s time-out
+    await mentee.user.send_text("Amina")
+    await mentee.user.wait_for_reply(timeout=10, quiet=2.0)
+    # The timed-out call and its retry both reached Telegram (a time-out cannot tell whether
+    # the first one arrived), and the answer was stored once.
+    assert len(contact_prompts(server, mentee)) == 2
+    assert await stored_answers(running) == {"name": ("Amina", "answered")}
+
+
+@pytest.fixture
 async def running_without_retries(
     settings: Settings, server: FakeBotAPI
 ) -> AsyncIterator[RunningBot]:
