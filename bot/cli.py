@@ -43,6 +43,8 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     console = importlib.import_module(CONSOLE)
+    # The terminal is the conversation here: only problems are logged into it.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
 
     async def work(core: Core) -> int:
         await console.run_console(core, user_id=args.user)
