@@ -45,6 +45,23 @@ async def consented(core: Core, user_id: str = "1") -> EngineChat:
     return chat
 
 
+async def at_age(core: Core) -> EngineChat:
+    """Red, only a fish: the dog's name does not apply, so the age question is next."""
+    chat = await consented(core)
+    await chat.tap("Red")
+    await chat.tap("Fish")
+    await chat.tap(str(texts.DONE))
+    return chat
+
+
+async def at_dog_name(core: Core) -> EngineChat:
+    chat = await consented(core)
+    await chat.tap("Red")
+    await chat.tap("Dog")
+    await chat.tap(str(texts.DONE))
+    return chat
+
+
 async def answers(core: Core) -> dict[str, tuple[object, str]]:
     async with core.sessions() as session:
         rows = await session.scalars(select(Answer))
@@ -121,19 +138,13 @@ async def test_whole_questionnaire_with_skip_logic_and_every_type(core: Core) ->
 
 
 async def test_question_that_does_not_apply_is_not_shown(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     assert "How old are you?" in chat.question_text
     assert chat.question_text.startswith("3 / 5")
 
 
 async def test_skip_and_prefer_not_to_say_are_stored_as_such(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     await chat.tap(str(texts.SKIP))
     await chat.tap(str(texts.PREFER_NOT))
     stored = await answers(core)
@@ -162,19 +173,13 @@ async def test_back_returns_to_previous_question_and_reanswer_replaces(core: Cor
 
 
 async def test_back_keeps_earlier_multi_choice_ticked(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     await chat.tap(str(texts.BACK))
     assert "✓ Fish" in [b.label for row in chat.prompt.keyboard for b in row]
 
 
 async def test_answer_to_question_hidden_after_back_is_dropped_at_the_end(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Dog")
-    await chat.tap(str(texts.DONE))
+    chat = await at_dog_name(core)
     await chat.say("Rex")
     await chat.tap(str(texts.BACK))  # back to dog_name
     await chat.tap(str(texts.BACK))  # back to pets
@@ -199,10 +204,7 @@ async def test_done_without_a_choice_asks_for_one(core: Core) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 async def test_empty_text_repeats_question(core: Core, text: str) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Dog")
-    await chat.tap(str(texts.DONE))
+    chat = await at_dog_name(core)
     await chat.say(text)
     assert chat.texts[0] == str(texts.WRITE_SOMETHING)
     assert "What is your dog called?" in chat.texts[1]
@@ -210,10 +212,7 @@ async def test_empty_text_repeats_question(core: Core, text: str) -> None:
 
 
 async def test_over_long_text_is_refused_with_the_limit(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Dog")
-    await chat.tap(str(texts.DONE))
+    chat = await at_dog_name(core)
     await chat.say("R" * 21)
     assert chat.texts[0] == "Your answer is too long. Please use at most 20 characters."
     assert "dog_name" not in await answers(core)
@@ -221,20 +220,14 @@ async def test_over_long_text_is_refused_with_the_limit(core: Core) -> None:
 
 @pytest.mark.parametrize("text", ["abc", "15", "100", "4.5"])
 async def test_number_outside_range_or_not_a_number_is_refused(core: Core, text: str) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     await chat.say(text)
     assert chat.texts[0] == "Please write only a number from 16 to 99."
     assert "age" not in await answers(core)
 
 
 async def test_arabic_indic_digits_are_read_as_a_number(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     await chat.say("٤٢")
     assert (await answers(core))["age"] == (42, AnswerStatus.ANSWERED)
 
@@ -248,10 +241,7 @@ async def test_text_where_a_button_is_expected_repeats_question(core: Core) -> N
 
 
 async def test_sticker_where_text_is_expected_repeats_question(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Dog")
-    await chat.tap(str(texts.DONE))
+    chat = await at_dog_name(core)
     await chat.send_sticker()
     assert chat.texts[0] == str(texts.ONLY_TEXT)
     assert "What is your dog called?" in chat.texts[1]
@@ -302,10 +292,7 @@ async def test_start_again_resumes_at_the_same_question(core: Core) -> None:
 
 
 async def test_finishing_twice_is_impossible(core: Core) -> None:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Fish")
-    await chat.tap(str(texts.DONE))
+    chat = await at_age(core)
     await chat.tap(str(texts.SKIP))
     await chat.tap("2")
     last_prompt = chat.prompt
