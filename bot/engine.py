@@ -207,32 +207,24 @@ class SurveyEngine:
     ) -> None:
         questionnaire = self.questionnaires[programme.intake[participant.role]]
         run = await repo.find_run(session, participant.id, questionnaire.id, INTAKE)
+        if run is not None and run.status == RunStatus.COMPLETED:
+            reply.messages.append(OutgoingMessage(str(texts.ALREADY_DONE)))
+            return
+        fresh = run is None
         if run is None:
             first = questionnaire.next_after(None, {})
             assert first is not None
             run = await repo.start_run(
                 session, participant.id, questionnaire.id, questionnaire.version, INTAKE, first.id
             )
-            self._send_prompt(participant, questionnaire, run, first, {}, reply)
-            return
-        if run.status == RunStatus.COMPLETED:
-            reply.messages.append(OutgoingMessage(str(texts.ALREADY_DONE)))
-            return
-        step = SurveyStep(self, session, participant, questionnaire, run, reply)
+        step = SurveyStep(
+            session, participant, questionnaire, run, reply, self.config.max_text_length
+        )
         await step.load()
-        await step.handle(incoming)
-
-    def _send_prompt(
-        self,
-        participant: Participant,
-        questionnaire: Questionnaire,
-        run: SurveyRun,
-        question: Question,
-        values: dict[str, AnswerValue],
-        reply: Reply,
-    ) -> None:
-        reply.messages.append(render_prompt(questionnaire, question, run, values))
-        reply.retire_prompt_id = participant.prompt_message_id
+        if fresh:
+            step.prompt()
+        else:
+            await step.handle(incoming)
 
 
 class SurveyStep:
@@ -240,14 +232,14 @@ class SurveyStep:
 
     def __init__(
         self,
-        engine: SurveyEngine,
         session: AsyncSession,
         participant: Participant,
         questionnaire: Questionnaire,
         run: SurveyRun,
         reply: Reply,
+        max_text_length: int,
     ) -> None:
-        self.engine = engine
+        self.max_text_length = max_text_length
         self.session = session
         self.participant = participant
         self.questionnaire = questionnaire
@@ -278,9 +270,10 @@ class SurveyStep:
     def prompt(self, *notes: str) -> None:
         for note in notes:
             self.reply.messages.append(OutgoingMessage(note))
-        self.engine._send_prompt(
-            self.participant, self.questionnaire, self.run, self.question, self.values, self.reply
+        self.reply.messages.append(
+            render_prompt(self.questionnaire, self.question, self.run, self.values)
         )
+        self.reply.retire_prompt_id = self.participant.prompt_message_id
 
     async def handle(self, incoming: Input) -> None:
         question = self.question
@@ -297,30 +290,24 @@ class SurveyStep:
                 await self._tap(question, press)
 
     async def _text(self, question: Question, text: str) -> None:
+        value: AnswerValue = text.strip()
         if question.type not in {QuestionType.TEXT, QuestionType.NUMBER}:
             self.prompt(str(texts.PRESS_A_BUTTON))
-            return
-        value: AnswerValue = text.strip()
-        if not value:
+        elif not value:
             self.prompt(str(texts.WRITE_SOMETHING))
-            return
-        if question.type is QuestionType.NUMBER:
+        elif question.type is QuestionType.NUMBER:
             assert question.min is not None and question.max is not None
-            number = _parse_number(text)
-            if number is None or not question.min <= number <= question.max:
+            value = _parse_number(text)
+            if value is None or not question.min <= value <= question.max:
                 self.prompt(texts.NOT_A_NUMBER.format(min=question.min, max=question.max))
-                return
-            value = number
+            else:
+                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
         else:
-            limit = min(
-                question.max_length or self.engine.config.max_text_length,
-                self.engine.config.max_text_length,
-            )
-            if len(text.strip()) > limit:
+            limit = min(question.max_length or self.max_text_length, self.max_text_length)
+            if len(str(value)) > limit:
                 self.prompt(texts.TOO_LONG.format(limit=limit))
-                return
-        self.reply.retire_prompt_id = self.participant.prompt_message_id
-        await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+            else:
+                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
 
     async def _tap(self, question: Question, press: Press) -> None:
         index = self.questionnaire.index(question.id)
