@@ -18,6 +18,8 @@ class Action(StrEnum):
     DECLINE = "p"  # "Prefer not to say"
     BACK = "b"
     NEXT = "n"
+    OPEN = "r"  # start or resume a scheduled contact: `option` is the contact's id
+    ANONYMITY = "a"  # option 1: with my name, 0: without
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Start:
     """`/start`, with the deep-link payload if the person came through a link."""
 
     payload: str | None = None
+    fresh: bool = False  # a survey that just began: show its first question, no "welcome back"
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.anonymity import load_secret
+from bot.dispatch import ContactDispatcher, Outbox
 from bot.engine import EngineConfig, SurveyEngine
 from bot.i18n import Catalogs
-from bot.programme import Programme, load_programmes
+from bot.programme import Programme, ProgrammeError, load_programmes
 from bot.questionnaire import Questionnaire, load_questionnaires
+from bot.schedule import Offset
 from bot.settings import Settings, SettingsError
 from storage import repositories as repo
 from storage.database import create_engine, create_session_factory, upgrade_database
+from storage.models import AnonymityLock
 
 
 @dataclass
@@ -25,8 +29,22 @@ class Core:
     database: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
 
+    secret: bytes
+
     async def close(self) -> None:
         await self.database.dispose()
+
+    def contact_dispatcher(self, outboxes: dict[str, Outbox]) -> ContactDispatcher:
+        return ContactDispatcher(
+            self.sessions,
+            self.programmes,
+            self.questionnaires,
+            self.catalogs,
+            outboxes,
+            secret=self.secret,
+            timezone=self.settings.timezone,
+            grace=Offset.parse(self.settings.contact_grace_period),
+        )
 
 
 def load_content(
@@ -49,6 +67,27 @@ def load_content(
     return catalogs, questionnaires, programmes
 
 
+def check_anonymity_locks(
+    locks: list[AnonymityLock],
+    programmes: dict[str, Programme],
+    questionnaires: dict[str, Questionnaire],
+) -> None:
+    """A questionnaire version keeps the anonymity it had when answers came in: switching a
+    setting must never expose earlier anonymous answers (or hide named ones)."""
+    for lock in locks:
+        programme = programmes.get(lock.programme_code)
+        questionnaire = questionnaires.get(lock.questionnaire_id)
+        if programme is None or questionnaire is None or questionnaire.version != lock.version:
+            continue
+        mode = programme.anonymity_of(lock.questionnaire_id).value
+        if mode != lock.mode:
+            raise ProgrammeError(
+                f"programme '{programme.code}': field 'anonymity.{lock.questionnaire_id}': "
+                f"version {lock.version} has answers given as '{lock.mode}'; to use '{mode}', "
+                f"raise the questionnaire's version"
+            )
+
+
 async def build_core(settings: Settings) -> Core:
     """Load the content, migrate the database and record the programmes in it."""
     catalogs, questionnaires, programmes = load_content(settings)
@@ -59,9 +98,11 @@ async def build_core(settings: Settings) -> Core:
         async with sessions.begin() as session:
             for programme in programmes.values():
                 await repo.sync_programme(session, programme.code, programme.name)
+            check_anonymity_locks(await repo.anonymity_locks(session), programmes, questionnaires)
     except BaseException:
         await database.dispose()
         raise
+    secret = load_secret(settings)
     engine = SurveyEngine(
         questionnaires,
         programmes,
@@ -71,5 +112,6 @@ async def build_core(settings: Settings) -> Core:
             default_programme=settings.default_programme or None,
             max_text_length=settings.max_text_length,
         ),
+        secret,
     )
-    return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions)
+    return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions, secret)

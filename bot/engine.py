@@ -9,10 +9,12 @@ before it sends anything, so an answer is never lost because a reply failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.anonymity import anonymous_occasion, respondent_key
 from bot.conversation import (
     Action,
     Button,
@@ -26,11 +28,21 @@ from bot.conversation import (
     Text,
     Unsupported,
 )
+from bot.course import apply_triggers
 from bot.i18n import Catalogs, _, language_name
-from bot.programme import Programme
+from bot.programme import Anonymity, Programme
 from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType
 from storage import repositories as repo
-from storage.models import AnswerStatus, Participant, RunStatus, SurveyRun, utcnow
+from storage.models import (
+    AnswerStatus,
+    Contact,
+    ContactState,
+    Participant,
+    ParticipantStatus,
+    RunStatus,
+    SurveyRun,
+    utcnow,
+)
 from storage.models import Programme as ProgrammeRow
 
 INTAKE = "intake"
@@ -50,7 +62,9 @@ class SurveyEngine:
         programmes: dict[str, Programme],
         catalogs: Catalogs,
         config: EngineConfig,
+        secret: bytes,
     ) -> None:
+        self.secret = secret
         self.questionnaires = questionnaires
         self.programmes = programmes
         self.catalogs = catalogs
@@ -114,25 +128,35 @@ class SurveyEngine:
         self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
     ) -> Programme | None:
         if isinstance(incoming, Start) and incoming.payload:
-            row = await repo.programme_by_code(session, incoming.payload)
-            if row is None or row.code not in self.programmes:
+            found = self._programme_for_code(incoming.payload)
+            row = await repo.programme_by_code(session, found[0].code) if found else None
+            if found is None or row is None:
                 reply.messages.append(OutgoingMessage(str(texts.UNKNOWN_LINK)))
             elif participant.programme_id is None:
-                self._join(participant, row)
+                self._join(participant, row, found[1])
         if participant.programme is None and self.config.default_programme:
             row = await repo.programme_by_code(session, self.config.default_programme)
             if row is not None and row.code in self.programmes:
-                self._join(participant, row)
+                self._join(participant, row, "mentee")
         if participant.programme is None:
             if not reply.messages:
                 reply.messages.append(OutgoingMessage(str(texts.NO_PROGRAMME)))
             return None
         return self.programmes[participant.programme.code]
 
+    def _programme_for_code(self, code: str) -> tuple[Programme, str] | None:
+        """The programme and role a deep-link code stands for (mentee and mentor codes differ)."""
+        for programme in self.programmes.values():
+            role = programme.role_for_code(code)
+            if role is not None:
+                return programme, role
+        return None
+
     @staticmethod
-    def _join(participant: Participant, row: ProgrammeRow) -> None:
+    def _join(participant: Participant, row: ProgrammeRow, role: str) -> None:
         participant.programme = row
         participant.programme_id = row.id
+        participant.role = role
 
     def _language_step(
         self, participant: Participant, programme: Programme, incoming: Input, reply: Reply
@@ -205,26 +229,183 @@ class SurveyEngine:
         incoming: Input,
         reply: Reply,
     ) -> None:
-        questionnaire = self.questionnaires[programme.intake[participant.role]]
-        run = await repo.find_run(session, participant.id, questionnaire.id, INTAKE)
-        if run is not None and run.status == RunStatus.COMPLETED:
-            reply.messages.append(OutgoingMessage(str(texts.ALREADY_DONE)))
+        intake = self.questionnaires[programme.intake[participant.role]]
+        run = await repo.find_run(session, participant.id, intake.id, INTAKE)
+        if run is None or run.status != RunStatus.COMPLETED:
+            if isinstance(incoming, Tap) and incoming.press.action is Action.OPEN:
+                incoming = Start()  # a check-in button while the intake is open: intake first
+            if run is None:
+                run = await self._new_run(session, participant, programme, intake, INTAKE, None)
+                incoming = Start(fresh=True)
+            if await self._step_in_run(session, participant, intake, run, incoming, reply):
+                participant.status = ParticipantStatus.WAITING
+                reply.messages.append(OutgoingMessage(str(texts.INTAKE_DONE)))
             return
-        fresh = run is None
+        contact = await self._current_contact(session, participant, incoming, reply)
+        if contact is None:
+            return
+        questionnaire = self.questionnaires[contact.questionnaire_id]
+        run = await self._contact_run(session, participant, contact)
         if run is None:
-            first = questionnaire.next_after(None, {})
-            assert first is not None
-            run = await repo.start_run(
-                session, participant.id, questionnaire.id, questionnaire.version, INTAKE, first.id
+            anonymous = await self._anonymity_for(participant, programme, contact, incoming, reply)
+            if anonymous is None:
+                return
+            run = await self._new_run(
+                session,
+                participant,
+                programme,
+                questionnaire,
+                self._occasion(contact, anonymous),
+                respondent_key(self.secret, participant.id) if anonymous else None,
             )
+            if not anonymous:
+                contact.run_id = run.id
+            incoming = Start(fresh=True)
+        if await self._step_in_run(session, participant, questionnaire, run, incoming, reply):
+            contact.state = ContactState.ANSWERED
+            # For an anonymous questionnaire only the fact that it was answered is kept.
+            contact.answered_at = None if run.participant_id is None else utcnow()
+            participant.active_contact_id = None
+            answers = await repo.answers_of(session, run.id)
+            await apply_triggers(
+                session,
+                programme,
+                participant,
+                questionnaire.id,
+                {key: answer.value for key, answer in answers.items()},
+            )
+            reply.messages.append(OutgoingMessage(str(texts.CONTACT_DONE)))
+
+    async def _step_in_run(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        questionnaire: Questionnaire,
+        run: SurveyRun,
+        incoming: Input,
+        reply: Reply,
+    ) -> bool:
+        """Apply the input to the run; True when this input finished it."""
         step = SurveyStep(
             session, participant, questionnaire, run, reply, self.config.max_text_length
         )
         await step.load()
-        if fresh:
-            step.prompt()
-        else:
-            await step.handle(incoming)
+        await step.handle(incoming)
+        return step.finished
+
+    async def _new_run(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        programme: Programme,
+        questionnaire: Questionnaire,
+        occasion: str,
+        key: str | None,
+    ) -> SurveyRun:
+        first = questionnaire.next_after(None, {})
+        assert first is not None
+        await repo.lock_anonymity(
+            session,
+            programme.code,
+            questionnaire.id,
+            questionnaire.version,
+            programme.anonymity_of(questionnaire.id).value,
+        )
+        now = utcnow()
+        return await repo.add_run(
+            session,
+            SurveyRun(
+                participant_id=None if key else participant.id,
+                respondent_key=key,
+                programme_id=participant.programme_id,
+                language=participant.language,
+                questionnaire_id=questionnaire.id,
+                questionnaire_version=questionnaire.version,
+                occasion=occasion,
+                status=RunStatus.IN_PROGRESS,
+                current_question_id=first.id,
+                draft=[],
+                # Exact times of an anonymous run could be matched to the contact's.
+                started_at=_day(now) if key else now,
+            ),
+        )
+
+    def _occasion(self, contact: Contact, anonymous: bool) -> str:
+        # An anonymous run's occasion must not lead back to the contact row (and so to the
+        # person) without the secret.
+        if anonymous:
+            return anonymous_occasion(self.secret, contact.id)
+        return f"contact:{contact.id}"
+
+    async def _contact_run(
+        self, session: AsyncSession, participant: Participant, contact: Contact
+    ) -> SurveyRun | None:
+        if contact.run_id is not None:
+            return await session.get(SurveyRun, contact.run_id)
+        return await repo.find_anonymous_run(
+            session,
+            respondent_key(self.secret, participant.id),
+            contact.questionnaire_id,
+            self._occasion(contact, anonymous=True),
+        )
+
+    async def _current_contact(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> Contact | None:
+        """The contact the person is answering: the one whose button they tapped, or the
+        active one. Says so kindly when there is nothing to answer."""
+        if isinstance(incoming, Tap) and incoming.press.action is Action.OPEN:
+            tapped = await session.get(Contact, incoming.press.option)
+            if tapped is None or tapped.participant_id != participant.id:
+                reply.messages.append(OutgoingMessage(str(texts.NOT_UNDERSTOOD)))
+                return None
+            if tapped.state != ContactState.SENT:
+                reply.messages.append(OutgoingMessage(str(texts.SURVEY_CLOSED)))
+                return None
+            participant.active_contact_id = tapped.id
+        contact = (
+            await session.get(Contact, participant.active_contact_id)
+            if participant.active_contact_id
+            else None
+        )
+        if contact is None or contact.state != ContactState.SENT:
+            participant.active_contact_id = None
+            reply.messages.append(OutgoingMessage(str(texts.NOTHING_OPEN)))
+            return None
+        return contact
+
+    async def _anonymity_for(
+        self,
+        participant: Participant,
+        programme: Programme,
+        contact: Contact,
+        incoming: Input,
+        reply: Reply,
+    ) -> bool | None:
+        """Whether the new run is anonymous; None while the person has not chosen yet."""
+        mode = programme.anonymity_of(contact.questionnaire_id)
+        if mode is not Anonymity.RESPONDENT_CHOOSES:
+            return mode is Anonymity.ANONYMOUS
+        if isinstance(incoming, Tap) and incoming.press.action is Action.ANONYMITY:
+            anonymous = incoming.press.option == 0
+            chosen = texts.WITHOUT_NAME if anonymous else texts.WITH_NAME
+            reply.edit = OutgoingMessage(f"{texts.CHOOSE_ANONYMITY}\n\n✓ {chosen}")
+            return anonymous
+        reply.messages.append(
+            OutgoingMessage(
+                str(texts.CHOOSE_ANONYMITY),
+                (
+                    (Button(str(texts.WITH_NAME), Press(Action.ANONYMITY, option=1)),),
+                    (Button(str(texts.WITHOUT_NAME), Press(Action.ANONYMITY, option=0)),),
+                ),
+            )
+        )
+        reply.retire_prompt_id = participant.prompt_message_id
+        return None
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class SurveyStep:
@@ -246,6 +427,7 @@ class SurveyStep:
         self.run = run
         self.reply = reply
         self.values: dict[str, AnswerValue] = {}
+        self.finished = False
 
     async def load(self) -> None:
         answers = await repo.answers_of(self.session, self.run.id)
@@ -278,6 +460,8 @@ class SurveyStep:
     async def handle(self, incoming: Input) -> None:
         question = self.question
         match incoming:
+            case Start(fresh=True):
+                self.prompt()
             case Start():
                 self.prompt(str(texts.WELCOME_BACK))
             case MalformedTap():
@@ -286,6 +470,8 @@ class SurveyStep:
                 self.prompt(str(_hint_for_wrong_input(question)))
             case Text(text=text):
                 await self._text(question, text)
+            case Tap(press=press) if press.action in {Action.OPEN, Action.ANONYMITY}:
+                self.prompt(str(texts.WELCOME_BACK))
             case Tap(press=press):
                 await self._tap(question, press)
 
@@ -355,7 +541,15 @@ class SurveyStep:
             self.reply.edit = render_answered(
                 self.questionnaire, question, self.values, value, status
             )
-        await repo.record_answer(self.session, self.run.id, question.id, value, status)
+        anonymous = self.run.participant_id is None
+        await repo.record_answer(
+            self.session,
+            self.run.id,
+            question.id,
+            value,
+            status,
+            at=_day(utcnow()) if anonymous else None,
+        )
         self.values[question.id] = value
         self.run.draft = []
         following = self.questionnaire.next_after(question.id, self.values)
@@ -389,10 +583,11 @@ class SurveyStep:
         stale = [question_id for question_id in self.values if question_id not in shown]
         await repo.drop_answers(self.session, self.run.id, stale)
         self.run.status = RunStatus.COMPLETED
-        self.run.completed_at = utcnow()
+        now = utcnow()
+        self.run.completed_at = _day(now) if self.run.participant_id is None else now
         self.run.current_question_id = None
-        self.reply.messages.append(OutgoingMessage(str(texts.INTAKE_DONE)))
         self.reply.retire_prompt_id = self.participant.prompt_message_id
+        self.finished = True
 
 
 def _hint_for_wrong_input(question: Question) -> object:

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.questionnaire import Question, Questionnaire, QuestionType
 from storage import repositories as repo
-from storage.models import Answer, AnswerStatus
+from storage.models import Answer, AnswerStatus, SurveyRun
 
 FIXED_COLUMNS = (
-    ("participant_id", "Participant number"),
+    ("respondent", "Respondent: participant number, or a pseudonym for anonymous answers"),
     ("language", "Language"),
-    ("status", "Status (completed or in_progress)"),
+    ("status", "Status: completed, in_progress or partial (stopped before the end)"),
     ("started_at", "Started (UTC)"),
     ("completed_at", "Completed (UTC)"),
 )
@@ -48,6 +48,13 @@ def _readable(question: Question, answer: Answer | None) -> str:
     return "" if value is None else _cell(str(value))
 
 
+def _respondent(run: SurveyRun) -> str:
+    # Anonymous runs carry no identity; the pseudonym still pairs a person's anonymous runs.
+    if run.participant_id is None:
+        return f"anon-{(run.respondent_key or '')[:12]}"
+    return str(run.participant_id)
+
+
 async def answer_table(session: AsyncSession, questionnaire: Questionnaire) -> AnswerTable:
     questions = [q for q in questionnaire.questions if q.type is not QuestionType.INFO]
     runs = await repo.runs_of_questionnaire(session, questionnaire.id)
@@ -57,8 +64,8 @@ async def answer_table(session: AsyncSession, questionnaire: Questionnaire) -> A
         by_question = {answer.question_id: answer for answer in answers[run.id]}
         rows.append(
             [
-                str(run.participant_id),
-                run.participant.language or "",
+                _respondent(run),
+                run.language or "",
                 run.status,
                 run.started_at.isoformat(timespec="seconds"),
                 run.completed_at.isoformat(timespec="seconds") if run.completed_at else "",

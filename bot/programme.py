@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.questionnaire import Questionnaire
+from bot.schedule import ProgrammeSchedule
+
+ROLES = ("mentee", "mentor")
+
+
+class Anonymity(StrEnum):
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+    RESPONDENT_CHOOSES = "respondent_chooses"
 
 
 class ProgrammeError(Exception):
@@ -19,17 +30,63 @@ class Programme(BaseModel):
 
     # Telegram deep-link payloads allow A-Z, a-z, 0-9, _ and -, up to 64 characters.
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    mentor_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     name: str
     languages: tuple[str, ...] = Field(min_length=1)
+    timezone: str | None = None
     intake: dict[str, str] = Field(description="role -> questionnaire id")
+    anonymity: dict[str, Anonymity] = Field(
+        default_factory=dict, description="questionnaire id -> mode; unlisted ones are named"
+    )
+    schedule: ProgrammeSchedule = Field(default_factory=ProgrammeSchedule)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (KeyError, ValueError):
+                raise ValueError(f"unknown time zone '{value}'") from None
+        return value
 
     @model_validator(mode="after")
-    def _mentee_intake(self) -> Programme:
+    def _consistent(self) -> Programme:
         if "mentee" not in self.intake:
             raise ValueError("field 'intake' needs a 'mentee' questionnaire")
+        unknown_roles = set(self.intake) - set(ROLES)
+        if unknown_roles:
+            raise ValueError(f"field 'intake': unknown roles {sorted(unknown_roles)}")
+        if "mentor" in self.intake and not self.mentor_code:
+            raise ValueError("field 'mentor_code' is needed for the mentor intake")
+        if self.mentor_code and self.mentor_code.lower() == self.code.lower():
+            raise ValueError("field 'mentor_code' must differ from 'code'")
         if len(set(self.languages)) != len(self.languages):
             raise ValueError("field 'languages' lists a language twice")
+        for questionnaire_id in self.intake.values():
+            if self.anonymity_of(questionnaire_id) is not Anonymity.NAMED:
+                raise ValueError(
+                    f"field 'anonymity': the intake '{questionnaire_id}' must be named"
+                )
         return self
+
+    def anonymity_of(self, questionnaire_id: str) -> Anonymity:
+        return self.anonymity.get(questionnaire_id, Anonymity.NAMED)
+
+    def role_for_code(self, code: str) -> str | None:
+        if code.lower() == self.code.lower():
+            return "mentee"
+        if self.mentor_code and code.lower() == self.mentor_code.lower():
+            return "mentor"
+        return None
+
+    def questionnaire_ids(self) -> set[str]:
+        used = set(self.intake.values()) | set(self.anonymity)
+        for rules in self.schedule.rules.values():
+            used |= {rule.questionnaire for rule in rules}
+        for trigger in self.schedule.triggers:
+            used |= {trigger.on, trigger.send}
+        return used
 
 
 def load_programmes(
@@ -53,11 +110,24 @@ def load_programmes(
                 raise ProgrammeError(
                     f"{path.name}: field 'intake.{role}': no questionnaire '{questionnaire_id}'"
                 )
+        missing_surveys = sorted(programme.questionnaire_ids() - set(questionnaires))
+        if missing_surveys:
+            raise ProgrammeError(
+                f"{path.name}: field 'schedule': no questionnaire {missing_surveys} "
+                "(the default schedule needs them unless the programme sets its own)"
+            )
+        for role in programme.schedule.rules:
+            if role not in ROLES:
+                raise ProgrammeError(f"{path.name}: field 'schedule.rules': unknown role '{role}'")
         missing = [language for language in programme.languages if language not in languages]
         if missing:
             raise ProgrammeError(f"{path.name}: field 'languages': no catalog for {missing}")
-        if programme.code.lower() in {code.lower() for code in programmes}:
-            raise ProgrammeError(f"{path.name}: field 'code': '{programme.code}' is used twice")
+        taken = {
+            code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code
+        }
+        for field, code in (("code", programme.code), ("mentor_code", programme.mentor_code)):
+            if code and code.lower() in taken:
+                raise ProgrammeError(f"{path.name}: field '{field}': '{code}' is used twice")
         programmes[programme.code] = programme
     if not programmes:
         raise ProgrammeError(f"{directory}: no programme files (*.yaml)")

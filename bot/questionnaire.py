@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -137,7 +137,6 @@ class Questionnaire(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     version: int = Field(ge=1)
     title: str
-    anonymity: Literal["named", "anonymous", "choice"] = "named"
     questions: tuple[Question, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     telegram_request_timeout: float = Field(default=30.0, gt=0)
     telegram_max_retries: int = Field(default=5, ge=0, le=20)
     log_level: str = "INFO"
+    # Keyed hash for pseudonymous respondent keys (anonymous questionnaires). Without it, a
+    # random secret is created once in SECRET_FILE; keep either away from database backups.
+    respondent_key_secret: SecretStr | None = None
+    secret_file: Path = Path("mentorbot.secret")
+    dispatch_interval: float = Field(default=30.0, gt=0, le=3600)
+    contact_grace_period: str = "2d"
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -68,6 +74,21 @@ class Settings(BaseSettings):
     def _language_code(cls, value: str) -> str:
         if not value or not value.replace("_", "").isalpha():
             raise ValueError(f"{value!r} is not a language code like 'en' or 'da'")
+        return value
+
+    @field_validator("contact_grace_period")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        from bot.schedule import Offset
+
+        Offset.parse(value)
+        return value
+
+    @field_validator("respondent_key_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
         return value
 
     @field_validator("log_level")

@@ -25,12 +25,27 @@ CONSENT_NO = __("No")
 CONSENT_DECLINED = __("Okay. We have not saved any answers. If you change your mind, send /start.")
 
 WELCOME_BACK = __("Welcome back! Let us go on where you stopped.")
-ALREADY_DONE = __("You have already answered all the questions. Thank you!")
 INTAKE_DONE = __(
     "Thank you! You have answered all the questions.\n\n"
     "What happens now: your coordinator reads your answers. "
     "They will contact you within two weeks to talk about a mentor for you."
 )
+
+CONTACT_DONE = __("Thank you for your answers! They help us support you and your mentor.")
+NOTHING_OPEN = __("Thank you! There are no questions for you right now. We will write to you.")
+SURVEY_CLOSED = __("These questions are closed now. Thank you!")
+CHOOSE_ANONYMITY = __(
+    "Do you want to answer with your name, or without it?\n\n"
+    "Without your name, your coordinator cannot see who gave these answers."
+)
+WITH_NAME = __("With my name")
+WITHOUT_NAME = __("Without my name")
+INVITATION = __("Hello! We have some short questions for you: {title}.\nIt takes a few minutes.")
+REMINDER = __(
+    "A friendly reminder: your questions are waiting ({title}).\nTap the button to go on."
+)
+START_SURVEY = __("Start ▶")
+CONTINUE_SURVEY = __("Continue ▶")
 
 PRESS_A_BUTTON = __("Please tap one of the buttons.")
 MULTI_HINT = __("You can choose more than one. Tap Done when you are ready.")

@@ -60,6 +60,33 @@ class Base(DeclarativeBase):
 class RunStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    PARTIAL = "partial"  # the contact expired before the person finished; answers are kept
+
+
+class ParticipantStatus(StrEnum):
+    INTAKE = "intake"
+    WAITING = "waiting"  # for a match
+    MATCHED = "matched"
+    ENDED = "ended"
+    DROPPED_OUT = "dropped_out"
+    WITHDRAWN = "withdrawn"  # asked for their data to be deleted
+
+
+class ContactState(StrEnum):
+    PLANNED = "planned"
+    SENT = "sent"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class EndReason(StrEnum):
+    COMPLETED = "completed"
+    ENDED_BY_MENTOR = "ended_by_mentor"
+    ENDED_BY_MENTEE = "ended_by_mentee"
+    NOT_REACHABLE = "not_reachable"
+    GOAL_REACHED_EARLY = "goal_reached_early"
+    OTHER = "other"
 
 
 class AnswerStatus(StrEnum):
@@ -88,6 +115,9 @@ class Participant(Base):
     channel_user_id: Mapped[str] = mapped_column(String(64))
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="mentee")
+    status: Mapped[str] = mapped_column(
+        String(16), default=ParticipantStatus.INTAKE, server_default=ParticipantStatus.INTAKE.value
+    )
     language: Mapped[str | None] = mapped_column(String(16))
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_given_at: Mapped[datetime | None]
@@ -95,7 +125,11 @@ class Participant(Base):
     # The channel's id of the message that shows the current question, so its buttons can be
     # removed once it is answered by typing.
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The scheduled contact the person is answering now (no foreign key: a contact row
+    # refers to its participant, and the two must be deletable in any order).
+    active_contact_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
 
     programme: Mapped[Programme | None] = relationship(lazy="joined")
 
@@ -104,12 +138,20 @@ class SurveyRun(Base):
     """One person answering one questionnaire on one occasion (the intake, a check-in...)."""
 
     __tablename__ = "survey_runs"
-    __table_args__ = (UniqueConstraint("participant_id", "questionnaire_id", "occasion"),)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "questionnaire_id", "occasion"),
+        UniqueConstraint("respondent_key", "questionnaire_id", "occasion"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(
+    # Named runs point at their participant; anonymous runs have no participant, only a
+    # pseudonymous respondent key (a keyed hash: see bot/anonymity.py).
+    participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
+    respondent_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
     questionnaire_id: Mapped[str] = mapped_column(String(64))
     questionnaire_version: Mapped[int] = mapped_column(Integer)
     occasion: Mapped[str] = mapped_column(String(64), default="intake")
@@ -120,7 +162,7 @@ class SurveyRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
 
-    participant: Mapped[Participant] = relationship(lazy="joined")
+    participant: Mapped[Participant | None] = relationship(lazy="joined")
 
 
 class Answer(Base):
@@ -145,3 +187,65 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Match(Base):
+    """A mentee and a mentor, from a start date to an end date."""
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    started_at: Mapped[datetime]
+    planned_end_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id], lazy="joined")
+    mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id], lazy="joined")
+    programme: Mapped[Programme] = relationship(lazy="joined")
+
+
+class Contact(Base):
+    """One scheduled message asking a person to answer a questionnaire; the schedule's truth."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), default=ContactState.PLANNED, index=True)
+    # Set when the contact is claimed, before the message goes out (sending is at most once);
+    # delivered_at only once the channel confirmed it.
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # expired or cancelled
+    # Only for named questionnaires: an anonymous run must not be findable from here.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("survey_runs.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[Participant] = relationship(lazy="joined")
+
+
+class AnonymityLock(Base):
+    """The mode a questionnaire version had when its first answer came in; it cannot change."""
+
+    __tablename__ = "anonymity_locks"
+
+    programme_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(24))
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)

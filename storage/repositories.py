@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AnonymityLock,
     Answer,
     AnswerStatus,
+    Contact,
+    ContactState,
+    Match,
     Participant,
     ProcessedUpdate,
     Programme,
@@ -115,6 +120,7 @@ async def record_answer(
     question_id: str,
     value: object,
     status: AnswerStatus = AnswerStatus.ANSWERED,
+    at: datetime | None = None,
 ) -> Answer:
     """Store an answer; answering the same question again (after Back) replaces it."""
     answer = await session.scalar(
@@ -125,7 +131,7 @@ async def record_answer(
         session.add(answer)
     answer.value = value
     answer.status = status
-    answer.answered_at = utcnow()
+    answer.answered_at = at or utcnow()
     await session.flush()
     return answer
 
@@ -153,3 +159,125 @@ async def answers_by_run(session: AsyncSession, run_ids: Sequence[int]) -> dict[
         for answer in rows:
             grouped[answer.run_id].append(answer)
     return grouped
+
+
+async def find_anonymous_run(
+    session: AsyncSession, respondent_key: str, questionnaire_id: str, occasion: str
+) -> SurveyRun | None:
+    return await session.scalar(
+        select(SurveyRun).where(
+            SurveyRun.respondent_key == respondent_key,
+            SurveyRun.questionnaire_id == questionnaire_id,
+            SurveyRun.occasion == occasion,
+        )
+    )
+
+
+async def add_run(session: AsyncSession, run: SurveyRun) -> SurveyRun:
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def active_match_of(session: AsyncSession, participant_id: int) -> Match | None:
+    return await session.scalar(
+        select(Match).where(
+            Match.ended_at.is_(None),
+            (Match.mentee_id == participant_id) | (Match.mentor_id == participant_id),
+        )
+    )
+
+
+async def matches(session: AsyncSession, programme_id: int | None = None) -> list[Match]:
+    query = select(Match).order_by(Match.id)
+    if programme_id is not None:
+        query = query.where(Match.programme_id == programme_id)
+    return list(await session.scalars(query))
+
+
+async def contacts_of_match(session: AsyncSession, match_id: int) -> list[Contact]:
+    rows = await session.scalars(
+        select(Contact).where(Contact.match_id == match_id).order_by(Contact.due_at, Contact.id)
+    )
+    return list(rows)
+
+
+async def contacts_of(session: AsyncSession, participant_id: int) -> list[Contact]:
+    rows = await session.scalars(
+        select(Contact).where(Contact.participant_id == participant_id).order_by(Contact.due_at)
+    )
+    return list(rows)
+
+
+async def upcoming_contacts(
+    session: AsyncSession, programme_id: int | None = None, participant_id: int | None = None
+) -> list[Contact]:
+    query = (
+        select(Contact)
+        .join(Participant, Contact.participant_id == Participant.id)
+        .where(Contact.state.in_([ContactState.PLANNED, ContactState.SENT]))
+        .order_by(Contact.due_at, Contact.id)
+    )
+    if programme_id is not None:
+        query = query.where(Participant.programme_id == programme_id)
+    if participant_id is not None:
+        query = query.where(Contact.participant_id == participant_id)
+    return list(await session.scalars(query))
+
+
+async def claim(
+    session: AsyncSession, contact_id: int, expected: dict[str, object], changes: dict[str, object]
+) -> bool:
+    """Change a contact only if it is still as expected; False if someone else got there first.
+
+    This conditional update is what makes sending at most once, across restarts and across
+    several dispatchers: only one of them can move a contact out of the expected state.
+    """
+    conditions = [getattr(Contact, name) == value for name, value in expected.items()]
+    result = await session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id, *conditions)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def due_contacts(session: AsyncSession, now: datetime) -> list[Contact]:
+    rows = await session.scalars(
+        select(Contact)
+        .where(Contact.state == ContactState.PLANNED, Contact.due_at <= now)
+        .order_by(Contact.due_at, Contact.id)
+    )
+    return list(rows)
+
+
+async def open_contacts(session: AsyncSession) -> list[Contact]:
+    """Sent and not yet answered: candidates for a reminder or for expiry."""
+    rows = await session.scalars(
+        select(Contact).where(Contact.state == ContactState.SENT).order_by(Contact.sent_at)
+    )
+    return list(rows)
+
+
+async def lock_anonymity(
+    session: AsyncSession, programme_code: str, questionnaire_id: str, version: int, mode: str
+) -> None:
+    existing = await session.get(AnonymityLock, (programme_code, questionnaire_id, version))
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    AnonymityLock(
+                        programme_code=programme_code,
+                        questionnaire_id=questionnaire_id,
+                        version=version,
+                        mode=mode,
+                    )
+                )
+        except IntegrityError:  # recorded meanwhile by a concurrent first answer
+            pass
+
+
+async def anonymity_locks(session: AsyncSession) -> list[AnonymityLock]:
+    return list(await session.scalars(select(AnonymityLock)))

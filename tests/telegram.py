@@ -66,9 +66,9 @@ class Mentee:
     def da(self, english: object) -> str:
         return self.catalogs.gettext("da", getattr(english, "message", str(english)))
 
-    async def tap(self, english: object) -> list[dict[str, object]]:
+    async def tap(self, english: object, count: int = 1) -> list[dict[str, object]]:
         await self.user.tap(self.da(english))
-        return await self.user.wait_for_reply()
+        return await self.user.wait_for_reply(count=count)
 
     async def type(self, text: str) -> list[dict[str, object]]:
         await self.user.send_text(text)
@@ -82,7 +82,7 @@ class Mentee:
         await self.start()
         await self.user.tap("Dansk")
         await self.user.wait_for_reply(count=2)
-        await self.tap(texts.CONSENT_YES)
+        await self.tap(texts.CONSENT_YES, count=2)  # the consent, edited, and the 1st question
 
 
 async def stored_answers(running: RunningBot) -> dict[str, tuple[object, str]]:

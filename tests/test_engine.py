@@ -298,9 +298,9 @@ async def test_finishing_twice_is_impossible(core: Core) -> None:
     last_prompt = chat.prompt
     await chat.tap(str(texts.NEXT))
     await chat.start()
-    assert chat.texts == [str(texts.ALREADY_DONE)]
+    assert chat.texts == [str(texts.NOTHING_OPEN)]
     await chat.tap(str(texts.NEXT), message=last_prompt)
-    assert chat.texts == [str(texts.ALREADY_DONE)]
+    assert chat.texts == [str(texts.NOTHING_OPEN)]
     async with core.sessions() as session:
         runs = list(await session.scalars(select(SurveyRun)))
     assert len(runs) == 1 and runs[0].status == RunStatus.COMPLETED

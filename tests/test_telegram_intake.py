@@ -52,7 +52,7 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     chosen, consent = await amina.user.wait_for_reply(count=2)
     assert chosen["text"].endswith("✓ Dansk") and "reply_markup" not in chosen
     assert consent["text"] == amina.da(texts.CONSENT)
-    first = await amina.tap(texts.CONSENT_YES)
+    first = await amina.tap(texts.CONSENT_YES, count=2)
     assert first[-1]["text"].startswith("1 / ")
     assert amina.da("What is your name? A nickname is fine.") in first[-1]["text"]
 

@@ -8,8 +8,11 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.clock import start_clock
 from bot.core import Core
-from handlers.telegram.middlewares import UnitOfWorkMiddleware
+from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
+from handlers.telegram.outbox import TelegramOutbox
+from handlers.telegram.rate_limit import RateLimitMiddleware
 from handlers.telegram.retry import RetryMiddleware
 from handlers.telegram.routers import create_routers
 
@@ -24,6 +27,7 @@ def create_bot(core: Core, session: AiohttpSession | None = None) -> Bot:
             timeout=settings.telegram_request_timeout,
         )
     session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
+    session.middleware(RateLimitMiddleware())
     return Bot(token=settings.require_token(), session=session)
 
 
@@ -45,9 +49,12 @@ async def run_polling(
     """Poll until stopped (SIGINT/SIGTERM, or `dispatcher.stop_polling()`)."""
     bot = bot or create_bot(core)
     dispatcher = dispatcher or create_dispatcher(core)
+    clock = None
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
+        contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
+        clock = start_clock(contacts, core.settings.dispatch_interval)
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
@@ -55,4 +62,6 @@ async def run_polling(
             close_bot_session=False,
         )
     finally:
+        if clock is not None:
+            clock.shutdown(wait=False)
         await bot.session.close()

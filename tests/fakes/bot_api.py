@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import math
 import re
 import time
 from collections import deque
@@ -96,6 +97,30 @@ _INJECTED_DESCRIPTIONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+FLOOD_CONTROLLED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendVoice",
+        "sendDocument",
+        "sendPhoto",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendSticker",
+        "sendLocation",
+        "sendMediaGroup",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+"""Methods that send or edit a message: what ``enforce_flood_limits`` counts.
+
+sendChatAction and answerCallbackQuery are not counted; they cost Telegram next to nothing.
+"""
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@\w+)?")
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -105,6 +130,14 @@ class ApiCall(NamedTuple):
 
     method: str
     params: JSON
+
+
+class FloodRejection(NamedTuple):
+    """A call refused by flood control: method, ``chat_id`` (None without one), loop time."""
+
+    method: str
+    chat_id: Any
+    time: float
 
 
 @dataclass
@@ -155,6 +188,44 @@ class _Failure:
     error_code: int
     description: str
     retry_after: int | None
+
+
+@dataclass
+class _FloodControl:
+    """Telegram's flood limits: calls per bot in any one-second window, spacing per chat.
+
+    Only accepted calls are remembered, so ``retry_after`` is an honest "try again then".
+    ``tolerance`` (seconds) is forgiven on both limits: the bot measures when it sends, the
+    server when the request arrives, and the trip between the two varies a little.
+    """
+
+    per_second: int | None
+    interval: float | None
+    tolerance: float
+    starts: deque[float] = field(default_factory=deque)
+    last_by_chat: dict[Any, float] = field(default_factory=dict)
+
+    def wait(self, chat_id: Any, now: float) -> float | None:
+        """Seconds until this call would be allowed, or None: allowed now (and recorded)."""
+        waits: list[float] = []
+        if self.per_second is not None:
+            window = 1.0 - self.tolerance
+            while self.starts and now - self.starts[0] >= window:
+                self.starts.popleft()
+            if len(self.starts) >= self.per_second:
+                waits.append(self.starts[0] + window - now)
+        last = self.last_by_chat.get(chat_id) if chat_id is not None else None
+        if self.interval is not None and last is not None:
+            spacing = self.interval - self.tolerance
+            if now - last < spacing:
+                waits.append(last + spacing - now)
+        if waits:
+            return max(waits)
+        if self.per_second is not None:
+            self.starts.append(now)
+        if chat_id is not None:
+            self.last_by_chat[chat_id] = now
+        return None
 
 
 @dataclass
@@ -212,8 +283,9 @@ class FakeBotAPI:
     """An aiohttp server that speaks the Telegram Bot API well enough for end-to-end tests.
 
     State a test can read: ``calls`` (every request, decoded), ``violations`` (every request
-    the real Telegram would refuse, as "method: description"), ``files`` (by file id),
-    ``commands`` (per scope and language), ``token`` (last token seen).
+    the real Telegram would refuse, as "method: description"), ``flood_rejections`` (calls
+    refused by ``enforce_flood_limits``), ``files`` (by file id), ``commands`` (per scope and
+    language), ``token`` (last token seen).
     """
 
     def __init__(
@@ -228,6 +300,7 @@ class FakeBotAPI:
         self.quiet_period = quiet_period
         self.calls: list[ApiCall] = []
         self.violations: list[str] = []
+        self.flood_rejections: list[FloodRejection] = []
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.dropped_updates: list[JSON] = []
@@ -240,6 +313,7 @@ class FakeBotAPI:
         self._callbacks: dict[str, _CallbackQuery] = {}
         self._failures: dict[str, deque[_Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
+        self._flood: _FloodControl | None = None
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -405,6 +479,34 @@ class FakeBotAPI:
         self._require_method(method)
         self._delays.setdefault(method, deque()).extend([seconds] * times)
 
+    def enforce_flood_limits(
+        self,
+        per_second: int | None = 30,
+        per_chat_per_second: float | None = 1.0,
+        *,
+        tolerance: float = 0.0,
+    ) -> None:
+        """Refuse message-sending calls over Telegram's flood limits (off until called).
+
+        A call of a ``FLOOD_CONTROLLED_METHODS`` method is answered 429 "Too Many Requests:
+        retry after N" (with ``parameters.retry_after``) when ``per_second`` such calls were
+        already accepted in the last second, or when the last accepted call to the same chat
+        is less than ``1 / per_chat_per_second`` seconds old; ``None`` switches a limit off.
+        A refusal is recorded in ``flood_rejections``, not in ``violations``: Telegram expects
+        a busy bot to meet it now and then, but a test can assert that it never happened.
+        """
+        if per_second is not None and per_second < 1:
+            msg = f"per_second must be at least 1, not {per_second!r}"
+            raise ValueError(msg)
+        if per_chat_per_second is not None and not per_chat_per_second > 0:
+            msg = f"per_chat_per_second must be positive, not {per_chat_per_second!r}"
+            raise ValueError(msg)
+        if not 0.0 <= tolerance < 1.0:
+            msg = f"tolerance must be in [0, 1) seconds, not {tolerance!r}"
+            raise ValueError(msg)
+        interval = 1.0 / per_chat_per_second if per_chat_per_second is not None else None
+        self._flood = _FloodControl(per_second, interval, tolerance)
+
     async def wait_until_idle(self, timeout: float = 5.0, quiet: float | None = None) -> None:
         """Wait until every queued update is confirmed and the bot has gone quiet.
 
@@ -466,10 +568,31 @@ class FakeBotAPI:
             raise BotAPIError(
                 failure.error_code, failure.description, violation=False, parameters=parameters
             )
+        if self._flood is not None and spec.name in FLOOD_CONTROLLED_METHODS:
+            self._check_flood(spec.name, params)
         handler = self._handlers.get(spec.name)
         if handler is None:
             raise bad_request(f"fake server does not implement {spec.name}")
         return await handler(params)
+
+    def _check_flood(self, method: str, params: JSON) -> None:
+        """Let the call through, or refuse it with 429 as Telegram's flood control would."""
+        assert self._flood is not None
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.removeprefix("-").isdigit():
+            chat_id = int(chat_id)
+        now = asyncio.get_running_loop().time()
+        wait = self._flood.wait(chat_id, now)
+        if wait is None:
+            return
+        self.flood_rejections.append(FloodRejection(method, chat_id, now))
+        retry_after = max(1, math.ceil(wait))
+        raise BotAPIError(
+            429,
+            f"Too Many Requests: retry after {retry_after}",
+            violation=False,
+            parameters={"retry_after": retry_after},
+        )
 
     @staticmethod
     async def _read_request(

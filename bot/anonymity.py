@@ -1,0 +1,51 @@
+"""Pseudonymous respondent keys for anonymous questionnaires.
+
+An anonymous run stores no participant id, only `respondent_key(secret, participant_id)`: a
+keyed hash (HMAC-SHA256). With the secret, the application can find a person's own anonymous
+run (to let them continue it) and pair a named intake with an anonymous end survey for
+before/after figures. Without the secret, the database alone does not link the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def respondent_key(secret: bytes, participant_id: int) -> str:
+    return hmac.new(secret, f"participant:{participant_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def anonymous_occasion(secret: bytes, contact_id: int) -> str:
+    """The occasion of an anonymous run: unique per contact, but without the secret it does
+    not lead back to the contact row (and so to the person)."""
+    return (
+        "a:" + hmac.new(secret, f"contact:{contact_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    )
+
+
+def load_secret(settings: Settings) -> bytes:
+    """RESPONDENT_KEY_SECRET, or a random secret kept in SECRET_FILE (created on first use)."""
+    if settings.respondent_key_secret is not None:
+        return settings.respondent_key_secret.get_secret_value().encode()
+    path = Path(settings.secret_file)
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip().encode()
+    secret = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    log.warning(
+        "RESPONDENT_KEY_SECRET is not set: created %s; losing it loses the before/after link "
+        "of anonymous answers",
+        path,
+    )
+    return secret.encode()

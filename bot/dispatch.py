@@ -1,0 +1,253 @@
+"""The contact dispatcher: sends due check-ins and reminders, and expires what is left.
+
+The `contacts` table is the truth; APScheduler only wakes `ContactDispatcher.tick`. Every
+send is claimed in the database and committed before the message goes out, so a restart, a
+crash between claim and send, or a second dispatcher never sends anything twice. A claimed
+contact whose message never arrived is still reminded later, so it is not lost either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import texts
+from bot.anonymity import anonymous_occasion, respondent_key
+from bot.conversation import Action, Button, OutgoingMessage, Press
+from bot.i18n import Catalogs, _
+from bot.programme import Programme
+from bot.questionnaire import Questionnaire
+from bot.schedule import Offset
+from storage import repositories as repo
+from storage.models import Contact, ContactState, Participant, RunStatus, SurveyRun, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Undeliverable(Exception):
+    """The channel refused the message for good (the person blocked the bot, chat gone)."""
+
+
+class Outbox(Protocol):
+    """A channel's way to send a message to a person by their channel user id."""
+
+    async def send(self, channel_user_id: str, message: OutgoingMessage) -> None: ...
+
+
+@dataclass
+class TickReport:
+    sent: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)  # due too long ago: expired unsent
+    held: list[int] = field(default_factory=list)  # due, but it is night where they live
+    failed: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Send:
+    contact_id: int
+    channel: str
+    channel_user_id: str
+    message: OutgoingMessage
+    reminder: bool
+
+
+class ContactDispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        programmes: dict[str, Programme],
+        questionnaires: dict[str, Questionnaire],
+        catalogs: Catalogs,
+        outboxes: dict[str, Outbox],
+        *,
+        secret: bytes,
+        timezone: str,
+        grace: Offset,
+        concurrency: int = 30,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.programmes = programmes
+        self.questionnaires = questionnaires
+        self.catalogs = catalogs
+        self.outboxes = outboxes
+        self.secret = secret
+        self.default_zone = ZoneInfo(timezone)
+        self.grace = grace
+        self.clock = clock
+        self._parallel = asyncio.Semaphore(concurrency)
+        self._running = asyncio.Lock()
+
+    def _programme(self, participant: Participant) -> Programme | None:
+        if participant.programme is None:
+            return None
+        return self.programmes.get(participant.programme.code)
+
+    def _zone(self, programme: Programme) -> ZoneInfo:
+        return ZoneInfo(programme.timezone) if programme.timezone else self.default_zone
+
+    def _is_quiet(self, programme: Programme, now: datetime) -> bool:
+        quiet = programme.schedule.quiet_hours
+        return quiet is not None and quiet.contains(now, self._zone(programme))
+
+    async def tick(self) -> TickReport:
+        """One round: claim and send what is due, remind, expire. Safe to run anywhere, any
+        number of times, by any number of processes."""
+        async with self._running:
+            now = self.clock()
+            report = TickReport()
+            async with self.sessions() as session:
+                sends = await self._claim_due(session, now, report)
+                sends += await self._claim_reminders(session, now, report)
+                await self._expire(session, now, report)
+                await session.commit()
+            await asyncio.gather(*(self._deliver(send, report) for send in sends))
+            if any((report.sent, report.reminded, report.expired, report.missed, report.failed)):
+                log.info(
+                    "dispatch: %d sent, %d reminded, %d expired, %d missed (down too long), "
+                    "%d failed, %d held for quiet hours",
+                    len(report.sent), len(report.reminded), len(report.expired),
+                    len(report.missed), len(report.failed), len(report.held),
+                )  # fmt: skip
+            for contact_id in report.missed:
+                log.warning("contact %s was due too long ago to send; expired", contact_id)
+            return report
+
+    async def _claim_due(
+        self, session: AsyncSession, now: datetime, report: TickReport
+    ) -> list[_Send]:
+        sends = []
+        oldest_allowed = now - (self.grace.after(now) - now)
+        for contact in await repo.due_contacts(session, now):
+            programme = self._programme(contact.participant)
+            if contact.due_at < oldest_allowed or programme is None:
+                if await repo.claim(
+                    session,
+                    contact.id,
+                    {"state": ContactState.PLANNED},
+                    {"state": ContactState.EXPIRED, "closed_at": now},
+                ):
+                    report.missed.append(contact.id)
+                continue
+            if self._is_quiet(programme, now):
+                report.held.append(contact.id)
+                continue
+            if await repo.claim(
+                session,
+                contact.id,
+                {"state": ContactState.PLANNED},
+                {"state": ContactState.SENT, "sent_at": now},
+            ):
+                participant = contact.participant
+                if participant.active_contact_id is None:
+                    participant.active_contact_id = contact.id
+                sends.append(self._message(contact, reminder=False))
+        return sends
+
+    async def _claim_reminders(
+        self, session: AsyncSession, now: datetime, report: TickReport
+    ) -> list[_Send]:
+        sends = []
+        for contact in await repo.open_contacts(session):
+            programme = self._programme(contact.participant)
+            if programme is None or contact.sent_at is None:
+                continue
+            reminders = programme.schedule.reminders
+            if contact.reminders_sent >= len(reminders):
+                continue
+            if reminders[contact.reminders_sent].after(contact.sent_at) > now:
+                continue
+            if self._is_quiet(programme, now):
+                report.held.append(contact.id)
+                continue
+            if await repo.claim(
+                session,
+                contact.id,
+                {"state": ContactState.SENT, "reminders_sent": contact.reminders_sent},
+                {"reminders_sent": contact.reminders_sent + 1, "last_reminder_at": now},
+            ):
+                sends.append(self._message(contact, reminder=True))
+        return sends
+
+    async def _expire(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
+        """After the last reminder, a contact expires; what was answered stays (partial)."""
+        for contact in await repo.open_contacts(session):
+            programme = self._programme(contact.participant)
+            if programme is None or contact.sent_at is None:
+                continue
+            if programme.schedule.expire_after.after(contact.sent_at) > now:
+                continue
+            if await repo.claim(
+                session,
+                contact.id,
+                {"state": ContactState.SENT},
+                {"state": ContactState.EXPIRED, "closed_at": now},
+            ):
+                report.expired.append(contact.id)
+                run = await self._run_of(session, contact)
+                if run is not None and run.status == RunStatus.IN_PROGRESS:
+                    run.status = RunStatus.PARTIAL
+                if contact.participant.active_contact_id == contact.id:
+                    contact.participant.active_contact_id = None
+
+    async def _run_of(self, session: AsyncSession, contact: Contact) -> SurveyRun | None:
+        if contact.run_id is not None:
+            return await session.get(SurveyRun, contact.run_id)
+        return await repo.find_anonymous_run(
+            session,
+            respondent_key(self.secret, contact.participant_id),
+            contact.questionnaire_id,
+            anonymous_occasion(self.secret, contact.id),
+        )
+
+    def _message(self, contact: Contact, *, reminder: bool) -> _Send:
+        participant = contact.participant
+        questionnaire = self.questionnaires[contact.questionnaire_id]
+        with self.catalogs.use(participant.language or "en"):
+            template = texts.REMINDER if reminder else texts.INVITATION
+            label = texts.CONTINUE_SURVEY if reminder else texts.START_SURVEY
+            message = OutgoingMessage(
+                template.format(title=_(questionnaire.title)),
+                ((Button(str(label), Press(Action.OPEN, option=contact.id)),),),
+            )
+        return _Send(
+            contact.id, participant.channel, participant.channel_user_id, message, reminder
+        )
+
+    async def _deliver(self, send: _Send, report: TickReport) -> None:
+        outbox = self.outboxes.get(send.channel)
+        error: str | None = None
+        async with self._parallel:
+            if outbox is None:
+                error = f"no outbox for channel '{send.channel}'"
+            else:
+                try:
+                    await outbox.send(send.channel_user_id, send.message)
+                except Undeliverable as undeliverable:
+                    error = f"undeliverable: {undeliverable}"[:200]
+                except Exception as failure:  # one failed send must not stop the others
+                    log.exception("sending contact %s failed", send.contact_id)
+                    error = f"{type(failure).__name__}: {failure}"[:200]
+        async with self.sessions() as session:
+            contact = await session.get(Contact, send.contact_id)
+            if contact is not None:
+                if error is None:
+                    if not send.reminder:
+                        contact.delivered_at = self.clock()
+                    contact.last_error = None
+                else:
+                    contact.last_error = error
+            await session.commit()
+        if error is None:
+            (report.reminded if send.reminder else report.sent).append(send.contact_id)
+        else:
+            report.failed.append(send.contact_id)

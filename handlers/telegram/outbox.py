@@ -1,0 +1,27 @@
+"""Scheduled messages (check-in invitations, reminders) sent through the Telegram bot."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+
+from bot.conversation import OutgoingMessage
+from bot.dispatch import Undeliverable
+from handlers.telegram.delivery import keyboard
+
+
+class TelegramOutbox:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, channel_user_id: str, message: OutgoingMessage) -> None:
+        try:
+            await self.bot.send_message(
+                chat_id=int(channel_user_id), text=message.text, reply_markup=keyboard(message)
+            )
+        except TelegramForbiddenError as error:  # blocked the bot, or deleted their account
+            raise Undeliverable(error.message) from error
+        except TelegramBadRequest as error:
+            if "chat not found" in error.message.lower():
+                raise Undeliverable(error.message) from error
+            raise

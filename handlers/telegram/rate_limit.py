@@ -1,0 +1,184 @@
+"""Keep outgoing messages within Telegram's flood limits before Telegram has to refuse them.
+
+Telegram lets a bot send about 30 messages a second in all and about one a second to any one
+chat; past that it answers 429 "Too Many Requests: retry after N" and holds the bot back for
+N seconds. The retry middleware only reacts once Telegram has refused, so a burst of scheduled
+check-ins would trip flood control again and again. This request middleware makes each
+message-sending call wait for its turn instead, so a burst takes as long as the limits demand
+and no longer, and nothing is refused on the way:
+
+* in all: never more than ``per_second`` calls start in any one-second window (a sliding log
+  of the last start times, so the check is exact rather than averaged);
+* per chat: successive calls to the same chat start at least ``1 / per_chat_per_second``
+  seconds apart.
+
+Waiting callers are served first come, first served: per chat, and then for the global slots
+(a call waiting for its own chat's spacing does not hold up calls to other chats). Waiting is
+sleeping, never polling. A chat is forgotten once nothing is waiting for it and its spacing has
+passed, so memory follows the chats of the last moments, not every chat ever seen.
+
+Register it *after* ``RetryMiddleware`` on the session (the first registered middleware is the
+outermost), so every attempt, retries included, passes through the limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+ChatKey = int | str
+"""A chat as Telegram's ``chat_id``: a numeric id or a ``@username``."""
+
+THROTTLED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendVoice",
+        "sendDocument",
+        "sendPhoto",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendSticker",
+        "sendLocation",
+        "sendMediaGroup",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+"""Bot API methods that send or edit a message, the calls flood control counts.
+
+``sendChatAction`` and ``answerCallbackQuery`` are cheap and deliberately not throttled: holding
+back a button's spinner or a "typing…" behind a queue of messages would only make the bot feel
+slow.
+"""
+
+_WINDOW = 1.0
+_MIN_SWEEP = 1024
+
+
+@dataclass
+class _ChatState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_start: float = -math.inf
+    users: int = 0
+    """Callers holding or waiting for ``lock``; a chat in use is never forgotten."""
+
+
+class RateLimitMiddleware(BaseRequestMiddleware):
+    """Delay message-sending Bot API calls so they stay within Telegram's flood limits.
+
+    ``per_second`` is the global ceiling: at most ``floor(per_second)`` calls start in any
+    window of ``floor(per_second) / per_second`` seconds (one second for a whole number; a
+    fractional rate below one, such as 0.5, becomes one call per two seconds); ``math.inf``
+    switches it off. ``per_chat_per_second`` spaces calls to one chat; ``math.inf`` switches
+    the spacing off.
+    ``clock`` and ``sleep`` are injectable for tests (a monotonic clock, in seconds).
+    """
+
+    def __init__(
+        self,
+        per_second: float = 30,
+        per_chat_per_second: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        if not per_second > 0:
+            msg = f"per_second must be positive, not {per_second!r}"
+            raise ValueError(msg)
+        if not per_chat_per_second > 0:
+            msg = f"per_chat_per_second must be positive, not {per_chat_per_second!r}"
+            raise ValueError(msg)
+        self.per_second = per_second
+        self.per_chat_per_second = per_chat_per_second
+        self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
+        self._window = self._capacity / per_second if self._capacity else 0.0
+        self._interval = 1.0 / per_chat_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque(maxlen=self._capacity)
+        self._global = asyncio.Lock()
+        self._chats: dict[ChatKey, _ChatState] = {}
+        self._sweep_at = _MIN_SWEEP
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ in THROTTLED_METHODS:
+            await self.acquire(getattr(method, "chat_id", None))
+        return await make_request(bot, method)
+
+    async def acquire(self, chat_id: ChatKey | None = None) -> None:
+        """Wait until a message to ``chat_id`` (or to no particular chat) may start now.
+
+        Returning counts as the start: call it once per request, right before sending.
+        """
+        if chat_id is None:
+            await self._take_global_slot()
+            return
+        key = _normalise(chat_id)
+        chat = self._chats.get(key)
+        if chat is None:
+            if len(self._chats) >= self._sweep_at:
+                self._forget_idle_chats()
+            chat = self._chats[key] = _ChatState()
+        chat.users += 1
+        try:
+            async with chat.lock:
+                while (wait := chat.last_start + self._interval - self._clock()) > 0:
+                    await self._sleep(wait)
+                chat.last_start = await self._take_global_slot()
+        finally:
+            chat.users -= 1
+
+    @property
+    def tracked_chats(self) -> int:
+        """How many chats the limiter currently remembers (for tests and monitoring)."""
+        return len(self._chats)
+
+    async def _take_global_slot(self) -> float:
+        """Wait (first come, first served) until fewer than the limit started in the window."""
+        if not self._capacity:  # per_second=math.inf: no global limit
+            return self._clock()
+        async with self._global:
+            starts = self._starts
+            while len(starts) == self._capacity:
+                wait = starts[0] + self._window - self._clock()
+                if wait <= 0:
+                    break
+                await self._sleep(wait)
+            now = self._clock()
+            starts.append(now)  # the deque's maxlen drops the oldest start
+            return now
+
+    def _forget_idle_chats(self) -> None:
+        """Drop chats nobody waits for whose spacing has passed; they would not delay anyone."""
+        horizon = self._clock() - self._interval
+        self._chats = {
+            key: chat
+            for key, chat in self._chats.items()
+            if chat.users or chat.last_start > horizon
+        }
+        self._sweep_at = max(_MIN_SWEEP, 2 * len(self._chats))
+
+
+def _normalise(chat_id: ChatKey) -> ChatKey:
+    """``"123"`` and ``123`` are the same chat to Telegram, so they share one spacing."""
+    if isinstance(chat_id, str) and chat_id.removeprefix("-").isdigit():
+        return int(chat_id)
+    return chat_id
