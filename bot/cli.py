@@ -8,14 +8,19 @@ import importlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.core import Core, build_core, load_content
+from bot.course import MatchError, create_match, end_match
 from bot.export import WRITERS, answer_table
 from bot.programme import ProgrammeError
 from bot.questionnaire import QuestionnaireError
 from bot.settings import Settings, SettingsError, load_settings
+from storage import repositories as repo
 from storage.database import create_engine, upgrade_database
+from storage.models import EndReason, ParticipantStatus
 
 # Channels are reached by module name, so the core never imports a channel framework.
 TELEGRAM_APP = "handlers.telegram.app"
@@ -69,6 +74,139 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             table = await answer_table(session, questionnaire)
         WRITERS[args.format](table, output)
         print(f"wrote {len(table.rows)} respondents of '{questionnaire.id}' to {output}")
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
+def _moment(text: str | None, zone: ZoneInfo) -> datetime | None:
+    """A date or date-time on the command line, in the programme's local time."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"'{text}' is not a date like 2026-12-01 or 2026-12-01T09:30") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def cmd_match(settings: Settings, args: argparse.Namespace) -> int:
+    zone = ZoneInfo(settings.timezone)
+
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            if args.match_command == "create":
+                match = await create_match(
+                    session, core.programmes, args.mentee, args.mentor,
+                    _moment(args.start, zone), _moment(args.end, zone),
+                )  # fmt: skip
+                await session.commit()
+                print(
+                    f"match {match.id}: mentee {match.mentee_id} and mentor {match.mentor_id}, "
+                    f"{_local(match.started_at, zone)} to {_local(match.planned_end_at, zone)}"
+                )
+            elif args.match_command == "end":
+                match = await end_match(
+                    session,
+                    core.programmes,
+                    args.id,
+                    EndReason(args.reason),
+                    _moment(args.date, zone),
+                )
+                await session.commit()
+                print(f"match {match.id} ended {_local(match.ended_at, zone)}: {match.end_reason}")
+            else:
+                programme = None
+                if args.programme:
+                    row = await repo.programme_by_code(session, args.programme)
+                    if row is None:
+                        raise SettingsError(f"--programme: no programme '{args.programme}'")
+                    programme = row.id
+                rows = [
+                    (
+                        match.id, match.programme.code, match.mentee_id, match.mentor_id,
+                        _local(match.started_at, zone), _local(match.planned_end_at, zone),
+                        _local(match.ended_at, zone), match.end_reason or "",
+                    )
+                    for match in await repo.matches(session, programme)
+                ]  # fmt: skip
+                _print_table(
+                    ["match", "programme", "mentee", "mentor", "start", "planned end", "ended",
+                     "reason"],
+                    rows,
+                )  # fmt: skip
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
+def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            programme_id = None
+            if args.programme:
+                row = await repo.programme_by_code(session, args.programme)
+                if row is None:
+                    raise SettingsError(f"--programme: no programme '{args.programme}'")
+                programme_id = row.id
+            contacts = await repo.upcoming_contacts(session, programme_id, args.participant)
+            rows = []
+            for contact in contacts:
+                participant = contact.participant
+                definition = (
+                    core.programmes.get(participant.programme.code)
+                    if participant.programme
+                    else None
+                )
+                zone = ZoneInfo((definition and definition.timezone) or settings.timezone)
+                rows.append(
+                    (
+                        contact.id, participant.id, participant.role, contact.rule,
+                        contact.questionnaire_id, contact.state,
+                        _local(contact.due_at, zone) + f" {zone.key}",
+                        f"{contact.reminders_sent} sent" if contact.sent_at else "",
+                    )
+                )  # fmt: skip
+        if not rows:
+            print("nothing planned")
+        else:
+            _print_table(
+                ["contact", "participant", "role", "rule", "questionnaire", "state",
+                 "sends at (local time)", "reminders"],
+                rows,
+            )  # fmt: skip
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
+def cmd_participants(settings: Settings, args: argparse.Namespace) -> int:
+    zone = ZoneInfo(settings.timezone)
+
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            people = await repo.participants(session, args.programme, args.status)
+            _print_table(
+                ["participant", "programme", "role", "status", "language", "joined"],
+                [
+                    (p.id, p.programme.code if p.programme else "", p.role, p.status,
+                     p.language or "", _local(p.created_at, zone))
+                    for p in people
+                ],
+            )  # fmt: skip
         return 0
 
     return asyncio.run(_with_core(settings, work))
@@ -132,6 +270,39 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="create or migrate the schema to the newest")
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
+    match = commands.add_parser("match", help="create, list and end mentor matches")
+    match_commands = match.add_subparsers(dest="match_command", required=True, metavar="COMMAND")
+    create = match_commands.add_parser("create", help="join a mentee and a mentor; plans check-ins")
+    create.add_argument("--mentee", type=int, required=True, help="the mentee's participant number")
+    create.add_argument("--mentor", type=int, required=True, help="the mentor's participant number")
+    create.add_argument("--start", help="start date (local time; default: now)")
+    create.add_argument("--end", help="planned end date (default: start + the course length)")
+    create.set_defaults(handler=cmd_match)
+    listing = match_commands.add_parser("list", help="all matches")
+    listing.add_argument("--programme", help="only this programme's code")
+    listing.set_defaults(handler=cmd_match)
+    end = match_commands.add_parser("end", help="end a match; later check-ins are cancelled")
+    end.add_argument("id", type=int, help="the match number")
+    end.add_argument("--reason", required=True, choices=[reason.value for reason in EndReason])
+    end.add_argument("--date", help="end date (local time; default: now)")
+    end.set_defaults(handler=cmd_match)
+
+    schedule = commands.add_parser("schedule", help="what will be sent to whom, and when")
+    schedule_commands = schedule.add_subparsers(
+        dest="schedule_command", required=True, metavar="COMMAND"
+    )
+    upcoming = schedule_commands.add_parser(
+        "list", help="planned and open contacts with their local send time"
+    )
+    upcoming.add_argument("--programme", help="only this programme's code")
+    upcoming.add_argument("--participant", type=int, help="only this participant")
+    upcoming.set_defaults(handler=cmd_schedule)
+
+    people = commands.add_parser("participants", help="list participants and their status")
+    people.add_argument("--programme", help="only this programme's code")
+    people.add_argument("--status", choices=[status.value for status in ParticipantStatus])
+    people.set_defaults(handler=cmd_participants)
+
     check = commands.add_parser(
         "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
     )
@@ -148,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
-    except (SettingsError, QuestionnaireError, ProgrammeError) as error:
+    except (SettingsError, QuestionnaireError, ProgrammeError, MatchError) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ class Action(StrEnum):
     NEXT = "n"
     OPEN = "r"  # start or resume a scheduled contact: `option` is the contact's id
     ANONYMITY = "a"  # option 1: with my name, 0: without
+    ERASE = "e"  # option 1: yes, delete my data; 0: no
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,23 @@ class MalformedTap:
 
 
 @dataclass(frozen=True)
+class ShowMyData:
+    """`/mydata`: everything stored about the person."""
+
+
+@dataclass(frozen=True)
+class AskToErase:
+    """`/delete`: the person wants their data deleted (asked to confirm first)."""
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """A sticker, photo, voice note, location...: `kind` names it."""
 
     kind: str
 
 
-Input = Start | Text | Tap | MalformedTap | Unsupported
+Input = Start | Text | Tap | MalformedTap | Unsupported | ShowMyData | AskToErase
 
 
 @dataclass
@@ -89,3 +100,5 @@ class Reply:
     messages: list[OutgoingMessage] = field(default_factory=list)
     # The message of an earlier prompt whose buttons must go (it was answered by typing).
     retire_prompt_id: int | None = None
+    # Files to send after the messages: (file name, content).
+    documents: list[tuple[str, bytes]] = field(default_factory=list)

@@ -22,6 +22,7 @@ from bot import texts
 from bot.anonymity import anonymous_occasion, respondent_key
 from bot.conversation import Action, Button, OutgoingMessage, Press
 from bot.i18n import Catalogs, _
+from bot.privacy import apply_retention
 from bot.programme import Programme
 from bot.questionnaire import Questionnaire
 from bot.schedule import Offset
@@ -49,6 +50,7 @@ class TickReport:
     missed: list[int] = field(default_factory=list)  # due too long ago: expired unsent
     held: list[int] = field(default_factory=list)  # due, but it is night where they live
     failed: list[int] = field(default_factory=list)
+    erased: list[int] = field(default_factory=list)  # participants, by the retention rule
 
 
 @dataclass(frozen=True)
@@ -109,14 +111,15 @@ class ContactDispatcher:
                 sends = await self._claim_due(session, now, report)
                 sends += await self._claim_reminders(session, now, report)
                 await self._expire(session, now, report)
+                await self._retain(session, now, report)
                 await session.commit()
             await asyncio.gather(*(self._deliver(send, report) for send in sends))
             if any((report.sent, report.reminded, report.expired, report.missed, report.failed)):
                 log.info(
                     "dispatch: %d sent, %d reminded, %d expired, %d missed (down too long), "
-                    "%d failed, %d held for quiet hours",
+                    "%d failed, %d held for quiet hours, %d erased by retention",
                     len(report.sent), len(report.reminded), len(report.expired),
-                    len(report.missed), len(report.failed), len(report.held),
+                    len(report.missed), len(report.failed), len(report.held), len(report.erased),
                 )  # fmt: skip
             for contact_id in report.missed:
                 log.warning("contact %s was due too long ago to send; expired", contact_id)
@@ -126,7 +129,7 @@ class ContactDispatcher:
         self, session: AsyncSession, now: datetime, report: TickReport
     ) -> list[_Send]:
         sends = []
-        oldest_allowed = now - (self.grace.after(now) - now)
+        oldest_allowed = self.grace.before(now)
         for contact in await repo.due_contacts(session, now):
             programme = self._programme(contact.participant)
             if contact.due_at < oldest_allowed or programme is None:
@@ -198,6 +201,15 @@ class ContactDispatcher:
                     run.status = RunStatus.PARTIAL
                 if contact.participant.active_contact_id == contact.id:
                     contact.participant.active_contact_id = None
+
+    async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
+        """Erase personal data a programme's retention period after a course ended."""
+        for programme in self.programmes.values():
+            retention = programme.schedule.retention
+            row = await repo.programme_by_code(session, programme.code)
+            if retention is None or row is None:
+                continue
+            report.erased += await apply_retention(session, row.id, retention.before(now))
 
     async def _run_of(self, session: AsyncSession, contact: Contact) -> SurveyRun | None:
         if contact.run_id is not None:

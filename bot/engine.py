@@ -17,12 +17,14 @@ from bot import texts
 from bot.anonymity import anonymous_occasion, respondent_key
 from bot.conversation import (
     Action,
+    AskToErase,
     Button,
     Input,
     MalformedTap,
     OutgoingMessage,
     Press,
     Reply,
+    ShowMyData,
     Start,
     Tap,
     Text,
@@ -30,6 +32,7 @@ from bot.conversation import (
 )
 from bot.course import apply_triggers
 from bot.i18n import Catalogs, _, language_name
+from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
 from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType
 from storage import repositories as repo
@@ -78,13 +81,50 @@ class SurveyEngine:
         incoming: Input,
         language_hint: str | None = None,
     ) -> Reply:
-        participant = await repo.participant_for(session, channel, user_id)
-        assert participant is not None
-        language = participant.language or self.likely_language(language_hint)
-        reply = Reply(participant_id=participant.id, language=language)
+        about_own_data = isinstance(incoming, ShowMyData | AskToErase) or (
+            isinstance(incoming, Tap) and incoming.press.action is Action.ERASE
+        )
+        participant = await repo.participant_for(
+            session, channel, user_id, create=not about_own_data
+        )
+        language = (participant and participant.language) or self.likely_language(language_hint)
+        reply = Reply(participant_id=participant.id if participant else 0, language=language)
         with self.catalogs.use(language):
-            await self._step(session, participant, incoming, reply)
+            if participant is None or (about_own_data and participant.consent_given_at is None):
+                reply.messages.append(OutgoingMessage(str(texts.MYDATA_NOTHING)))
+            elif about_own_data:
+                await self._own_data(session, participant, incoming, reply)
+            else:
+                await self._step(session, participant, incoming, reply)
         return reply
+
+    async def _own_data(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> None:
+        if isinstance(incoming, ShowMyData):
+            data = await personal_data(session, participant, self.questionnaires)
+            reply.messages += [OutgoingMessage(part) for part in _chunks(data.summary)]
+            reply.documents.append(("mydata.json", data.document))
+        elif isinstance(incoming, AskToErase):
+            reply.messages.append(
+                OutgoingMessage(
+                    str(texts.DELETE_CONFIRM),
+                    (
+                        (Button(str(texts.DELETE_YES), Press(Action.ERASE, option=1)),),
+                        (Button(str(texts.DELETE_NO), Press(Action.ERASE, option=0)),),
+                    ),
+                )
+            )
+        elif isinstance(incoming, Tap):
+            confirmed = incoming.press.option == 1
+            chosen = texts.DELETE_YES if confirmed else texts.DELETE_NO
+            reply.edit = OutgoingMessage(f"{texts.DELETE_CONFIRM}\n\n✓ {chosen}")
+            if confirmed:
+                reply.retire_prompt_id = participant.prompt_message_id
+                await erase_person(session, participant)
+                reply.messages.append(OutgoingMessage(str(texts.DELETE_DONE)))
+            else:
+                reply.messages.append(OutgoingMessage(str(texts.DELETE_CANCELLED)))
 
     async def remember_prompt(
         self, session: AsyncSession, participant_id: int, message_id: int | None
@@ -402,6 +442,18 @@ class SurveyEngine:
         )
         reply.retire_prompt_id = participant.prompt_message_id
         return None
+
+
+def _chunks(text: str, limit: int = 3500) -> list[str]:
+    """Split a long text at line ends into messages a channel accepts (Telegram: 4096)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        if current and len(current) + len(line) + 1 > limit:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:limit]
+    return [*parts, current] if current else parts
 
 
 def _day(moment: datetime) -> datetime:

@@ -40,9 +40,15 @@ class Offset:
         return cls(amount, unit)
 
     def after(self, moment: datetime) -> datetime:
+        return self._shift(moment, 1)
+
+    def before(self, moment: datetime) -> datetime:
+        return self._shift(moment, -1)
+
+    def _shift(self, moment: datetime, sign: int) -> datetime:
         if self.unit != "mo":
-            return moment + timedelta(seconds=self.amount * _SECONDS[self.unit])
-        month_index = moment.month - 1 + int(self.amount)
+            return moment + sign * timedelta(seconds=self.amount * _SECONDS[self.unit])
+        month_index = moment.month - 1 + sign * int(self.amount)
         year, month = moment.year + month_index // 12, month_index % 12 + 1
         day = min(moment.day, calendar.monthrange(year, month)[1])
         return moment.replace(year=year, month=month, day=day)

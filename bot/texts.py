@@ -67,3 +67,23 @@ NEXT = __("Next ▶")
 PREFER_NOT = __("Prefer not to say")
 SKIPPED = __("(skipped)")
 WENT_BACK = __("(you went back)")
+
+MYDATA_INTRO = __("This is everything we have saved about you.")
+MYDATA_PROFILE = __("Programme: {programme}\nLanguage: {language}\nYou agreed on: {consent}")
+MYDATA_MATCH = __("Your mentor match: from {start} to {end}")
+MYDATA_PLANNED = __("We plan to write to you on these days:")
+MYDATA_ANONYMOUS = __(
+    "Answers you gave without your name are not in this list. Nothing links them to you."
+)
+MYDATA_DELETE_HINT = __("To delete your data, send /delete.")
+MYDATA_NOTHING = __("We have nothing saved about you.")
+DELETE_CONFIRM = __(
+    "Do you want us to delete your data?\n\n"
+    "We delete your name, your contact details and your answers. "
+    "We stop writing to you. Your coordinator only learns that you stopped.\n\n"
+    "This cannot be undone."
+)
+DELETE_YES = __("Yes, delete my data")
+DELETE_NO = __("No, keep it")
+DELETE_DONE = __("Your data is deleted. Thank you for taking part. To start again, send /start.")
+DELETE_CANCELLED = __("Okay. We keep your data. Nothing changes.")

@@ -281,3 +281,21 @@ async def lock_anonymity(
 
 async def anonymity_locks(session: AsyncSession) -> list[AnonymityLock]:
     return list(await session.scalars(select(AnonymityLock)))
+
+
+async def participants(
+    session: AsyncSession, programme_code: str | None = None, status: str | None = None
+) -> list[Participant]:
+    query = select(Participant).order_by(Participant.id)
+    if programme_code is not None:
+        query = query.join(Programme, Participant.programme_id == Programme.id).where(
+            func.lower(Programme.code) == programme_code.lower()
+        )
+    if status is not None:
+        query = query.where(Participant.status == status)
+    return list(await session.scalars(query))
+
+
+async def delete_answers_of_runs(session: AsyncSession, run_ids: Sequence[int]) -> None:
+    if run_ids:
+        await session.execute(delete(Answer).where(Answer.run_id.in_(run_ids)))

@@ -6,7 +6,12 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import OutgoingMessage, Reply
@@ -95,5 +100,7 @@ async def deliver(
         )
         if message.keyboard:
             live_prompt = sent.message_id
-    if live_prompt != _UNCHANGED:
+    for name, content in reply.documents:
+        await bot.send_document(chat_id=chat_id, document=BufferedInputFile(content, filename=name))
+    if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Input, Start, Tap, Text, Unsupported
+from bot.conversation import AskToErase, Input, ShowMyData, Start, Tap, Text, Unsupported
 from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import deliver
@@ -21,6 +21,16 @@ async def answer_message(
     assert user is not None
     reply = await engine.handle(session, CHANNEL, str(user.id), incoming, user.language_code)
     await deliver(reply, bot=bot, chat_id=message.chat.id, session=session, engine=engine)
+
+
+async def my_data(message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine) -> None:
+    await answer_message(message, ShowMyData(), bot, session, engine)
+
+
+async def delete_my_data(
+    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+) -> None:
+    await answer_message(message, AskToErase(), bot, session, engine)
 
 
 async def start(
@@ -71,6 +81,8 @@ def create_router() -> Router:
     # The intake is a private conversation; the bot ignores group chats.
     router.message.filter(F.chat.type == "private")
     router.message.register(start, CommandStart())
+    router.message.register(my_data, Command("mydata"))
+    router.message.register(delete_my_data, Command("delete"))
     router.callback_query.register(tap, SurveyTap.filter())
     router.message.register(text, F.text & ~F.text.startswith("/"))
     router.message.register(anything_else)

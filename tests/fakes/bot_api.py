@@ -121,6 +121,8 @@ FLOOD_CONTROLLED_METHODS = frozenset(
 
 sendChatAction and answerCallbackQuery are not counted; they cost Telegram next to nothing.
 """
+_ARRIVED = "fake_bot_api.arrived"
+"""Request key: loop time at which the request arrived (what flood control counts)."""
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@\w+)?")
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -525,6 +527,7 @@ class FakeBotAPI:
     async def _handle_method(self, request: web.Request) -> web.Response:
         self.token = request.match_info["token"]
         name = request.match_info["method"]
+        request[_ARRIVED] = asyncio.get_running_loop().time()
         long_poll = name.lower() == "getupdates"
         if long_poll:
             body, status = await self._respond(name, request)
@@ -569,23 +572,25 @@ class FakeBotAPI:
                 failure.error_code, failure.description, violation=False, parameters=parameters
             )
         if self._flood is not None and spec.name in FLOOD_CONTROLLED_METHODS:
-            self._check_flood(spec.name, params)
+            self._check_flood(spec.name, params, request[_ARRIVED])
         handler = self._handlers.get(spec.name)
         if handler is None:
             raise bad_request(f"fake server does not implement {spec.name}")
         return await handler(params)
 
-    def _check_flood(self, method: str, params: JSON) -> None:
-        """Let the call through, or refuse it with 429 as Telegram's flood control would."""
+    def _check_flood(self, method: str, params: JSON, arrived: float) -> None:
+        """Let the call through, or refuse it with 429 as Telegram's flood control would.
+
+        A call counts from when it arrived, before its body was read or any injected delay.
+        """
         assert self._flood is not None
         chat_id = params.get("chat_id")
         if isinstance(chat_id, str) and chat_id.removeprefix("-").isdigit():
             chat_id = int(chat_id)
-        now = asyncio.get_running_loop().time()
-        wait = self._flood.wait(chat_id, now)
+        wait = self._flood.wait(chat_id, arrived)
         if wait is None:
             return
-        self.flood_rejections.append(FloodRejection(method, chat_id, now))
+        self.flood_rejections.append(FloodRejection(method, chat_id, arrived))
         retry_after = max(1, math.ceil(wait))
         raise BotAPIError(
             429,
