@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -19,15 +20,31 @@ from handlers.telegram.routers import create_routers
 log = logging.getLogger(__name__)
 
 
-def create_bot(core: Core, session: AiohttpSession | None = None) -> Bot:
+def create_bot(
+    core: Core,
+    session: AiohttpSession | None = None,
+    *,
+    per_second: float = 30,
+    per_chat_per_second: float = math.inf,
+) -> Bot:
+    """The bot, its requests retried and its messages kept within Telegram's flood limits.
+
+    ``per_second`` caps message-sending calls in any one second (Telegram allows about 30).
+    ``per_chat_per_second`` spaces calls to one chat; it is off by default because answering a
+    tap takes two or three calls at once (edit the tapped message, send the next question),
+    which Telegram allows as a short burst, and spacing them a second apart would make every
+    answer lag. Pass 1.0 to keep to "about one a second per chat" strictly.
+    """
     settings = core.settings
     if session is None:
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_base_url),
             timeout=settings.telegram_request_timeout,
         )
+    # aiogram runs request middlewares in registration order, the first outermost. The limiter
+    # comes second, inside the retry loop, so every attempt (retries too) waits for its turn.
     session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
-    session.middleware(RateLimitMiddleware())
+    session.middleware(RateLimitMiddleware(per_second, per_chat_per_second))
     return Bot(token=settings.require_token(), session=session)
 
 

@@ -121,8 +121,6 @@ FLOOD_CONTROLLED_METHODS = frozenset(
 
 sendChatAction and answerCallbackQuery are not counted; they cost Telegram next to nothing.
 """
-_ARRIVED = "fake_bot_api.arrived"
-"""Request key: loop time at which the request arrived (what flood control counts)."""
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@\w+)?")
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -527,31 +525,32 @@ class FakeBotAPI:
     async def _handle_method(self, request: web.Request) -> web.Response:
         self.token = request.match_info["token"]
         name = request.match_info["method"]
-        request[_ARRIVED] = asyncio.get_running_loop().time()
+        arrived = asyncio.get_running_loop().time()
         long_poll = name.lower() == "getupdates"
         if long_poll:
-            body, status = await self._respond(name, request)
+            body, status = await self._respond(name, request, arrived)
             return web.json_response(body, status=status)
         self._in_flight += 1
         self._last_activity = asyncio.get_running_loop().time()
         try:
-            body, status = await self._respond(name, request)
+            body, status = await self._respond(name, request, arrived)
         finally:
             self._in_flight -= 1
             self._last_activity = asyncio.get_running_loop().time()
             await self._notify()
         return web.json_response(body, status=status)
 
-    async def _respond(self, name: str, request: web.Request) -> tuple[JSON, int]:
+    async def _respond(self, name: str, request: web.Request, arrived: float) -> tuple[JSON, int]:
         try:
-            return {"ok": True, "result": await self._dispatch(name, request)}, 200
+            return {"ok": True, "result": await self._dispatch(name, request, arrived)}, 200
         except BotAPIError as error:
             if error.violation:
                 detail = f" ({error.detail})" if error.detail else ""
                 self.violations.append(f"{name}: {error.description}{detail}")
             return error.payload(), error.error_code
 
-    async def _dispatch(self, name: str, request: web.Request) -> Any:
+    async def _dispatch(self, name: str, request: web.Request, arrived: float) -> Any:
+        """Answer one call; ``arrived`` is the loop time the request came in (flood control)."""
         strings, typed, uploads = await self._read_request(request)
         spec = self.spec.method(name)
         if spec is None:
@@ -572,7 +571,7 @@ class FakeBotAPI:
                 failure.error_code, failure.description, violation=False, parameters=parameters
             )
         if self._flood is not None and spec.name in FLOOD_CONTROLLED_METHODS:
-            self._check_flood(spec.name, params, request[_ARRIVED])
+            self._check_flood(spec.name, params, arrived)
         handler = self._handlers.get(spec.name)
         if handler is None:
             raise bad_request(f"fake server does not implement {spec.name}")
