@@ -145,7 +145,7 @@ async def apply_triggers(
     match = await repo.active_match_of(session, participant.id)
     planned = []
     for trigger in programme.schedule.triggers:
-        if trigger.role != participant.role or trigger.on != questionnaire_id:
+        if trigger.role != participant.role or trigger.watch != questionnaire_id:
             continue
         if match is None or not trigger.fires(answers):
             continue

@@ -85,7 +85,7 @@ class Programme(BaseModel):
         for rules in self.schedule.rules.values():
             used |= {rule.questionnaire for rule in rules}
         for trigger in self.schedule.triggers:
-            used |= {trigger.on, trigger.send}
+            used |= {trigger.watch, trigger.send}
         return used
 
 
@@ -119,6 +119,15 @@ def load_programmes(
         for role in programme.schedule.rules:
             if role not in ROLES:
                 raise ProgrammeError(f"{path.name}: field 'schedule.rules': unknown role '{role}'")
+        for index, trigger in enumerate(programme.schedule.triggers):
+            watched = questionnaires[trigger.watch]
+            for question_id, values in trigger.when.items():
+                known = {q.id: q.choice_ids for q in watched.questions}
+                if question_id not in known or not set(values) <= set(known[question_id]):
+                    raise ProgrammeError(
+                        f"{path.name}: field 'schedule.triggers.{index}.when': "
+                        f"'{trigger.watch}' has no question '{question_id}' with answers {values}"
+                    )
         missing = [language for language in programme.languages if language not in languages]
         if missing:
             raise ProgrammeError(f"{path.name}: field 'languages': no catalog for {missing}")

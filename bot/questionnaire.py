@@ -13,6 +13,14 @@ AnswerValue = str | int | list[str] | None
 HARD_TEXT_LIMIT = 4000
 
 
+def answer_id(value: Any) -> str:
+    """An answer id as written in YAML. YAML 1.1 reads a bare yes/no/on/off as a boolean;
+    in a questionnaire they are answer ids, so they are turned back into words."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 class QuestionnaireError(Exception):
     """A questionnaire file is broken; the message names file, question and field."""
 
@@ -36,6 +44,11 @@ class _Strict(BaseModel):
 class Option(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=32)
     text: str = Field(min_length=1)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        return answer_id(value)
 
 
 class Condition(_Strict):
@@ -92,7 +105,7 @@ class Question(_Strict):
             if not isinstance(values, list) or not values:
                 raise ValueError(f"'{question}': expected a non-empty list of answer ids")
             conditions.append(
-                {"question": question, "any_of": [str(v) for v in values], "negate": negate}
+                {"question": question, "any_of": [answer_id(v) for v in values], "negate": negate}
             )
         return conditions
 

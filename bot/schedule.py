@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.questionnaire import answer_id
+
 _OFFSET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mo)\s*$")
 _SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -99,7 +101,7 @@ class AnswerTrigger(_Data):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
     role: str
-    on: str = Field(description="questionnaire whose answers are watched")
+    watch: str = Field(description="questionnaire whose answers are watched")
     when: dict[str, list[str]]
     send: str = Field(description="questionnaire to send")
     after: Offset
@@ -114,7 +116,7 @@ class AnswerTrigger(_Data):
     def _when(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {
-                key: [str(v) for v in (vals if isinstance(vals, list) else [vals])]
+                key: [answer_id(v) for v in (vals if isinstance(vals, list) else [vals])]
                 for key, vals in value.items()
             }
         return value
@@ -187,7 +189,7 @@ def default_triggers() -> tuple[AnswerTrigger, ...]:
         AnswerTrigger(
             id="no_contact",
             role="mentee",
-            on="checkin_mentee",
+            watch="checkin_mentee",
             when={"met": ["no"]},
             send="checkin_mentee",
             after=Offset.parse("30d"),

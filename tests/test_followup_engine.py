@@ -1,0 +1,301 @@
+"""Answering scheduled contacts through the engine: named, anonymous, chosen; triggers;
+the person's own data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot import texts
+from bot.anonymity import anonymous_occasion
+from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
+from bot.core import Core, build_core
+from bot.course import create_match
+from bot.programme import ProgrammeError
+from bot.results import before_after
+from bot.settings import Settings
+from storage import repositories as repo
+from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
+from tests.conversation import EngineChat
+from tests.course import COURSE, T0, FakeClock, RecordingOutbox, dispatcher, enrolled
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = await build_core(settings)
+    yield core
+    await core.close()
+
+
+async def course_at(core: Core, seconds: float) -> tuple[RecordingOutbox, FakeClock]:
+    """Amina (mentee 100) and Lars (mentor 200), matched at T0; contacts sent up to T0+seconds."""
+    mentee = await enrolled(core, "100", "mentee")
+    mentor = await enrolled(core, "200", "mentor")
+    async with core.sessions() as session:
+        intake = await session.scalar(
+            select(SurveyRun).where(SurveyRun.participant_id == mentee.id)
+        )
+        await repo.record_answer(session, intake.id, "motivation", "medium")
+        await repo.record_answer(session, intake.id, "name", "Amina")
+        await create_match(session, core.programmes, mentee.id, mentor.id, T0)
+        await session.commit()
+    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=seconds))
+    await dispatcher(core, outbox, clock).tick()
+    return outbox, clock
+
+
+def chat(core: Core, user_id: str) -> EngineChat:
+    return EngineChat(core, user_id, channel="test")
+
+
+async def contact(core: Core, user_id: str, rule: str) -> Contact:
+    async with core.sessions() as session:
+        return await session.scalar(
+            select(Contact)
+            .join(Participant, Contact.participant_id == Participant.id)
+            .where(Participant.channel_user_id == user_id, Contact.rule == rule)
+        )
+
+
+async def test_invitation_button_opens_the_questionnaire_and_answers_close_the_contact(
+    core: Core,
+) -> None:
+    outbox, _ = await course_at(core, 1)
+    amina = chat(core, "100")
+    invitation = outbox.to("100")[0]
+    await amina.send(Tap(invitation.keyboard[0][0].press))
+    assert "Have you had your first meeting yet?" in amina.question_text
+    await amina.tap("Yes")
+    await amina.tap("Good")
+    assert amina.texts == [str(texts.CONTACT_DONE)]
+    first = await contact(core, "100", "first_meeting")
+    assert first.state == ContactState.ANSWERED and first.answered_at is not None
+    async with core.sessions() as session:
+        run = await session.get(SurveyRun, first.run_id)
+        assert run.participant_id is not None and run.status == "completed"
+
+
+async def test_typing_after_an_invitation_starts_it(core: Core) -> None:
+    await course_at(core, 1)
+    amina = chat(core, "100")
+    await amina.say("hello")
+    assert "Have you had your first meeting yet?" in amina.question_text
+
+
+async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(core: Core) -> None:
+    await course_at(core, 2)
+    amina = chat(core, "100")
+    checkin_contact = await contact(core, "100", "checkin_1")
+    await amina.send(Tap(Press(Action.OPEN, option=checkin_contact.id)))
+    assert "met" in amina.question_text.lower()
+    await amina.tap("No")
+    while amina.prompt is not None and amina.last.messages[-1].keyboard:
+        labels = [b.label for row in amina.prompt.keyboard for b in row]
+        if str(texts.DONE) in labels:
+            await amina.tap(labels[0])
+            await amina.tap(str(texts.DONE))
+        else:
+            await amina.tap(labels[0])
+    assert amina.texts[-1] == str(texts.CONTACT_DONE)
+    extra = await contact(core, "100", "no_contact")
+    assert extra is not None and extra.questionnaire_id == "checkin_mentee"
+    assert extra.state == ContactState.PLANNED
+
+
+async def finish_by_first_choices(person: EngineChat, motivation: str | None = None) -> None:
+    """Answer every question with its first choice (or skip free text)."""
+    for _ in range(60):
+        if person.texts and person.texts[-1] == str(texts.CONTACT_DONE):
+            return
+        labels = [b.label for row in person.prompt.keyboard for b in row]
+        if motivation and "How motivated" in person.question_text:
+            await person.tap(motivation)
+        elif str(texts.DONE) in labels:
+            await person.tap(labels[0])
+            await person.tap(str(texts.DONE))
+        elif str(texts.SKIP) in labels:
+            await person.tap(str(texts.SKIP))
+        else:
+            await person.tap(labels[0])
+    raise AssertionError("the questionnaire did not end")
+
+
+async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(
+    core: Core,
+) -> None:
+    await course_at(core, 9)
+    amina = chat(core, "100")
+    end = await contact(core, "100", "end")
+    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
+    await finish_by_first_choices(amina, motivation="High")
+    end = await contact(core, "100", "end")
+    assert end.state == ContactState.ANSWERED
+    assert end.answered_at is None and end.run_id is None  # only the fact it was answered
+    async with core.sessions() as session:
+        run = await session.scalar(
+            select(SurveyRun).where(SurveyRun.questionnaire_id == "mentee_end")
+        )
+        assert run.participant_id is None and run.respondent_key
+        assert run.completed_at.time().isoformat() == "00:00:00"  # the day only
+        # Without the secret, the occasion does not lead back to the contact.
+        assert run.occasion == anonymous_occasion(core.secret, end.id)
+        assert run.occasion != anonymous_occasion(b"another secret", end.id)
+        programme = await repo.programme_by_code(session, "fast")
+        pairs = await before_after(
+            session, core.secret, programme.id, "motivation", "mentee_intake", "mentee_end"
+        )
+    assert pairs == [("medium", "high")]
+
+
+async def test_respondent_chooses_to_answer_without_name(core: Core) -> None:
+    await course_at(core, 9)
+    lars = chat(core, "200")
+    end = await contact(core, "200", "end")
+    await lars.send(Tap(Press(Action.OPEN, option=end.id)))
+    assert lars.question_text.startswith("Do you want to answer with your name")
+    await lars.tap(str(texts.WITHOUT_NAME))
+    assert "1 / " in lars.question_text
+    async with core.sessions() as session:
+        run = await session.scalar(
+            select(SurveyRun).where(SurveyRun.questionnaire_id == "mentor_end")
+        )
+    assert run.participant_id is None
+
+
+async def test_respondent_chooses_with_name(core: Core) -> None:
+    await course_at(core, 9)
+    lars = chat(core, "200")
+    end = await contact(core, "200", "end")
+    await lars.send(Tap(Press(Action.OPEN, option=end.id)))
+    await lars.tap(str(texts.WITH_NAME))
+    async with core.sessions() as session:
+        run = await session.scalar(
+            select(SurveyRun).where(SurveyRun.questionnaire_id == "mentor_end")
+        )
+    assert run.participant_id is not None
+
+
+async def test_anonymity_cannot_change_once_a_version_has_answers(
+    core: Core, settings: Settings
+) -> None:
+    await test_respondent_chooses_to_answer_without_name(core)
+    tmp = Path.cwd() / "programmes"
+    shutil.copytree(COURSE, tmp)
+    yaml_path = tmp / "fast.yaml"
+    yaml_path.write_text(
+        yaml_path.read_text().replace("mentor_end: respondent_chooses", "mentor_end: named")
+    )
+    with pytest.raises(
+        ProgrammeError,
+        match=r"'anonymity\.mentor_end': version 1 has answers given as 'respondent_chooses'",
+    ):
+        await build_core(settings.model_copy(update={"programmes_dir": tmp}))
+
+
+async def test_button_of_an_expired_contact_says_it_is_closed(core: Core) -> None:
+    outbox, clock = await course_at(core, 1)
+    clock.advance(seconds=10)
+    await dispatcher(core, outbox, clock).tick()
+    first = await contact(core, "100", "first_meeting")
+    assert first.state == ContactState.EXPIRED
+    amina = chat(core, "100")
+    await amina.send(Tap(Press(Action.OPEN, option=first.id)))
+    assert amina.texts == [str(texts.SURVEY_CLOSED)]
+
+
+async def test_mydata_lists_what_is_stored_and_not_anonymous_answers(core: Core) -> None:
+    await test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(core)
+    reply = await chat(core, "100").send(ShowMyData())
+    summary = "\n".join(message.text for message in reply.messages)
+    assert summary.startswith(str(texts.MYDATA_INTRO))
+    assert "Amina" in summary and str(texts.MYDATA_ANONYMOUS) in summary
+    ((name, content),) = reply.documents
+    data = json.loads(content)
+    assert name == "mydata.json"
+    assert data["participant"]["channel_user_id"] == "100"
+    assert {s["questionnaire"] for s in data["surveys"]} == {"mentee_intake"}
+    assert data["surveys"][0]["answers"]["name"]["value"] == "Amina"
+
+
+async def test_mydata_of_a_stranger_says_nothing_is_stored(core: Core) -> None:
+    reply = await chat(core, "999").send(ShowMyData())
+    assert [m.text for m in reply.messages] == [str(texts.MYDATA_NOTHING)]
+    async with core.sessions() as session:
+        assert (
+            await session.scalar(select(Participant).where(Participant.channel_user_id == "999"))
+            is None
+        )
+
+
+async def all_text(core: Core) -> str:
+    """Every value in every table, as text: to look for a deleted person's traces."""
+    values = []
+    async with core.sessions() as session:
+        for table in ("participants", "survey_runs", "answers", "contacts", "matches",
+                      "programmes", "processed_updates", "anonymity_locks"):  # fmt: skip
+            for row in await session.execute(text(f"SELECT * FROM {table}")):
+                values += [str(value) for value in row]
+    return "\n".join(values)
+
+
+async def test_delete_erases_identity_and_named_answers_and_cancels_contacts(core: Core) -> None:
+    await test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(core)
+    assert "Amina" in await all_text(core)
+    amina = chat(core, "100")
+    await amina.send(AskToErase())
+    assert amina.texts[0] == str(texts.DELETE_CONFIRM)
+    reply = await amina.tap(str(texts.DELETE_YES))
+    assert reply.messages[-1].text == str(texts.DELETE_DONE)
+    stored = await all_text(core)
+    assert "Amina" not in stored
+    assert "\n100\n" not in f"\n{stored}\n"  # her Telegram id is gone from every column
+    async with core.sessions() as session:
+        person = await session.get(Participant, 1)
+        assert person.status == "withdrawn" and person.channel_user_id == "erased-1"
+        left = list(await session.scalars(select(Contact).where(Contact.participant_id == 1)))
+        assert {c.state for c in left if c.rule in {"follow_up"}} == {ContactState.CANCELLED}
+        anonymous = await session.scalar(
+            select(SurveyRun).where(SurveyRun.participant_id.is_(None))
+        )
+        kept = list(await session.scalars(select(Answer).where(Answer.run_id == anonymous.id)))
+    assert kept  # anonymous answers stay: nothing links them to her
+
+
+async def test_delete_can_be_cancelled(core: Core) -> None:
+    await course_at(core, 1)
+    amina = chat(core, "100")
+    await amina.send(AskToErase())
+    await amina.tap(str(texts.DELETE_NO))
+    assert amina.texts == [str(texts.DELETE_CANCELLED)]
+    assert "Amina" in await all_text(core)
+
+
+async def test_retention_erases_personal_data_after_the_course(core: Core) -> None:
+    outbox, clock = await course_at(core, 1)
+    async with core.sessions() as session:
+        from bot.course import end_match
+
+        await end_match(
+            session,
+            core.programmes,
+            1,
+            __import__("storage.models").models.EndReason.COMPLETED,
+            T0 + timedelta(seconds=8),
+        )
+        await session.commit()
+    clock.now = T0 + timedelta(seconds=8 + 29)
+    assert (await dispatcher(core, outbox, clock).tick()).erased == []
+    clock.now = T0 + timedelta(seconds=8 + 31)
+    assert sorted((await dispatcher(core, outbox, clock).tick()).erased) == [1, 2]
+    assert "Amina" not in await all_text(core)
