@@ -65,7 +65,6 @@ back a button's spinner or a "typing…" behind a queue of messages would only m
 slow.
 """
 
-_WINDOW = 1.0
 _MIN_SWEEP = 1024
 
 
@@ -80,12 +79,11 @@ class _ChatState:
 class RateLimitMiddleware(BaseRequestMiddleware):
     """Delay message-sending Bot API calls so they stay within Telegram's flood limits.
 
-    ``per_second`` is the global ceiling: at most ``floor(per_second)`` calls start in any
-    window of ``floor(per_second) / per_second`` seconds (one second for a whole number; a
-    fractional rate below one, such as 0.5, becomes one call per two seconds); ``math.inf``
-    switches it off. ``per_chat_per_second`` spaces calls to one chat; ``math.inf`` switches
-    the spacing off.
-    ``clock`` and ``sleep`` are injectable for tests (a monotonic clock, in seconds).
+    ``per_second`` is the global ceiling: at most that many calls start in any one-second
+    window (a fraction rounds down; below one, 0.5 say, it means one call in any two seconds);
+    ``math.inf`` switches it off. ``per_chat_per_second`` spaces calls to one chat;
+    ``math.inf`` switches the spacing off. ``clock`` (monotonic, in seconds) and ``sleep`` are
+    there for tests.
     """
 
     def __init__(
@@ -104,7 +102,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self.per_second = per_second
         self.per_chat_per_second = per_chat_per_second
         self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
-        self._window = self._capacity / per_second if self._capacity else 0.0
+        self._window = max(1.0, 1.0 / per_second)
         self._interval = 1.0 / per_chat_per_second
         self._clock = clock
         self._sleep = sleep

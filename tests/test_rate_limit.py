@@ -1,0 +1,414 @@
+"""The rate limiter keeps outgoing messages within Telegram's flood limits.
+
+The limiter's rules are checked on a virtual clock (exact times, no real sleeping); the wiring
+is checked with a real aiogram Bot from ``create_bot`` against the fake Bot API server with its
+flood control switched on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageText,
+    GetUpdates,
+    SendChatAction,
+    SendMessage,
+    TelegramMethod,
+)
+
+from bot.core import Core
+from bot.settings import load_settings
+from handlers.telegram.app import create_bot
+from handlers.telegram.rate_limit import RateLimitMiddleware
+from handlers.telegram.retry import RetryMiddleware
+from tests.fakes import FakeBotAPI
+
+TOKEN = "123456:TEST"
+AMINA = 1001
+
+
+class VirtualTime:
+    """A clock and a sleep that move only when every task is asleep, to the next wake-up."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        wake = self.now + max(delay, 0.0)
+        if delay > 0 and wake <= self.now:  # a delay below the clock's precision
+            wake = math.nextafter(self.now, math.inf)
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (wake, next(self._order), future))
+        await future
+
+    async def advance(self, until: float) -> None:
+        """Run every sleeper due by ``until``, in time order, and leave the clock there."""
+        while True:
+            await _settle()
+            self._sleepers = [s for s in self._sleepers if not s[2].done()]
+            heapq.heapify(self._sleepers)
+            if not self._sleepers or self._sleepers[0][0] > until:
+                break
+            wake, _, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, wake)
+            future.set_result(None)
+        self.now = max(self.now, until)
+
+    async def run(self, tasks: Iterable[asyncio.Task[Any]]) -> None:
+        """Advance from wake-up to wake-up until ``tasks`` are all done."""
+        pending = list(tasks)
+        while True:
+            await _settle()
+            if all(task.done() for task in pending):
+                return
+            live = [wake for wake, _, future in self._sleepers if not future.done()]
+            assert live, "tasks are stuck, and no one is asleep to wake them"
+            await self.advance(min(live))
+
+
+async def _settle() -> None:
+    """Let every runnable task run until it waits (lock hand-overs take a loop turn each)."""
+    for _ in range(200):
+        await asyncio.sleep(0)
+
+
+def limiter(
+    time_: VirtualTime, per_second: float = 30, per_chat: float = 1.0
+) -> RateLimitMiddleware:
+    return RateLimitMiddleware(per_second, per_chat, clock=time_.clock, sleep=time_.sleep)
+
+
+def start_all(
+    time_: VirtualTime,
+    limit: RateLimitMiddleware,
+    chats: Iterable[int | str | None],
+    *,
+    first: int = 0,
+    log: list[tuple[int, float]] | None = None,
+) -> tuple[list[asyncio.Task[None]], list[tuple[int, float]]]:
+    """One caller per chat, numbered from ``first`` in this order.
+
+    Each appends (its number, the time it started) to ``log`` as it starts, so the log is in
+    the order the limiter let them go.
+    """
+    started = [] if log is None else log
+
+    async def call(index: int, chat: int | str | None) -> None:
+        await limit.acquire(chat)
+        started.append((index, time_.now))
+
+    tasks = [asyncio.create_task(call(i, chat)) for i, chat in enumerate(chats, start=first)]
+    return tasks, started
+
+
+def times(started: list[tuple[int, float]]) -> list[float]:
+    return [at for _, at in sorted(started)]
+
+
+# ------------------------------------------------------------------ the limiter
+
+
+async def test_thirty_start_at_once_and_the_thirty_first_waits_a_second() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock), range(31))
+    await clock.run(tasks)
+    assert times(started) == [0.0] * 30 + [1.0]
+
+
+async def test_no_one_second_window_ever_holds_more_than_the_limit() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=30, per_chat=math.inf)
+    tasks: list[asyncio.Task[None]] = []
+    started: list[tuple[int, float]] = []
+    for wave in range(10):  # ragged arrivals: 17 callers every 0.3 s
+        await clock.advance(wave * 0.3)
+        more, _ = start_all(clock, limit, [None] * 17, first=17 * wave, log=started)
+        tasks += more
+    await clock.run(tasks)
+    starts = sorted(at for _, at in started)
+    assert len(starts) == 170
+    assert all(starts[i] + 1.0 <= starts[i + 30] for i in range(len(starts) - 30))
+    # ...and no slower than it must be: a slot is reused the moment it leaves the window, so
+    # the starts repeat every second as 17 at x.0 and 13 at x.3 until the queue is empty.
+    assert starts[-1] == pytest.approx(5.3)
+    assert starts.count(0.0) == 17 and starts.count(1.0) == 17
+
+
+async def test_calls_to_one_chat_are_spaced() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_chat=2.0), [AMINA, AMINA, str(AMINA)])
+    await clock.run(tasks)
+    assert times(started) == [0.0, 0.5, 1.0]  # "1001" is the same chat as 1001
+
+
+async def test_spacing_counts_from_the_last_start_not_from_the_arrival() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_chat=1.0)
+    tasks, started = start_all(clock, limit, [AMINA])
+    await clock.run(tasks)
+    await clock.advance(0.4)
+    tasks, started = start_all(clock, limit, [AMINA])
+    await clock.run(tasks)
+    assert times(started) == [1.0]
+    await clock.advance(5.0)
+    tasks, started = start_all(clock, limit, [AMINA])
+    await clock.run(tasks)
+    assert times(started) == [5.0]  # a quiet chat is not held back
+
+
+async def test_a_chat_waiting_for_its_spacing_does_not_hold_up_other_chats() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_second=30), [1, 1, 1, 2, 3])
+    await clock.run(tasks)
+    assert times(started) == [0.0, 1.0, 2.0, 0.0, 0.0]
+
+
+async def test_other_chats_still_share_the_global_limit() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_second=2), [1, 1, 2, 3, 4])
+    await clock.run(tasks)
+    # Chat 1's second call may start at 1.0 by its spacing, but chat 3 was first in line
+    # for the two slots of that second; chat 4 was next, so chat 1 goes at 2.0.
+    assert times(started) == [0.0, 2.0, 0.0, 1.0, 1.0]
+
+
+async def test_waiting_callers_are_served_first_come_first_served() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=10, per_chat=math.inf)
+    log: list[tuple[int, float]] = []
+    early, _ = start_all(clock, limit, range(25), first=0, log=log)
+    await clock.advance(0.5)
+    late, _ = start_all(clock, limit, range(15), first=100, log=log)
+    await clock.run(early + late)
+    assert [index for index, _ in log] == [*range(25), *range(100, 115)]
+    assert [at for _, at in log] == [0.0] * 10 + [1.0] * 10 + [2.0] * 10 + [3.0] * 10
+
+
+async def test_calls_to_one_chat_keep_their_order() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_chat=10.0)
+    tasks, started = start_all(clock, limit, [AMINA] * 6)
+    await clock.run(tasks)
+    assert [index for index, _ in started] == list(range(6))
+    assert times(started) == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+async def test_a_cancelled_caller_gives_up_its_turn() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=1, per_chat=math.inf)
+    tasks, started = start_all(clock, limit, [1, 2, 3])
+    await _settle()
+    tasks[1].cancel()  # waiting for the slot at 1.0
+    await clock.run([tasks[0], tasks[2]])
+    assert tasks[1].cancelled()
+    assert started == [(0, 0.0), (2, 1.0)]
+
+
+async def test_idle_chats_are_forgotten() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=math.inf, per_chat=1.0)
+    most = 0
+    for chat in range(5000):
+        await limit.acquire(chat)
+        most = max(most, limit.tracked_chats)
+        clock.now += 0.01
+    assert most <= 1024  # chats seen in the last second (100) and not yet swept
+
+
+def test_rates_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="per_second"):
+        RateLimitMiddleware(per_second=0)
+    with pytest.raises(ValueError, match="per_chat_per_second"):
+        RateLimitMiddleware(per_chat_per_second=-1)
+
+
+async def test_a_fractional_rate_rounds_down_to_whole_calls_per_second() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_second=2.5, per_chat=math.inf), range(5))
+    await clock.run(tasks)
+    assert times(started) == [0.0, 0.0, 1.0, 1.0, 2.0]
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_second=0.5, per_chat=math.inf), range(3))
+    await clock.run(tasks)
+    assert times(started) == [0.0, 2.0, 4.0]
+
+
+# ------------------------------------------------------------ as a request middleware
+
+
+async def test_only_message_sending_calls_wait() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=1, per_chat=math.inf)
+    sent: list[tuple[str, float]] = []
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        sent.append((method.__api_method__, clock.now))
+        return None
+
+    methods: list[TelegramMethod[Any]] = [
+        SendMessage(chat_id=AMINA, text="one"),
+        SendChatAction(chat_id=AMINA, action="typing"),
+        AnswerCallbackQuery(callback_query_id="1"),
+        GetUpdates(offset=1),
+        EditMessageText(chat_id=AMINA, message_id=1, text="two"),
+    ]
+    bot = cast(Bot, None)  # passed through untouched
+    await clock.run([asyncio.create_task(limit(make_request, bot, m)) for m in methods])
+    assert sent == [
+        ("sendMessage", 0.0),
+        ("sendChatAction", 0.0),
+        ("answerCallbackQuery", 0.0),
+        ("getUpdates", 0.0),
+        ("editMessageText", 1.0),
+    ]
+
+
+# ------------------------------------------------ a real bot against the fake server
+
+
+def _bot_from_create_bot(
+    server: FakeBotAPI, *, per_second: float, per_chat_per_second: float
+) -> Bot:
+    """The bot exactly as the application builds it (retries outside, limiter inside)."""
+    settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=server.base_url)
+    core = cast(Core, SimpleNamespace(settings=settings))  # create_bot reads only the settings
+    return create_bot(
+        core,
+        session=server.bot_session(),
+        per_second=per_second,
+        per_chat_per_second=per_chat_per_second,
+    )
+
+
+def test_create_bot_puts_the_limiter_inside_the_retry_loop() -> None:
+    settings = load_settings(telegram_bot_token=TOKEN)
+    bot = create_bot(cast(Core, SimpleNamespace(settings=settings)))
+    # aiogram wraps request middlewares so that the first registered is the outermost.
+    assert [type(m) for m in bot.session.middleware] == [RetryMiddleware, RateLimitMiddleware]
+
+
+async def test_two_hundred_chats_at_once_are_all_delivered_without_flood_errors(
+    server: FakeBotAPI,
+) -> None:
+    # The fake counts arrivals, the limiter counts sends; a burst's first requests open their
+    # connections and arrive some tens of ms late, hence the tolerance (see the report).
+    server.enforce_flood_limits(per_second=50, per_chat_per_second=1.0, tolerance=0.1)
+    people = [server.user(5000 + i, f"P{i}") for i in range(200)]
+    bot = _bot_from_create_bot(server, per_second=50, per_chat_per_second=1.0)
+    try:
+        began = time.monotonic()
+        await asyncio.gather(*(bot.send_message(p.id, f"Hej {p.first_name}") for p in people))
+        elapsed = time.monotonic() - began
+    finally:
+        await bot.session.close()
+
+    assert server.flood_rejections == []
+    assert all([m["text"] for m in p.messages] == [f"Hej {p.first_name}"] for p in people)
+    # 50 at 0 s, 1 s, 2 s and 3 s: the sliding window cannot do 200 in less than 3 s.
+    assert elapsed >= 3.0
+    server.assert_no_violations()
+
+
+async def test_messages_to_one_chat_are_spaced_and_keep_their_order(server: FakeBotAPI) -> None:
+    server.enforce_flood_limits(per_second=30, per_chat_per_second=20, tolerance=0.01)
+    amina = server.user(AMINA)
+    bot = _bot_from_create_bot(server, per_second=30, per_chat_per_second=20)
+    try:
+        began = time.monotonic()
+        await asyncio.gather(*(bot.send_message(AMINA, f"besked {i}") for i in range(5)))
+        elapsed = time.monotonic() - began
+    finally:
+        await bot.session.close()
+
+    assert server.flood_rejections == []
+    assert [m["text"] for m in amina.messages] == [f"besked {i}" for i in range(5)]
+    assert elapsed >= 4 / 20
+
+
+async def test_a_retry_waits_for_its_turn_too(server: FakeBotAPI) -> None:
+    server.enforce_flood_limits(per_second=30, per_chat_per_second=20, tolerance=0.01)
+    amina = server.user(AMINA)
+    server.fail_next("sendMessage", 502)
+    bot = _bot_from_create_bot(server, per_second=30, per_chat_per_second=20)
+    limit = next(m for m in bot.session.middleware if isinstance(m, RateLimitMiddleware))
+    acquired: list[int | str | None] = []
+    original = limit.acquire
+
+    async def counting(chat_id: int | str | None = None) -> None:
+        acquired.append(chat_id)
+        await original(chat_id)
+
+    limit.acquire = counting  # type: ignore[method-assign]
+    try:
+        await bot.send_message(AMINA, "igen")
+    finally:
+        await bot.session.close()
+
+    assert acquired == [AMINA, AMINA]  # the first attempt and the retry
+    assert [m["text"] for m in amina.messages] == ["igen"]
+    assert server.flood_rejections == []
+
+
+# ----------------------------------------------------- the fake's flood control
+
+
+async def test_fake_refuses_a_burst_to_one_chat_with_retry_after(server: FakeBotAPI) -> None:
+    server.enforce_flood_limits(per_second=30, per_chat_per_second=1.0)
+    amina = server.user(AMINA)
+    bot = Bot(TOKEN, session=server.bot_session())  # no limiter, no retries
+    try:
+        await bot.send_message(AMINA, "første")
+        await bot.send_chat_action(AMINA, "typing")  # not a message: never refused
+        with pytest.raises(TelegramRetryAfter) as refused:
+            await bot.send_message(AMINA, "anden")
+    finally:
+        await bot.session.close()
+
+    assert refused.value.retry_after == 1
+    assert [(r.method, r.chat_id) for r in server.flood_rejections] == [("sendMessage", AMINA)]
+    assert [m["text"] for m in amina.messages] == ["første"]
+    assert server.violations == []  # expected behaviour, not a bot bug
+
+
+async def test_fake_refuses_more_than_the_limit_in_one_second(server: FakeBotAPI) -> None:
+    server.enforce_flood_limits(per_second=3, per_chat_per_second=None)
+    for i in range(4):
+        server.user(AMINA + i)
+    bot = Bot(TOKEN, session=server.bot_session())
+    try:
+        for i in range(3):
+            await bot.send_message(AMINA + i, "hej")
+        with pytest.raises(TelegramRetryAfter, match="retry after 1"):
+            await bot.send_message(AMINA + 3, "hej")
+    finally:
+        await bot.session.close()
+
+    assert [(r.method, r.chat_id) for r in server.flood_rejections] == [("sendMessage", AMINA + 3)]
+    assert server.violations == []
+
+
+async def test_fake_flood_control_is_off_by_default(server: FakeBotAPI) -> None:
+    server.user(AMINA)
+    bot = Bot(TOKEN, session=server.bot_session())
+    try:
+        await asyncio.gather(*(bot.send_message(AMINA, str(i)) for i in range(40)))
+    finally:
+        await bot.session.close()
+    assert server.flood_rejections == []
