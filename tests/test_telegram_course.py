@@ -1,0 +1,159 @@
+"""End to end: a whole course in seconds through the fake Bot API, from intake to follow-up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import texts
+from bot.course import create_match
+from bot.results import before_after
+from bot.settings import Settings
+from storage import repositories as repo
+from storage.models import Contact, ContactState, Participant, SurveyRun
+from tests.course import COURSE
+from tests.fakes import FakeBotAPI, FakeUser
+from tests.telegram import RunningBot, running_bot
+
+Message = dict[str, Any]
+
+
+@pytest.fixture
+async def course_bot(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+    fast = settings.model_copy(
+        update={"programmes_dir": COURSE, "default_programme": "fast", "dispatch_interval": 0.2}
+    )
+    async with running_bot(fast, server) as bot:
+        yield bot
+
+
+def buttons(message: Message) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def is_scheduled(message: Message) -> bool:
+    return bool(set(buttons(message)) & {str(texts.START_SURVEY), str(texts.CONTINUE_SURVEY)})
+
+
+async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None) -> list[str]:
+    """Answer the questions shown, one by one, until the bot says thank you; returns the
+    question texts seen. `choose` picks a label for questions containing a given text."""
+    seen = []
+    for _ in range(80):
+        # Reminders of other contacts may arrive meanwhile: the question is the latest
+        # message that is not a scheduled one.
+        last = next(m for m in reversed(user.messages) if not is_scheduled(m))
+        if last["text"] in {str(texts.CONTACT_DONE), str(texts.INTAKE_DONE)}:
+            return seen
+        seen.append(last["text"])
+        labels = buttons(last)
+        wanted = next((label for key, label in (choose or {}).items() if key in last["text"]), None)
+        if wanted:
+            await user.tap(wanted, message=last)
+        elif str(texts.DONE) in labels:
+            await user.tap(labels[0], message=last)
+            await user.wait_for_reply()
+            await user.tap(str(texts.DONE), message=last)
+        elif str(texts.SKIP) in labels:
+            await user.tap(str(texts.SKIP), message=last)
+        elif labels and labels[0] not in {str(texts.BACK)}:
+            await user.tap(labels[0], message=last)
+        else:
+            await user.send_text("Lars" if "name" in last["text"] else "42")
+        await user.wait_for_reply(count=1, timeout=10)
+    raise AssertionError(f"no end in sight; last message: {user.last_message['text']!r}")
+
+
+async def intake(user: FakeUser, code: str) -> None:
+    await user.send_command("/start", code)
+    await user.wait_for_reply()
+    await user.tap("English")
+    await user.wait_for_reply(count=2)
+    await user.tap(str(texts.CONSENT_YES))
+    await user.wait_for_reply(count=2)
+    await answer_everything(user, {"How motivated": "Medium"})
+
+
+async def next_invitation(user: FakeUser, within: float = 15) -> Message:
+    """Wait for the next scheduled message (an invitation or a reminder)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        for message in await user.wait_for_reply(count=0, timeout=within):
+            if is_scheduled(message):
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError("no invitation arrived")
+
+
+async def open_and_answer(user: FakeUser, message: Message, **choose: str) -> list[str]:
+    await user.tap(buttons(message)[0], message=message)
+    await user.wait_for_reply(count=1)
+    return await answer_everything(user, choose)
+
+
+async def test_a_whole_course_from_intake_to_follow_up(
+    course_bot: RunningBot, server: FakeBotAPI
+) -> None:
+    core = course_bot.core
+    amina = server.user(301, "Amina", language_code="en")
+    lars = server.user(302, "Lars", language_code="en")
+    await intake(amina, "fast")
+    await intake(lars, "fast-mentor")
+    async with core.sessions() as session:
+        mentee, mentor = list(await session.scalars(select(Participant).order_by(Participant.id)))
+        assert (mentee.role, mentor.role) == ("mentee", "mentor")
+        assert mentee.status == mentor.status == "waiting"
+        await create_match(session, core.programmes, mentee.id, mentor.id)
+        await session.commit()
+
+    first = await next_invitation(amina)
+    assert first["text"] == str(texts.INVITATION).format(title="Your first meeting")
+    await open_and_answer(amina, first)
+
+    checkin = await next_invitation(amina)
+    reminder = await next_invitation(amina)  # she stays silent: a reminder comes
+    assert reminder["text"].startswith("A friendly reminder")
+    assert buttons(reminder) == [str(texts.CONTINUE_SURVEY)]
+    asked = await open_and_answer(amina, reminder)
+    assert "Have you met your mentor since we last asked you?" in asked[0]
+    assert checkin["message_id"] < reminder["message_id"]
+
+    mentor_checkin = await next_invitation(lars)
+    await open_and_answer(lars, mentor_checkin)
+
+    end = None
+    while end is None:  # check-in 2 comes before the end survey
+        invitation = await next_invitation(amina)
+        if "Looking back" in invitation["text"]:
+            end = invitation
+        else:
+            await open_and_answer(amina, invitation)
+    await open_and_answer(amina, end, **{"How motivated": "High"})
+
+    follow_up = await next_invitation(amina)
+    await open_and_answer(amina, follow_up)
+
+    async with core.sessions() as session:
+        states = {
+            c.rule: c.state
+            for c in await session.scalars(
+                select(Contact).where(Contact.participant_id == mentee.id)
+            )
+        }
+        anonymous = await session.scalar(
+            select(SurveyRun).where(SurveyRun.questionnaire_id == "mentee_end")
+        )
+        programme = await repo.programme_by_code(session, "fast")
+        pairs = await before_after(
+            session, core.secret, programme.id, "motivation", "mentee_intake", "mentee_end"
+        )
+    assert states["first_meeting"] == states["checkin_1"] == ContactState.ANSWERED
+    assert states["end"] == states["follow_up"] == ContactState.ANSWERED
+    assert anonymous.participant_id is None and anonymous.status == "completed"
+    assert pairs == [("medium", "high")]
+    server.assert_no_violations()
