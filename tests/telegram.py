@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ async def running_bot(
         session = server.bot_session()
         if session_timeout is not None:
             session.timeout = session_timeout
-        bot = create_bot(core, session=session)
+        # The tests tap and type at machine speed, faster than any person: the per-chat
+        # spacing would only slow them down (tests/test_rate_limit.py checks it on its own).
+        bot = create_bot(core, session=session, per_chat_per_second=math.inf)
         dispatcher = create_dispatcher(core)
         task = asyncio.create_task(
             run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)

@@ -90,9 +90,9 @@ async def _settle() -> None:
 
 
 def limiter(
-    time_: VirtualTime, per_second: float = 30, per_chat: float = 1.0
+    time_: VirtualTime, per_second: float = 30, per_chat: float = 1.0, burst: int = 1
 ) -> RateLimitMiddleware:
-    return RateLimitMiddleware(per_second, per_chat, clock=time_.clock, sleep=time_.sleep)
+    return RateLimitMiddleware(per_second, per_chat, burst, clock=time_.clock, sleep=time_.sleep)
 
 
 def start_all(
@@ -156,6 +156,14 @@ async def test_calls_to_one_chat_are_spaced() -> None:
     tasks, started = start_all(clock, limiter(clock, per_chat=2.0), [AMINA, AMINA, str(AMINA)])
     await clock.run(tasks)
     assert times(started) == [0.0, 0.5, 1.0]  # "1001" is the same chat as 1001
+
+
+async def test_a_short_burst_to_one_chat_goes_at_once_and_the_average_holds() -> None:
+    clock = VirtualTime()
+    tasks, started = start_all(clock, limiter(clock, per_chat=1.0, burst=3), [AMINA] * 7)
+    await clock.run(tasks)
+    # An answer's edit, note and next question go together; more waits: 3 in any 3 s.
+    assert times(started) == [0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 6.0]
 
 
 async def test_spacing_counts_from_the_last_start_not_from_the_arrival() -> None:
@@ -284,7 +292,7 @@ async def test_only_message_sending_calls_wait() -> None:
 
 
 def _bot_from_create_bot(
-    server: FakeBotAPI, *, per_second: float, per_chat_per_second: float
+    server: FakeBotAPI, *, per_second: float, per_chat_per_second: float, per_chat_burst: int = 1
 ) -> Bot:
     """The bot exactly as the application builds it (retries outside, limiter inside)."""
     settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=server.base_url)
@@ -294,6 +302,7 @@ def _bot_from_create_bot(
         session=server.bot_session(),
         per_second=per_second,
         per_chat_per_second=per_chat_per_second,
+        per_chat_burst=per_chat_burst,  # the fake checks strict spacing: no bursts
     )
 
 

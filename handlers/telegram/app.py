@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -25,15 +24,16 @@ def create_bot(
     session: AiohttpSession | None = None,
     *,
     per_second: float = 30,
-    per_chat_per_second: float = math.inf,
+    per_chat_per_second: float = 1.0,
+    per_chat_burst: int = 4,
 ) -> Bot:
     """The bot, its requests retried and its messages kept within Telegram's flood limits.
 
     ``per_second`` caps message-sending calls in any one second (Telegram allows about 30).
-    ``per_chat_per_second`` spaces calls to one chat; it is off by default because answering a
-    tap takes two or three calls at once (edit the tapped message, send the next question),
-    which Telegram allows as a short burst, and spacing them a second apart would make every
-    answer lag. Pass 1.0 to keep to "about one a second per chat" strictly.
+    ``per_chat_per_second`` keeps to about one a second per chat on average, while a burst of
+    ``per_chat_burst`` may go at once: answering a tap takes two to four calls (edit the
+    tapped message, a short note, the next question), which Telegram allows, and spacing them
+    a second apart would make every answer lag.
     """
     settings = core.settings
     if session is None:
@@ -44,7 +44,7 @@ def create_bot(
     # aiogram runs request middlewares in registration order, the first outermost. The limiter
     # comes second, inside the retry loop, so every attempt (retries too) waits for its turn.
     session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
-    session.middleware(RateLimitMiddleware(per_second, per_chat_per_second))
+    session.middleware(RateLimitMiddleware(per_second, per_chat_per_second, per_chat_burst))
     return Bot(token=settings.require_token(), session=session)
 
 

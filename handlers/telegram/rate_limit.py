@@ -70,9 +70,17 @@ _MIN_SWEEP = 1024
 
 @dataclass
 class _ChatState:
+    burst: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_start: float = -math.inf
+    starts: deque[float] = field(init=False)
     users: int = 0
+
+    def __post_init__(self) -> None:
+        self.starts = deque(maxlen=self.burst)
+
+    @property
+    def last_start(self) -> float:
+        return self.starts[-1] if self.starts else -math.inf
     """Callers holding or waiting for ``lock``; a chat in use is never forgotten."""
 
 
@@ -82,14 +90,17 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     ``per_second`` is the global ceiling: at most that many calls start in any one-second
     window (a fraction rounds down; below one, 0.5 say, it means one call in any two seconds);
     ``math.inf`` switches it off. ``per_chat_per_second`` spaces calls to one chat;
-    ``math.inf`` switches the spacing off. ``clock`` (monotonic, in seconds) and ``sleep`` are
-    there for tests.
+    ``math.inf`` switches the spacing off. ``per_chat_burst`` lets that many calls to one chat
+    go at once (an answer edits the tapped message and sends the next question) while keeping
+    the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
+    ``clock`` (monotonic, in seconds) and ``sleep`` are there for tests.
     """
 
     def __init__(
         self,
         per_second: float = 30,
         per_chat_per_second: float = 1.0,
+        per_chat_burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
@@ -101,6 +112,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
             raise ValueError(msg)
         self.per_second = per_second
         self.per_chat_per_second = per_chat_per_second
+        if per_chat_burst < 1:
+            msg = f"per_chat_burst must be at least 1, not {per_chat_burst!r}"
+            raise ValueError(msg)
+        self.per_chat_burst = per_chat_burst
         self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
         self._window = max(1.0, 1.0 / per_second)
         self._interval = 1.0 / per_chat_per_second
@@ -134,13 +149,16 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         if chat is None:
             if len(self._chats) >= self._sweep_at:
                 self._forget_idle_chats()
-            chat = self._chats[key] = _ChatState()
+            chat = self._chats[key] = _ChatState(self.per_chat_burst)
         chat.users += 1
         try:
             async with chat.lock:
-                while (wait := chat.last_start + self._interval - self._clock()) > 0:
+                window = self._interval * chat.burst
+                while len(chat.starts) == chat.burst and (
+                    (wait := chat.starts[0] + window - self._clock()) > 0
+                ):
                     await self._sleep(wait)
-                chat.last_start = await self._take_global_slot()
+                chat.starts.append(await self._take_global_slot())
         finally:
             chat.users -= 1
 
@@ -166,7 +184,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
 
     def _forget_idle_chats(self) -> None:
         """Drop chats nobody waits for whose spacing has passed; they would not delay anyone."""
-        horizon = self._clock() - self._interval
+        horizon = self._clock() - self._interval * self.per_chat_burst
         self._chats = {
             key: chat
             for key, chat in self._chats.items()
