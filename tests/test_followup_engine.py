@@ -17,6 +17,7 @@ from bot.anonymity import anonymous_occasion
 from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
 from bot.core import Core, build_core
 from bot.course import create_match
+from bot.export import answer_table
 from bot.programme import ProgrammeError
 from bot.results import before_after
 from bot.settings import Settings
@@ -299,3 +300,35 @@ async def test_retention_erases_personal_data_after_the_course(core: Core) -> No
     clock.now = T0 + timedelta(seconds=8 + 31)
     assert sorted((await dispatcher(core, outbox, clock).tick()).erased) == [1, 2]
     assert "Amina" not in await all_text(core)
+
+
+async def test_expired_contact_keeps_what_was_answered_as_partial(core: Core) -> None:
+    outbox, clock = await course_at(core, 1)
+    amina = chat(core, "100")
+    first = await contact(core, "100", "first_meeting")
+    await amina.send(Tap(Press(Action.OPEN, option=first.id)))
+    await amina.tap("Not yet")  # then she stops answering
+    clock.now = first.sent_at + timedelta(seconds=6)
+    assert first.id in (await dispatcher(core, outbox, clock).tick()).expired
+    first = await contact(core, "100", "first_meeting")
+    async with core.sessions() as session:
+        run = await session.get(SurveyRun, first.run_id)
+        table = await answer_table(session, core.questionnaires["first_meeting"])
+    assert run.status == "partial"
+    row = dict(zip(table.ids, table.rows[0], strict=True))
+    assert row["status"] == "partial" and row["met"] == "Not yet"
+
+
+async def test_anonymous_export_holds_no_identity(core: Core) -> None:
+    await test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(core)
+    async with core.sessions() as session:
+        table = await answer_table(session, core.questionnaires["mentee_end"])
+        person = await session.scalar(
+            select(Participant).where(Participant.channel_user_id == "100")
+        )
+    (row,) = table.rows
+    record = dict(zip(table.ids, row, strict=True))
+    assert record["respondent"].startswith("anon-")
+    assert record["motivation"] == "High"
+    assert record["respondent"] != str(person.id)
+    assert not set(row) & {"100", "Amina", "test"}  # channel id, name, channel

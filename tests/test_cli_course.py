@@ -1,0 +1,82 @@
+"""`match`, `schedule list` and `participants` on the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.core import build_core
+from bot.settings import load_settings
+from tests.course import enrolled
+
+
+@pytest.fixture
+def two_people(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("TIMEZONE", "Europe/Copenhagen")
+
+    async def seed() -> None:
+        core = await build_core(load_settings())
+        try:
+            await enrolled(core, "100", "mentee", code="bridge")
+            await enrolled(core, "200", "mentor", code="bridge")
+        finally:
+            await core.close()
+
+    asyncio.run(seed())
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_match_create_list_end_and_the_schedule_in_local_time(
+    two_people: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "match", "create", "--mentee", "1", "--mentor", "2", "--start", "2026-12-01T09:00"
+    )
+    assert code == 0
+    assert out.strip() == "match 1: mentee 1 and mentor 2, 2026-12-01 09:00 to 2027-06-01 09:00"
+
+    code, out, _ = run(capsys, "schedule", "list", "--participant", "1")
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "contact", "participant", "role", "rule", "questionnaire", "state", "sends", "at",
+        "(local", "time)", "reminders",
+    ]  # fmt: skip
+    first = lines[1].split()
+    assert first[1:6] == ["1", "mentee", "first_meeting", "first_meeting", "planned"]
+    assert first[6:9] == ["2026-12-15", "09:00", "Europe/Copenhagen"]
+    assert [line.split()[3] for line in lines[1:]] == [
+        "first_meeting", "checkin_1", "checkin_2", "checkin_3", "end", "follow_up",
+    ]  # fmt: skip
+    assert "2027-03-01 09:00" in out  # 3 months: a calendar date, not 90 days
+
+    code, out, _ = run(capsys, "match", "list")
+    assert "bridge" in out and "2026-12-01 09:00" in out
+
+    code, out, _ = run(
+        capsys, "match", "end", "1", "--reason", "ended_by_mentee", "--date", "2027-01-10"
+    )
+    assert code == 0 and "ended 2027-01-10 00:00: ended_by_mentee" in out
+    code, out, _ = run(capsys, "schedule", "list", "--participant", "1")
+    rules = [line.split()[3] for line in out.splitlines()[1:]]
+    assert rules == ["first_meeting", "end", "follow_up"]  # check-ins after the end: cancelled
+    assert "2027-01-10 00:00" in out  # the end survey moved to the real end
+
+    code, out, _ = run(capsys, "participants", "--status", "dropped_out")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["1"]
+
+
+def test_match_errors_are_one_line(two_people: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "match", "create", "--mentee", "2", "--mentor", "1")
+    assert code == 2
+    assert err.strip() == "mentorbot: error: participant 2 is a mentor, not a mentee"
+    code, _, err = run(capsys, "match", "end", "9", "--reason", "completed")
+    assert err.strip() == "mentorbot: error: there is no match 9"
