@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,8 +54,12 @@ async def running_bot(
             yield RunningBot(core, bot, dispatcher, task)
         finally:
             if not task.done():
-                await dispatcher.stop_polling()
-            await task
+                try:
+                    await dispatcher.stop_polling()
+                except RuntimeError:  # stopped before polling began
+                    task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
         await core.close()
 

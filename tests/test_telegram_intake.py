@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from pathlib import Path
 
@@ -141,3 +142,17 @@ async def _export_in_thread(settings: Settings, args: object) -> None:
 
     # cmd_export runs its own event loop, as it does from the command line.
     await asyncio.to_thread(cmd_export, settings, args)  # type: ignore[arg-type]
+
+
+async def test_command_menu_is_published_in_every_language(
+    running: RunningBot, server: FakeBotAPI
+) -> None:
+    for _ in range(100):  # published right after start-up
+        if len(server.calls_of("setMyCommands")) == 2:
+            break
+        await asyncio.sleep(0.05)
+    menus = {
+        call.get("language_code"): call["commands"] for call in server.calls_of("setMyCommands")
+    }
+    assert [c["command"] for c in menus[None]] == ["start", "mydata", "delete"]
+    assert menus["da"][2]["description"] == "Slet dine oplysninger"

@@ -10,6 +10,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.clock import start_clock
 from bot.core import Core
+from handlers.telegram.commands import publish_commands
 from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
 from handlers.telegram.rate_limit import RateLimitMiddleware
@@ -70,6 +71,7 @@ async def run_polling(
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
+        await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         clock = start_clock(contacts, core.settings.dispatch_interval)
         await dispatcher.start_polling(

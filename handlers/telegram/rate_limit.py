@@ -81,6 +81,7 @@ class _ChatState:
     @property
     def last_start(self) -> float:
         return self.starts[-1] if self.starts else -math.inf
+
     """Callers holding or waiting for ``lock``; a chat in use is never forgotten."""
 
 
