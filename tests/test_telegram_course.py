@@ -138,6 +138,17 @@ async def test_a_whole_course_from_intake_to_follow_up(
     follow_up = await next_invitation(amina)
     await open_and_answer(amina, follow_up)
 
+    titles = [
+        title
+        for message in amina.messages
+        for title in ("Your first meeting", "How things are going", "Looking back", "Six months")
+        if message["text"].startswith("Hello!") and title in message["text"]
+    ]
+    assert titles == [
+        "Your first meeting", "How things are going", "How things are going",
+        "Looking back", "Six months",
+    ]  # fmt: skip
+
     async with core.sessions() as session:
         states = {
             c.rule: c.state
