@@ -45,7 +45,9 @@ def create_bot(
     # aiogram runs request middlewares in registration order, the first outermost. The limiter
     # comes second, inside the retry loop, so every attempt (retries too) waits for its turn.
     session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
-    session.middleware(RateLimitMiddleware(per_second, per_chat_per_second, per_chat_burst))
+    session.middleware(
+        RateLimitMiddleware(per_second, per_chat_per_second, per_chat_burst, latency_margin=0.25)
+    )
     return Bot(token=settings.require_token(), session=session)
 
 

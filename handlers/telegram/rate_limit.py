@@ -94,7 +94,8 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     ``math.inf`` switches the spacing off. ``per_chat_burst`` lets that many calls to one chat
     go at once (an answer edits the tapped message and sends the next question) while keeping
     the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
-    ``clock`` (monotonic, in seconds) and ``sleep`` are there for tests.
+    ``latency_margin`` (seconds) widens the one-second window, because Telegram counts calls
+    when they arrive. ``clock`` (monotonic, in seconds) and ``sleep`` are there for tests.
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         per_second: float = 30,
         per_chat_per_second: float = 1.0,
         per_chat_burst: int = 1,
+        latency_margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
@@ -118,7 +120,9 @@ class RateLimitMiddleware(BaseRequestMiddleware):
             raise ValueError(msg)
         self.per_chat_burst = per_chat_burst
         self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
-        self._window = max(1.0, 1.0 / per_second)
+        # Telegram counts a call when it arrives, which trails our start by the network's
+        # latency; a margin on the window keeps arrivals within the limit too.
+        self._window = max(1.0, 1.0 / per_second) + latency_margin
         self._interval = 1.0 / per_chat_per_second
         self._clock = clock
         self._sleep = sleep
