@@ -74,17 +74,36 @@ class Mentee:
     def da(self, english: object) -> str:
         return self.catalogs.gettext("da", getattr(english, "message", str(english)))
 
+    async def _until_new_message(self, sent_before: int) -> list[dict[str, object]]:
+        """Everything the bot did in reply, up to at least one new message: edits of the old
+        question come first and may be followed, on a busy machine, by a pause."""
+        reply = await self.user.wait_for_reply()
+        while len(self.user.messages) == sent_before:
+            reply += await self.user.wait_for_reply()
+        return list({message["message_id"]: message for message in reply}.values())
+
     async def tap(self, english: object, count: int = 1) -> list[dict[str, object]]:
+        before = len(self.user.messages)
         await self.user.tap(self.da(english))
-        return await self.user.wait_for_reply(count=count)
+        reply = await self.user.wait_for_reply(count=count)
+        if len(self.user.messages) == before:
+            reply += await self._until_new_message(before)
+        return list({message["message_id"]: message for message in reply}.values())
+
+    async def toggle(self, english: object) -> list[dict[str, object]]:
+        """Tick a multi-choice answer: the question's own message changes, nothing new comes."""
+        await self.user.tap(self.da(english))
+        return await self.user.wait_for_reply()
 
     async def type(self, text: str) -> list[dict[str, object]]:
+        before = len(self.user.messages)
         await self.user.send_text(text)
-        return await self.user.wait_for_reply()
+        return await self._until_new_message(before)
 
     async def start(self, code: str | None = "bridge") -> list[dict[str, object]]:
+        before = len(self.user.messages)
         await self.user.send_command("/start", code)
-        return await self.user.wait_for_reply()
+        return await self._until_new_message(before)
 
     async def begin(self) -> None:
         await self.start()
