@@ -150,9 +150,7 @@ class ContactDispatcher:
                 {"state": ContactState.PLANNED},
                 {"state": ContactState.SENT, "sent_at": now},
             ):
-                participant = contact.participant
-                if participant.active_contact_id is None:
-                    participant.active_contact_id = contact.id
+                await repo.offer_contact(session, contact.participant_id, contact.id)
                 sends.append(self._message(contact, reminder=False))
         return sends
 
@@ -199,8 +197,6 @@ class ContactDispatcher:
                 run = await self._run_of(session, contact)
                 if run is not None and run.status == RunStatus.IN_PROGRESS:
                     run.status = RunStatus.PARTIAL
-                if contact.participant.active_contact_id == contact.id:
-                    contact.participant.active_contact_id = None
 
     async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
         """Erase personal data a programme's retention period after a course ended."""

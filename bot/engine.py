@@ -408,10 +408,19 @@ class SurveyEngine:
             if participant.active_contact_id
             else None
         )
-        if contact is None or contact.state != ContactState.SENT:
-            participant.active_contact_id = None
+        if contact is None or contact.state not in {ContactState.SENT, ContactState.EXPIRED}:
+            # The oldest survey still waiting for an answer, if any, comes next.
+            contact = await repo.oldest_open_contact(session, participant.id)
+            participant.active_contact_id = contact.id if contact else None
+        elif contact.state == ContactState.EXPIRED:
+            # Someone who comes back to a survey that expired may still finish it (partial
+            # answers become complete), unless a newer one is waiting.
+            newer = await repo.oldest_open_contact(session, participant.id)
+            if newer is not None:
+                contact = newer
+                participant.active_contact_id = newer.id
+        if contact is None:
             reply.messages.append(OutgoingMessage(str(texts.NOTHING_OPEN)))
-            return None
         return contact
 
     async def _anonymity_for(

@@ -299,3 +299,26 @@ async def participants(
 async def delete_answers_of_runs(session: AsyncSession, run_ids: Sequence[int]) -> None:
     if run_ids:
         await session.execute(delete(Answer).where(Answer.run_id.in_(run_ids)))
+
+
+async def offer_contact(session: AsyncSession, participant_id: int, contact_id: int) -> None:
+    """Make the contact the one the person is answering, unless they are answering another.
+
+    A conditional update, not a read-modify-write: the person's own update may change the
+    active contact at the same moment, and must not be overwritten.
+    """
+    await session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id, Participant.active_contact_id.is_(None))
+        .values(active_contact_id=contact_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def oldest_open_contact(session: AsyncSession, participant_id: int) -> Contact | None:
+    return await session.scalar(
+        select(Contact)
+        .where(Contact.participant_id == participant_id, Contact.state == ContactState.SENT)
+        .order_by(Contact.sent_at, Contact.id)
+        .limit(1)
+    )
