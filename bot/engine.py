@@ -414,9 +414,12 @@ class SurveyEngine:
             participant.active_contact_id = contact.id if contact else None
         elif contact.state == ContactState.EXPIRED:
             # Someone who comes back to a survey that expired may still finish it (partial
-            # answers become complete), unless a newer one is waiting.
+            # answers become complete); anything but a button of that survey goes to a newer
+            # one, if one is waiting.
+            run = await self._contact_run(session, participant, contact)
+            tapped_run = incoming.press.run if isinstance(incoming, Tap) else None
             newer = await repo.oldest_open_contact(session, participant.id)
-            if newer is not None:
+            if newer is not None and (run is None or run.id != tapped_run):
                 contact = newer
                 participant.active_contact_id = newer.id
         if contact is None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from bot import texts
 from bot.anonymity import anonymous_occasion
@@ -332,3 +332,42 @@ async def test_anonymous_export_holds_no_identity(core: Core) -> None:
     assert record["motivation"] == "High"
     assert record["respondent"] != str(person.id)
     assert not set(row) & {"100", "Amina", "test"}  # channel id, name, channel
+
+
+async def test_dispatcher_does_not_overwrite_the_contact_a_person_is_answering(
+    core: Core,
+) -> None:
+    await course_at(core, 2)  # first meeting and check-in 1 sent; the first is active
+    first = await contact(core, "100", "first_meeting")
+    checkin = await contact(core, "100", "checkin_1")
+    async with core.sessions() as dispatcher_session:
+        # The dispatcher read the person before she tapped...
+        person = await dispatcher_session.get(Participant, first.participant_id)
+        await dispatcher_session.execute(
+            update(Participant).where(Participant.id == person.id).values(active_contact_id=None)
+        )
+        await dispatcher_session.commit()
+        await dispatcher_session.get(Participant, person.id)
+        # ...she opens the check-in meanwhile...
+        await chat(core, "100").send(Tap(Press(Action.OPEN, option=checkin.id)))
+        # ...and the dispatcher offers the other contact afterwards.
+        await repo.offer_contact(dispatcher_session, person.id, first.id)
+        await dispatcher_session.commit()
+    async with core.sessions() as session:
+        assert (await session.get(Participant, person.id)).active_contact_id == checkin.id
+
+
+async def test_a_survey_that_expired_can_still_be_finished(core: Core) -> None:
+    outbox, clock = await course_at(core, 1)
+    amina = chat(core, "100")
+    first = await contact(core, "100", "first_meeting")
+    await amina.send(Tap(Press(Action.OPEN, option=first.id)))
+    await amina.tap("Not yet")
+    clock.now = first.sent_at + timedelta(seconds=6)
+    assert first.id in (await dispatcher(core, outbox, clock).tick()).expired
+    await amina.tap("Yes")  # she comes back and answers the last question
+    assert amina.texts == [str(texts.CONTACT_DONE)]
+    first = await contact(core, "100", "first_meeting")
+    async with core.sessions() as session:
+        run = await session.get(SurveyRun, first.run_id)
+    assert first.state == ContactState.ANSWERED and run.status == "completed"
