@@ -15,7 +15,11 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.settings import Settings
+from storage import repositories as repo
+from storage.models import Contact, SurveyRun
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,20 @@ def anonymous_occasion(secret: bytes, contact_id: int) -> str:
     not lead back to the contact row (and so to the person)."""
     return (
         "a:" + hmac.new(secret, f"contact:{contact_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    )
+
+
+async def run_of_contact(
+    session: AsyncSession, secret: bytes, contact: Contact
+) -> SurveyRun | None:
+    """The survey run answering a contact: linked if named, found through the keys if not."""
+    if contact.run_id is not None:
+        return await session.get(SurveyRun, contact.run_id)
+    return await repo.find_anonymous_run(
+        session,
+        respondent_key(secret, contact.participant_id),
+        contact.questionnaire_id,
+        anonymous_occasion(secret, contact.id),
     )
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.anonymity import anonymous_occasion, respondent_key
+from bot.anonymity import run_of_contact
 from bot.conversation import Action, Button, OutgoingMessage, Press
 from bot.i18n import Catalogs, _
 from bot.privacy import apply_retention
@@ -27,7 +27,7 @@ from bot.programme import Programme
 from bot.questionnaire import Questionnaire
 from bot.schedule import Offset
 from storage import repositories as repo
-from storage.models import Contact, ContactState, Participant, RunStatus, SurveyRun, utcnow
+from storage.models import Contact, ContactState, Participant, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class ContactDispatcher:
                 {"state": ContactState.EXPIRED, "closed_at": now},
             ):
                 report.expired.append(contact.id)
-                run = await self._run_of(session, contact)
+                run = await run_of_contact(session, self.secret, contact)
                 if run is not None and run.status == RunStatus.IN_PROGRESS:
                     run.status = RunStatus.PARTIAL
 
@@ -206,16 +206,6 @@ class ContactDispatcher:
             if retention is None or row is None:
                 continue
             report.erased += await apply_retention(session, row.id, retention.before(now))
-
-    async def _run_of(self, session: AsyncSession, contact: Contact) -> SurveyRun | None:
-        if contact.run_id is not None:
-            return await session.get(SurveyRun, contact.run_id)
-        return await repo.find_anonymous_run(
-            session,
-            respondent_key(self.secret, contact.participant_id),
-            contact.questionnaire_id,
-            anonymous_occasion(self.secret, contact.id),
-        )
 
     def _message(self, contact: Contact, *, reminder: bool) -> _Send:
         participant = contact.participant

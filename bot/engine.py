@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.anonymity import anonymous_occasion, respondent_key
+from bot.anonymity import anonymous_occasion, respondent_key, run_of_contact
 from bot.conversation import (
     Action,
     AskToErase,
@@ -285,7 +285,7 @@ class SurveyEngine:
         if contact is None:
             return
         questionnaire = self.questionnaires[contact.questionnaire_id]
-        run = await self._contact_run(session, participant, contact)
+        run = await run_of_contact(session, self.secret, contact)
         if run is None:
             anonymous = await self._anonymity_for(participant, programme, contact, incoming, reply)
             if anonymous is None:
@@ -377,18 +377,6 @@ class SurveyEngine:
             return anonymous_occasion(self.secret, contact.id)
         return f"contact:{contact.id}"
 
-    async def _contact_run(
-        self, session: AsyncSession, participant: Participant, contact: Contact
-    ) -> SurveyRun | None:
-        if contact.run_id is not None:
-            return await session.get(SurveyRun, contact.run_id)
-        return await repo.find_anonymous_run(
-            session,
-            respondent_key(self.secret, participant.id),
-            contact.questionnaire_id,
-            self._occasion(contact, anonymous=True),
-        )
-
     async def _current_contact(
         self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
     ) -> Contact | None:
@@ -416,7 +404,7 @@ class SurveyEngine:
             # Someone who comes back to a survey that expired may still finish it (partial
             # answers become complete); anything but a button of that survey goes to a newer
             # one, if one is waiting.
-            run = await self._contact_run(session, participant, contact)
+            run = await run_of_contact(session, self.secret, contact)
             tapped_run = incoming.press.run if isinstance(incoming, Tap) else None
             newer = await repo.oldest_open_contact(session, participant.id)
             if newer is not None and (run is None or run.id != tapped_run):
