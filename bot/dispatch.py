@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.anonymity import run_of_contact
 from bot.conversation import Action, Button, OutgoingMessage, Press
+from bot.flags import UNREACHABLE, raise_flag
 from bot.i18n import Catalogs, _
 from bot.privacy import apply_retention
 from bot.programme import Programme
-from bot.questionnaire import Questionnaire
+from bot.questionnaire import Questionnaire, Severity
 from bot.schedule import Offset
 from storage import repositories as repo
 from storage.models import Contact, ContactState, Participant, RunStatus, utcnow
@@ -194,6 +195,14 @@ class ContactDispatcher:
                 {"state": ContactState.EXPIRED, "closed_at": now},
             ):
                 report.expired.append(contact.id)
+                await raise_flag(
+                    session,
+                    programme_id=contact.participant.programme_id,
+                    participant_id=contact.participant_id,
+                    category=UNREACHABLE,
+                    severity=Severity.SOON,
+                    questionnaire_id=contact.questionnaire_id,
+                )
                 run = await run_of_contact(session, self.secret, contact)
                 if run is not None and run.status == RunStatus.IN_PROGRESS:
                     run.status = RunStatus.PARTIAL
@@ -244,6 +253,15 @@ class ContactDispatcher:
                     contact.last_error = None
                 else:
                     contact.last_error = error
+                    if error.startswith("undeliverable"):  # e.g. they blocked the bot
+                        await raise_flag(
+                            session,
+                            programme_id=contact.participant.programme_id,
+                            participant_id=contact.participant_id,
+                            category=UNREACHABLE,
+                            severity=Severity.SOON,
+                            questionnaire_id=contact.questionnaire_id,
+                        )
             await session.commit()
         if error is None:
             (report.reminded if send.reminder else report.sent).append(send.contact_id)

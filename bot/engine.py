@@ -31,6 +31,7 @@ from bot.conversation import (
     Unsupported,
 )
 from bot.course import apply_triggers
+from bot.flags import flag_answer
 from bot.i18n import Catalogs, _, language_name
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
@@ -594,6 +595,7 @@ class SurveyStep:
                 self.questionnaire, question, self.values, value, status
             )
         anonymous = self.run.participant_id is None
+        await flag_answer(self.session, self.run, question, value)
         await repo.record_answer(
             self.session,
             self.run.id,

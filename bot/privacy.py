@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -22,6 +22,7 @@ from storage.models import (
     Answer,
     AnswerStatus,
     ContactState,
+    Flag,
     Match,
     Participant,
     ParticipantStatus,
@@ -176,6 +177,10 @@ async def erase_person(session: AsyncSession, participant: Participant) -> None:
         if contact.state in {ContactState.PLANNED, ContactState.SENT}:
             contact.state = ContactState.CANCELLED
             contact.closed_at = now
+    # Flags stay for the coordinator's record (category, status), without the answer text.
+    await session.execute(
+        update(Flag).where(Flag.participant_id == participant.id).values(answer=None)
+    )
     participant.channel_user_id = f"erased-{participant.id}"
     participant.language = None
     participant.consent_version = None

@@ -70,6 +70,49 @@ class Condition(_Strict):
         return matched != self.negate
 
 
+class Severity(StrEnum):
+    URGENT = "urgent"  # pushed to coordinators at once
+    SOON = "soon"  # in the morning digest
+    INFO = "info"  # only in lists
+
+
+class FlagRule(_Strict):
+    """An answer a coordinator must see: `{answers: [no], category: wants_to_stop,
+    severity: urgent}`, or for a scale `{at_most: 2, ...}` / `{at_least: 4, ...}`."""
+
+    category: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
+    severity: Severity
+    answers: tuple[str, ...] = ()
+    at_most: int | None = None
+    at_least: int | None = None
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _answer_ids(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [answer_id(item) for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> FlagRule:
+        given = [bool(self.answers), self.at_most is not None, self.at_least is not None]
+        if sum(given) != 1:
+            raise ValueError("a flag rule needs exactly one of answers, at_most or at_least")
+        return self
+
+    def raised_by(self, value: AnswerValue) -> bool:
+        if value is None:
+            return False
+        if self.answers:
+            chosen = value if isinstance(value, list) else [value]
+            return any(str(choice) in self.answers for choice in chosen)
+        if not isinstance(value, int):
+            return False
+        if self.at_most is not None:
+            return value <= self.at_most
+        return self.at_least is not None and value >= self.at_least
+
+
 class Question(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=40)
     type: QuestionType
@@ -84,6 +127,7 @@ class Question(_Strict):
     max: int | None = None
     min_label: str | None = None
     max_label: str | None = None
+    flags: tuple[FlagRule, ...] = ()
 
     @field_validator("when", mode="before")
     @classmethod
@@ -126,7 +170,19 @@ class Question(_Strict):
                 raise ValueError("a scale has at most 11 steps")
         if self.type is QuestionType.INFO and (self.required is False or self.personal):
             raise ValueError("an info message cannot be optional or personal")
+        for rule in self.flags:
+            unknown = set(rule.answers) - set(self.choice_ids)
+            if unknown:
+                raise ValueError(f"field 'flags': no answer {sorted(unknown)}")
+            if (rule.at_most is not None or rule.at_least is not None) and self.type not in {
+                QuestionType.SCALE,
+                QuestionType.NUMBER,
+            }:
+                raise ValueError("field 'flags': at_most/at_least need a scale or number")
         return self
+
+    def raised_flags(self, value: AnswerValue) -> list[FlagRule]:
+        return [rule for rule in self.flags if rule.raised_by(value)]
 
     @property
     def choice_ids(self) -> list[str]:

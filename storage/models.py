@@ -249,3 +249,32 @@ class AnonymityLock(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     mode: Mapped[str] = mapped_column(String(24))
     locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+class Flag(Base):
+    """Something a coordinator must see: an answer, a silence, a request to talk."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    # None for an answer to an anonymous questionnaire, unless the person asked to be contacted.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("survey_runs.id", ondelete="SET NULL"))
+    questionnaire_id: Mapped[str | None] = mapped_column(String(64))
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[Any] = mapped_column(JSON, nullable=True)
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=FlagStatus.OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(1000))

@@ -8,10 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import texts
 from bot.conversation import OutgoingMessage
 from bot.core import Core
+from bot.course import create_match
 from bot.dispatch import ContactDispatcher, Undeliverable
-from storage.models import Participant, ParticipantStatus, Programme, RunStatus, SurveyRun
+from storage import repositories as repo
+from storage.models import Contact, Participant, ParticipantStatus, Programme, RunStatus, SurveyRun
+from tests.conversation import EngineChat
 
 COURSE = Path(__file__).parent / "data" / "course"
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 in Copenhagen: not quiet hours
@@ -83,3 +87,51 @@ async def enrolled(
         )
         await session.commit()
         return participant
+
+
+async def course_at(core: Core, seconds: float) -> tuple[RecordingOutbox, FakeClock]:
+    """Amina (mentee 100) and Lars (mentor 200), matched at T0; contacts sent up to T0+seconds."""
+    mentee = await enrolled(core, "100", "mentee")
+    mentor = await enrolled(core, "200", "mentor")
+    async with core.sessions() as session:
+        intake = await session.scalar(
+            select(SurveyRun).where(SurveyRun.participant_id == mentee.id)
+        )
+        await repo.record_answer(session, intake.id, "motivation", "medium")
+        await repo.record_answer(session, intake.id, "name", "Amina")
+        await create_match(session, core.programmes, mentee.id, mentor.id, T0)
+        await session.commit()
+    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=seconds))
+    await dispatcher(core, outbox, clock).tick()
+    return outbox, clock
+
+
+def chat(core: Core, user_id: str) -> EngineChat:
+    return EngineChat(core, user_id, channel="test")
+
+
+async def contact(core: Core, user_id: str, rule: str) -> Contact:
+    async with core.sessions() as session:
+        return await session.scalar(
+            select(Contact)
+            .join(Participant, Contact.participant_id == Participant.id)
+            .where(Participant.channel_user_id == user_id, Contact.rule == rule)
+        )
+
+
+async def finish_by_first_choices(person: EngineChat, motivation: str | None = None) -> None:
+    """Answer every question with its first choice (or skip free text)."""
+    for _ in range(60):
+        if person.texts and person.texts[-1] == str(texts.CONTACT_DONE):
+            return
+        labels = [b.label for row in person.prompt.keyboard for b in row]
+        if motivation and "How motivated" in person.question_text:
+            await person.tap(motivation)
+        elif str(texts.DONE) in labels:
+            await person.tap(labels[0])
+            await person.tap(str(texts.DONE))
+        elif str(texts.SKIP) in labels:
+            await person.tap(str(texts.SKIP))
+        else:
+            await person.tap(labels[0])
+    raise AssertionError("the questionnaire did not end")

@@ -16,15 +16,21 @@ from bot import texts
 from bot.anonymity import anonymous_occasion
 from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
 from bot.core import Core, build_core
-from bot.course import create_match
 from bot.export import answer_table
 from bot.programme import ProgrammeError
 from bot.results import before_after
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
-from tests.conversation import EngineChat
-from tests.course import COURSE, T0, FakeClock, RecordingOutbox, dispatcher, enrolled
+from tests.course import (
+    COURSE,
+    T0,
+    chat,
+    contact,
+    course_at,
+    dispatcher,
+    finish_by_first_choices,
+)
 
 
 @pytest.fixture
@@ -37,36 +43,6 @@ async def core(settings: Settings) -> AsyncIterator[Core]:
     core = await build_core(settings)
     yield core
     await core.close()
-
-
-async def course_at(core: Core, seconds: float) -> tuple[RecordingOutbox, FakeClock]:
-    """Amina (mentee 100) and Lars (mentor 200), matched at T0; contacts sent up to T0+seconds."""
-    mentee = await enrolled(core, "100", "mentee")
-    mentor = await enrolled(core, "200", "mentor")
-    async with core.sessions() as session:
-        intake = await session.scalar(
-            select(SurveyRun).where(SurveyRun.participant_id == mentee.id)
-        )
-        await repo.record_answer(session, intake.id, "motivation", "medium")
-        await repo.record_answer(session, intake.id, "name", "Amina")
-        await create_match(session, core.programmes, mentee.id, mentor.id, T0)
-        await session.commit()
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=seconds))
-    await dispatcher(core, outbox, clock).tick()
-    return outbox, clock
-
-
-def chat(core: Core, user_id: str) -> EngineChat:
-    return EngineChat(core, user_id, channel="test")
-
-
-async def contact(core: Core, user_id: str, rule: str) -> Contact:
-    async with core.sessions() as session:
-        return await session.scalar(
-            select(Contact)
-            .join(Participant, Contact.participant_id == Participant.id)
-            .where(Participant.channel_user_id == user_id, Contact.rule == rule)
-        )
 
 
 async def test_invitation_button_opens_the_questionnaire_and_answers_close_the_contact(
@@ -112,24 +88,6 @@ async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(core: Core) -> Non
     extra = await contact(core, "100", "no_contact")
     assert extra is not None and extra.questionnaire_id == "checkin_mentee"
     assert extra.state == ContactState.PLANNED
-
-
-async def finish_by_first_choices(person: EngineChat, motivation: str | None = None) -> None:
-    """Answer every question with its first choice (or skip free text)."""
-    for _ in range(60):
-        if person.texts and person.texts[-1] == str(texts.CONTACT_DONE):
-            return
-        labels = [b.label for row in person.prompt.keyboard for b in row]
-        if motivation and "How motivated" in person.question_text:
-            await person.tap(motivation)
-        elif str(texts.DONE) in labels:
-            await person.tap(labels[0])
-            await person.tap(str(texts.DONE))
-        elif str(texts.SKIP) in labels:
-            await person.tap(str(texts.SKIP))
-        else:
-            await person.tap(labels[0])
-    raise AssertionError("the questionnaire did not end")
 
 
 async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(
@@ -244,7 +202,7 @@ async def all_text(core: Core) -> str:
     values = []
     async with core.sessions() as session:
         for table in ("participants", "survey_runs", "answers", "contacts", "matches",
-                      "programmes", "processed_updates", "anonymity_locks"):  # fmt: skip
+                      "programmes", "processed_updates", "anonymity_locks", "flags"):  # fmt: skip
             for row in await session.execute(text(f"SELECT * FROM {table}")):
                 values += [str(value) for value in row]
     return "\n".join(values)

@@ -1,0 +1,127 @@
+"""Flags: rules beside the questions, raised by answers and by silence."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot import texts
+from bot.conversation import Action, Press, Tap
+from bot.core import Core, build_core
+from bot.questionnaire import QuestionnaireError, load_questionnaire, load_questionnaires
+from bot.settings import PROJECT_ROOT, Settings
+from storage.models import Flag
+from tests.course import (
+    COURSE,
+    FakeClock,
+    RecordingOutbox,
+    chat,
+    contact,
+    course_at,
+    dispatcher,
+    finish_by_first_choices,
+)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = await build_core(settings)
+    yield core
+    await core.close()
+
+
+async def flags(core: Core) -> list[Flag]:
+    async with core.sessions() as session:
+        return list(await session.scalars(select(Flag).order_by(Flag.id)))
+
+
+def test_shipped_rules_cover_the_domain_brief() -> None:
+    categories = {
+        rule.category
+        for questionnaire in load_questionnaires(PROJECT_ROOT / "surveys").values()
+        for question in questionnaire.questions
+        for rule in question.flags
+    }
+    assert {
+        "wants_to_stop", "not_going_well", "unhappy_with_match", "not_met",
+        "asks_for_coordinator", "life_event",
+    } <= categories  # fmt: skip
+
+
+async def test_wanting_to_stop_raises_an_urgent_flag_with_the_answer(core: Core) -> None:
+    await course_at(core, 2)
+    amina = chat(core, "100")
+    checkin = await contact(core, "100", "checkin_1")
+    await amina.send(Tap(Press(Action.OPEN, option=checkin.id)))
+    await amina.tap("Yes, once")
+    await amina.tap("Not good")
+    raised = await flags(core)
+    assert [(f.category, f.severity, f.answer, f.question_id) for f in raised] == [
+        ("not_going_well", "soon", "not_good", "going")
+    ]
+    assert raised[0].participant_id == checkin.participant_id
+    await amina.tap(str(texts.BACK))
+    await amina.tap("Not good")  # the same answer again: still one flag
+    assert len(await flags(core)) == 1
+
+
+async def test_no_flag_for_an_ordinary_answer(core: Core) -> None:
+    await course_at(core, 2)
+    amina = chat(core, "100")
+    checkin = await contact(core, "100", "checkin_1")
+    await amina.send(Tap(Press(Action.OPEN, option=checkin.id)))
+    await amina.tap("Yes, once")
+    await amina.tap("Good")
+    assert await flags(core) == []
+
+
+async def test_anonymous_answer_raises_a_flag_without_a_person(core: Core) -> None:
+    await course_at(core, 9)
+    amina = chat(core, "100")
+    end = await contact(core, "100", "end")
+    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
+    await finish_by_first_choices(amina)  # first choices: scale 1 = very unhappy
+    unhappy = [f for f in await flags(core) if f.category == "unhappy_with_match"]
+    assert len(unhappy) == 1
+    assert unhappy[0].participant_id is None and unhappy[0].answer == 1
+
+
+async def test_silence_after_all_reminders_raises_unreachable(core: Core) -> None:
+    outbox, clock = await course_at(core, 1)
+    first = await contact(core, "100", "first_meeting")
+    clock.now = first.sent_at + timedelta(seconds=6)
+    await dispatcher(core, outbox, clock).tick()
+    unreachable = [f for f in await flags(core) if f.category == "unreachable"]
+    assert [(f.participant_id, f.severity) for f in unreachable] == [(first.participant_id, "soon")]
+
+
+async def test_blocked_bot_raises_unreachable_once(core: Core) -> None:
+    await course_at(core, 0)
+    outbox = RecordingOutbox(unreachable={"100"})
+    clock = FakeClock()
+    clock.advance(seconds=3)
+    await dispatcher(core, outbox, clock).tick()
+    unreachable = [f for f in await flags(core) if f.category == "unreachable"]
+    assert len(unreachable) == 1
+
+
+def test_flag_rule_with_an_unknown_answer_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "id: bad\nversion: 1\ntitle: T\nquestions:\n  - id: q1\n    type: single\n    text: Hi\n"
+        "    options: [{id: a, text: A}, {id: b, text: B}]\n"
+        "    flags: [{answers: [c], category: x, severity: urgent}]\n"
+    )
+    with pytest.raises(
+        QuestionnaireError, match=r"question 'q1', field '\(question\)': field 'flags'"
+    ):
+        load_questionnaire(path)
