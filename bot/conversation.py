@@ -21,6 +21,7 @@ class Action(StrEnum):
     OPEN = "r"  # start or resume a scheduled contact: `option` is the contact's id
     ANONYMITY = "a"  # option 1: with my name, 0: without
     ERASE = "e"  # option 1: yes, delete my data; 0: no
+    TALK = "h"  # talk to a person: option 0 asks, 1 sends without words, 2 cancels
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,18 @@ class AskToErase:
 
 
 @dataclass(frozen=True)
+class AskForPerson:
+    """`/help`: the person wants to talk to their coordinator."""
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """A sticker, photo, voice note, location...: `kind` names it."""
 
     kind: str
 
 
-Input = Start | Text | Tap | MalformedTap | Unsupported | ShowMyData | AskToErase
+Input = Start | Text | Tap | MalformedTap | Unsupported | ShowMyData | AskToErase | AskForPerson
 
 
 @dataclass

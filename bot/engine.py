@@ -17,6 +17,7 @@ from bot import texts
 from bot.anonymity import anonymous_occasion, respondent_key, run_of_contact
 from bot.conversation import (
     Action,
+    AskForPerson,
     AskToErase,
     Button,
     Input,
@@ -31,11 +32,11 @@ from bot.conversation import (
     Unsupported,
 )
 from bot.course import apply_triggers
-from bot.flags import flag_answer
-from bot.i18n import Catalogs, _, language_name
+from bot.flags import TALK_TO_PERSON, flag_answer, raise_flag
+from bot.i18n import Catalogs, _, language_name, ngettext
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
-from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType
+from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType, Severity
 from storage import repositories as repo
 from storage.models import (
     AnswerStatus,
@@ -95,9 +96,73 @@ class SurveyEngine:
                 reply.messages.append(OutgoingMessage(str(texts.MYDATA_NOTHING)))
             elif about_own_data:
                 await self._own_data(session, participant, incoming, reply)
+            elif self._wants_a_person(participant, incoming):
+                await self._talk(session, participant, incoming, reply)
             else:
+                participant.talk_requested_at = None
                 await self._step(session, participant, incoming, reply)
         return reply
+
+    @staticmethod
+    def _wants_a_person(participant: Participant, incoming: Input) -> bool:
+        if participant.programme_id is None or participant.consent_given_at is None:
+            return False
+        if isinstance(incoming, AskForPerson):
+            return True
+        if isinstance(incoming, Tap):
+            return incoming.press.action is Action.TALK
+        return isinstance(incoming, Text) and participant.talk_requested_at is not None
+
+    async def _talk(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> None:
+        """ "Talk to a person": ask for their words, then flag it for the coordinator and say
+        honestly when they will hear back."""
+        option = incoming.press.option if isinstance(incoming, Tap) else None
+        if isinstance(incoming, AskForPerson) or option == 0:
+            participant.talk_requested_at = utcnow()
+            reply.messages.append(
+                OutgoingMessage(
+                    str(texts.TALK_ASK),
+                    (
+                        (
+                            Button(str(texts.TALK_SEND), Press(Action.TALK, option=1)),
+                            Button(str(texts.TALK_CANCEL), Press(Action.TALK, option=2)),
+                        ),
+                    ),
+                )
+            )
+            reply.retire_prompt_id = participant.prompt_message_id
+            return
+        participant.talk_requested_at = None
+        if option == 2:
+            reply.messages.append(OutgoingMessage(str(texts.TALK_CANCELLED)))
+        else:
+            words = (
+                incoming.text.strip()[: self.config.max_text_length]
+                if isinstance(incoming, Text)
+                else None
+            )
+            await raise_flag(
+                session,
+                programme_id=participant.programme_id,
+                participant_id=participant.id,
+                category=TALK_TO_PERSON,
+                severity=Severity.SOON,
+                answer=words or None,
+            )
+            assert participant.programme is not None
+            days = self.programmes[participant.programme.code].coordinator_reply_days
+            reply.messages.append(
+                OutgoingMessage(
+                    ngettext(
+                        "Thank you. Your coordinator will answer you within {days} working day.",
+                        "Thank you. Your coordinator will answer you within {days} working days.",
+                        days,
+                    ).format(days=days)
+                )
+            )
+        await self._step(session, participant, Start(fresh=True), reply)
 
     async def _own_data(
         self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
@@ -752,4 +817,5 @@ def render_prompt(
         navigation.append(Button(str(texts.SKIP), press(Action.SKIP)))
     if navigation:
         rows.append(tuple(navigation))
+    rows.append((Button(str(texts.TALK_BUTTON), press(Action.TALK)),))
     return OutgoingMessage(text, tuple(rows))

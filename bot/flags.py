@@ -10,6 +10,7 @@ from bot.questionnaire import AnswerValue, Question, Severity
 from storage.models import Flag, FlagStatus, SurveyRun
 
 UNREACHABLE = "unreachable"
+TALK_TO_PERSON = "talk_to_person"
 
 
 async def raise_flag(

@@ -39,6 +39,8 @@ class Programme(BaseModel):
         default_factory=dict, description="questionnaire id -> mode; unlisted ones are named"
     )
     schedule: ProgrammeSchedule = Field(default_factory=ProgrammeSchedule)
+    # What the bot promises someone who asks to talk to a person: keep it true.
+    coordinator_reply_days: int = Field(default=2, ge=1, le=14)
 
     @field_validator("timezone")
     @classmethod

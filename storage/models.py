@@ -128,6 +128,8 @@ class Participant(Base):
     # The scheduled contact the person is answering now (no foreign key: a contact row
     # refers to its participant, and the two must be deletable in any order).
     active_contact_id: Mapped[int | None]
+    # Set while the bot waits for the words of someone who asked to talk to a person.
+    talk_requested_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
 

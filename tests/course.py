@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import texts
-from bot.conversation import OutgoingMessage
+from bot.conversation import Action, OutgoingMessage
 from bot.core import Core
 from bot.course import create_match
 from bot.dispatch import ContactDispatcher, Undeliverable
@@ -124,7 +124,12 @@ async def finish_by_first_choices(person: EngineChat, motivation: str | None = N
     for _ in range(60):
         if person.texts and person.texts[-1] == str(texts.CONTACT_DONE):
             return
-        labels = [b.label for row in person.prompt.keyboard for b in row]
+        labels = [
+            b.label
+            for row in person.prompt.keyboard
+            for b in row
+            if b.press.action is not Action.TALK
+        ]
         if motivation and "How motivated" in person.question_text:
             await person.tap(motivation)
         elif str(texts.DONE) in labels:

@@ -9,6 +9,7 @@ from bot.i18n import SOURCE_LANGUAGE, Catalogs, __
 
 COMMANDS = (
     ("start", __("Start or go on with your questions")),
+    ("help", __("Talk to a person")),
     ("mydata", __("See what we saved about you")),
     ("delete", __("Delete your data")),
 )

@@ -7,7 +7,16 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import AskToErase, Input, ShowMyData, Start, Tap, Text, Unsupported
+from bot.conversation import (
+    AskForPerson,
+    AskToErase,
+    Input,
+    ShowMyData,
+    Start,
+    Tap,
+    Text,
+    Unsupported,
+)
 from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import deliver
@@ -31,6 +40,12 @@ async def delete_my_data(
     message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
 ) -> None:
     await answer_message(message, AskToErase(), bot, session, engine)
+
+
+async def talk_to_a_person(
+    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+) -> None:
+    await answer_message(message, AskForPerson(), bot, session, engine)
 
 
 async def start(
@@ -83,6 +98,7 @@ def create_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(my_data, Command("mydata"))
     router.message.register(delete_my_data, Command("delete"))
+    router.message.register(talk_to_a_person, Command("help"))
     router.callback_query.register(tap, SurveyTap.filter())
     router.message.register(text, F.text & ~F.text.startswith("/"))
     router.message.register(anything_else)

@@ -1,0 +1,86 @@
+""" "Talk to a person": from every question and from /help, with the person's own words."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from bot import texts
+from bot.conversation import AskForPerson
+from bot.core import Core, build_core
+from bot.settings import Settings
+from storage.models import Answer, Flag
+from tests.conversation import EngineChat
+from tests.course import COURSE
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = await build_core(settings)
+    yield core
+    await core.close()
+
+
+async def in_intake(core: Core) -> EngineChat:
+    chat = EngineChat(core, "5")
+    await chat.start()
+    await chat.tap("English")
+    await chat.tap(str(texts.CONSENT_YES))
+    return chat
+
+
+async def flags(core: Core) -> list[tuple[str, str, object, int | None]]:
+    async with core.sessions() as session:
+        rows = await session.scalars(select(Flag))
+        return [(f.category, f.severity, f.answer, f.participant_id) for f in rows]
+
+
+async def test_every_question_offers_talk_to_a_person(core: Core) -> None:
+    chat = await in_intake(core)
+    assert chat.prompt.keyboard[-1][0].label == str(texts.TALK_BUTTON)
+
+
+async def test_help_takes_the_persons_own_words_and_says_when_to_expect_an_answer(
+    core: Core,
+) -> None:
+    chat = await in_intake(core)
+    await chat.send(AskForPerson())
+    assert chat.texts == [str(texts.TALK_ASK)]
+    await chat.say("My mentor did not come twice.")
+    assert chat.texts[0] == "Thank you. Your coordinator will answer you within 2 working days."
+    assert "What is your name?" in chat.texts[-1]  # and the question again
+    assert await flags(core) == [("talk_to_person", "soon", "My mentor did not come twice.", 1)]
+    async with core.sessions() as session:
+        assert list(await session.scalars(select(Answer))) == []  # not taken as her name
+
+
+async def test_talk_button_then_send_without_words(core: Core) -> None:
+    chat = await in_intake(core)
+    await chat.tap(str(texts.TALK_BUTTON))
+    await chat.tap(str(texts.TALK_SEND))
+    assert await flags(core) == [("talk_to_person", "soon", None, 1)]
+
+
+async def test_cancel_sends_nothing(core: Core) -> None:
+    chat = await in_intake(core)
+    await chat.tap(str(texts.TALK_BUTTON))
+    await chat.tap(str(texts.TALK_CANCEL))
+    assert chat.texts[0] == str(texts.TALK_CANCELLED)
+    assert await flags(core) == []
+
+
+async def test_the_promise_uses_the_programmes_reply_time_and_plural(core: Core) -> None:
+    core.programmes["fast"] = core.programmes["fast"].model_copy(
+        update={"coordinator_reply_days": 1}
+    )
+    chat = await in_intake(core)
+    await chat.send(AskForPerson())
+    await chat.tap(str(texts.TALK_SEND))
+    assert chat.texts[0] == "Thank you. Your coordinator will answer you within 1 working day."
