@@ -212,6 +212,47 @@ def cmd_participants(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_core(settings, work))
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.report import Period, build_report, parse_bound
+    from bot.report_text import format_report
+    from bot.report_xlsx import write_report_xlsx
+
+    output = Path(args.xlsx) if args.xlsx else None
+    if output is not None and not output.parent.exists():
+        raise SettingsError(f"--xlsx: the folder {output.parent} does not exist")
+
+    async def work(core: Core) -> int:
+        programme = next(
+            (p for p in core.programmes.values() if p.code.lower() == args.programme.lower()),
+            None,
+        )
+        if programme is None:
+            raise SettingsError(
+                f"--programme: no programme '{args.programme}' (have {', '.join(core.programmes)})"
+            )
+        zone = ZoneInfo(programme.timezone or settings.timezone)
+        bounds = []
+        for option, text, end in (("--from", args.start, False), ("--to", args.end, True)):
+            try:
+                bounds.append(None if text is None else parse_bound(text, zone, end=end))
+            except ValueError as error:
+                raise SettingsError(f"{option}: {error}") from None
+        period = Period(*bounds)
+        if period.start and period.end and period.start >= period.end:
+            raise SettingsError("--from must be before --to")
+        async with core.sessions() as session:
+            report = await build_report(
+                session, programme, core.questionnaires, core.secret, period, zone
+            )
+        print(format_report(report), end="")
+        if output is not None:
+            write_report_xlsx(report, output)
+            print(f"wrote the report to {output}")
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async def upgrade() -> int:
         engine = create_engine(settings.database_url)
@@ -302,6 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("--programme", help="only this programme's code")
     people.add_argument("--status", choices=[status.value for status in ParticipantStatus])
     people.set_defaults(handler=cmd_participants)
+
+    report = commands.add_parser(
+        "report", help="end-survey results, response rates and before/after of a programme"
+    )
+    report.add_argument("--programme", required=True, metavar="CODE", help="e.g. bridge")
+    report.add_argument(
+        "--from", dest="start", metavar="DATE", help="surveys started / contacts due from DATE"
+    )
+    report.add_argument("--to", dest="end", metavar="DATE", help="up to DATE, that day included")
+    report.add_argument("--xlsx", metavar="PATH", help="also write the tables to this Excel file")
+    report.set_defaults(handler=cmd_report)
 
     check = commands.add_parser(
         "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
