@@ -22,6 +22,7 @@ class Action(StrEnum):
     ANONYMITY = "a"  # option 1: with my name, 0: without
     ERASE = "e"  # option 1: yes, delete my data; 0: no
     TALK = "h"  # talk to a person: option 0 asks, 1 sends without words, 2 cancels
+    CONTACT_ME = "k"  # after an anonymous answer that raised a flag: 1 contact me, 0 no
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,33 @@ class SurveyEngine:
                 reply.messages.append(OutgoingMessage(str(texts.MYDATA_NOTHING)))
             elif about_own_data:
                 await self._own_data(session, participant, incoming, reply)
+            elif isinstance(incoming, Tap) and incoming.press.action is Action.CONTACT_ME:
+                await self._contact_me(session, participant, incoming.press, reply)
             elif self._wants_a_person(participant, incoming):
                 await self._talk(session, participant, incoming, reply)
             else:
                 participant.talk_requested_at = None
                 await self._step(session, participant, incoming, reply)
         return reply
+
+    async def _contact_me(
+        self, session: AsyncSession, participant: Participant, press: Press, reply: Reply
+    ) -> None:
+        """Only a "yes" links the flags of an anonymous answer to the person; the run itself
+        stays anonymous (the linked flags lose their pointer to it)."""
+        run = await session.get(SurveyRun, press.run)
+        own = run is not None and run.respondent_key == respondent_key(self.secret, participant.id)
+        if not own:
+            reply.messages.append(OutgoingMessage(str(texts.NOT_UNDERSTOOD)))
+            return
+        chosen = texts.CONTACT_ME_YES if press.option == 1 else texts.CONTACT_ME_NO
+        reply.edit = OutgoingMessage(f"{texts.ANONYMOUS_FLAG_ASK}\n\n✓ {chosen}")
+        if press.option == 1:
+            for flag in await repo.unlinked_flags(session, press.run):
+                flag.participant_id, flag.run_id = participant.id, None
+            reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_DONE)))
+        else:
+            reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_NOT)))
 
     @staticmethod
     def _wants_a_person(participant: Participant, incoming: Input) -> bool:
@@ -381,6 +402,8 @@ class SurveyEngine:
                 {key: answer.value for key, answer in answers.items()},
             )
             reply.messages.append(OutgoingMessage(str(texts.CONTACT_DONE)))
+            if run.participant_id is None and await repo.unlinked_flags(session, run.id):
+                reply.messages.append(_ask_to_contact(run.id))
 
     async def _step_in_run(
         self,
@@ -508,6 +531,21 @@ class SurveyEngine:
         )
         reply.retire_prompt_id = participant.prompt_message_id
         return None
+
+
+def _ask_to_contact(run_id: int) -> OutgoingMessage:
+    """After an anonymous answer that raised a flag: may the coordinator contact them?"""
+
+    def press(option: int) -> Press:
+        return Press(Action.CONTACT_ME, run=run_id, option=option)
+
+    return OutgoingMessage(
+        str(texts.ANONYMOUS_FLAG_ASK),
+        (
+            (Button(str(texts.CONTACT_ME_YES), press(1)),),
+            (Button(str(texts.CONTACT_ME_NO), press(0)),),
+        ),
+    )
 
 
 def _chunks(text: str, limit: int = 3500) -> list[str]:

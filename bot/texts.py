@@ -93,3 +93,12 @@ TALK_ASK = __("Write your message for your coordinator.\nOr tap Send, and they w
 TALK_SEND = __("Send")
 TALK_CANCEL = __("Cancel")
 TALK_CANCELLED = __("Okay. Nothing was sent.")
+
+ANONYMOUS_FLAG_ASK = __(
+    "One of your answers is important for your coordinator.\n"
+    "Your answers stay without your name. Do you want your coordinator to contact you about it?"
+)
+CONTACT_ME_YES = __("Yes, contact me")
+CONTACT_ME_NO = __("No, thank you")
+CONTACT_ME_DONE = __("Thank you. Your coordinator will contact you.")
+CONTACT_ME_NOT = __("Okay. Your answers stay without your name.")

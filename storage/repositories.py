@@ -15,6 +15,7 @@ from storage.models import (
     AnswerStatus,
     Contact,
     ContactState,
+    Flag,
     Match,
     Participant,
     ProcessedUpdate,
@@ -322,3 +323,11 @@ async def oldest_open_contact(session: AsyncSession, participant_id: int) -> Con
         .order_by(Contact.sent_at, Contact.id)
         .limit(1)
     )
+
+
+async def unlinked_flags(session: AsyncSession, run_id: int) -> list[Flag]:
+    """Flags raised by an anonymous run and not (yet) linked to anybody."""
+    rows = await session.scalars(
+        select(Flag).where(Flag.run_id == run_id, Flag.participant_id.is_(None))
+    )
+    return list(rows)

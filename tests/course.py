@@ -122,7 +122,7 @@ async def contact(core: Core, user_id: str, rule: str) -> Contact:
 async def finish_by_first_choices(person: EngineChat, motivation: str | None = None) -> None:
     """Answer every question with its first choice (or skip free text)."""
     for _ in range(60):
-        if person.texts and person.texts[-1] == str(texts.CONTACT_DONE):
+        if str(texts.CONTACT_DONE) in person.texts:
             return
         labels = [
             b.label

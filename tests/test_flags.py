@@ -14,7 +14,8 @@ from bot.conversation import Action, Press, Tap
 from bot.core import Core, build_core
 from bot.questionnaire import QuestionnaireError, load_questionnaire, load_questionnaires
 from bot.settings import PROJECT_ROOT, Settings
-from storage.models import Flag
+from storage.models import Flag, SurveyRun
+from tests.conversation import EngineChat
 from tests.course import (
     COURSE,
     FakeClock,
@@ -125,3 +126,42 @@ def test_flag_rule_with_an_unknown_answer_is_refused(tmp_path: Path) -> None:
         QuestionnaireError, match=r"question 'q1', field '\(question\)': field 'flags'"
     ):
         load_questionnaire(path)
+
+
+async def unhappy_anonymous_end(core: Core) -> EngineChat:
+    await course_at(core, 9)
+    amina = chat(core, "100")
+    end = await contact(core, "100", "end")
+    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
+    await finish_by_first_choices(amina)  # first choices: scale 1 = very unhappy
+    return amina
+
+
+async def test_anonymous_flag_is_linked_only_after_a_yes(core: Core) -> None:
+    amina = await unhappy_anonymous_end(core)
+    assert amina.texts[-1] == str(texts.ANONYMOUS_FLAG_ASK)
+    await amina.tap(str(texts.CONTACT_ME_YES))
+    assert amina.texts == [str(texts.CONTACT_ME_DONE)]
+    linked = [f for f in await flags(core) if f.category == "unhappy_with_match"]
+    assert [(f.participant_id, f.run_id, f.answer) for f in linked] == [(1, None, 1)]
+    async with core.sessions() as session:
+        run = await session.scalar(
+            select(SurveyRun).where(SurveyRun.questionnaire_id == "mentee_end")
+        )
+    assert run.participant_id is None  # the rest of the answers stay anonymous
+
+
+async def test_anonymous_flag_stays_without_a_person_after_a_no(core: Core) -> None:
+    amina = await unhappy_anonymous_end(core)
+    await amina.tap(str(texts.CONTACT_ME_NO))
+    assert amina.texts == [str(texts.CONTACT_ME_NOT)]
+    assert all(f.participant_id is None for f in await flags(core) if f.run_id is not None)
+
+
+async def test_nobody_else_can_link_an_anonymous_flag(core: Core) -> None:
+    amina = await unhappy_anonymous_end(core)
+    yes = amina.button(str(texts.CONTACT_ME_YES)).press
+    lars = chat(core, "200")
+    await lars.send(Tap(yes))
+    assert lars.texts == [str(texts.NOT_UNDERSTOOD)]
+    assert all(f.participant_id is None for f in await flags(core) if f.category != "unreachable")
