@@ -1,4 +1,5 @@
-"""Babel extractor for questionnaires: every text a person reads in `surveys/*.yaml`.
+"""Babel extractor for YAML data: every text a person reads in `surveys/*.yaml` and
+`programmes/*.yaml` (help-line labels, programme names).
 
 Registered in `babel.cfg`, so `pybabel extract` puts question texts, option labels, scale labels
 and "why" explanations into `locales/messages.pot` beside the strings from the Python code.
@@ -11,7 +12,7 @@ from typing import IO, Any
 
 import yaml
 
-TRANSLATABLE_KEYS = ("title", "text", "why", "min_label", "max_label", "name")
+TRANSLATABLE_KEYS = ("title", "text", "why", "min_label", "max_label", "name", "label")
 Extracted = tuple[int, str, str, list[str]]
 
 

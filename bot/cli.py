@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Core, build_core, load_content
 from bot.course import MatchError, create_match, end_match
+from bot.danger import DangerListError
 from bot.export import WRITERS, answer_table
 from bot.programme import ProgrammeError
 from bot.questionnaire import QuestionnaireError
@@ -371,7 +372,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
-    except (SettingsError, QuestionnaireError, ProgrammeError, MatchError) as error:
+    except (
+        SettingsError,
+        QuestionnaireError,
+        ProgrammeError,
+        MatchError,
+        DangerListError,
+    ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

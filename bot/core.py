@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.anonymity import load_secret
+from bot.danger import DangerScreen
 from bot.dispatch import ContactDispatcher, Outbox
 from bot.engine import EngineConfig, SurveyEngine
 from bot.i18n import Catalogs
@@ -113,5 +114,6 @@ async def build_core(settings: Settings) -> Core:
             max_text_length=settings.max_text_length,
         ),
         secret,
+        DangerScreen.load(settings.locales_dir / "danger"),
     )
     return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions, secret)

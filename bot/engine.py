@@ -32,7 +32,8 @@ from bot.conversation import (
     Unsupported,
 )
 from bot.course import apply_triggers
-from bot.flags import TALK_TO_PERSON, flag_answer, raise_flag
+from bot.danger import DangerScreen
+from bot.flags import DANGER, TALK_TO_PERSON, flag_answer, raise_flag
 from bot.i18n import Catalogs, _, language_name, ngettext
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
@@ -68,8 +69,10 @@ class SurveyEngine:
         catalogs: Catalogs,
         config: EngineConfig,
         secret: bytes,
+        danger: DangerScreen,
     ) -> None:
         self.secret = secret
+        self.danger = danger
         self.questionnaires = questionnaires
         self.programmes = programmes
         self.catalogs = catalogs
@@ -104,6 +107,36 @@ class SurveyEngine:
                 participant.talk_requested_at = None
                 await self._step(session, participant, incoming, reply)
         return reply
+
+    async def screen_for_danger(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        text: str,
+        reply: Reply,
+        run: SurveyRun | None = None,
+        question_id: str | None = None,
+    ) -> None:
+        """Words that suggest danger raise an urgent flag and show where to get help now.
+        A false alarm is better than a miss (docs/DANGER_SCREENING.md)."""
+        hits = self.danger.screen(text, participant.language or self.config.default_language)
+        if not hits:
+            return
+        await raise_flag(
+            session,
+            programme_id=participant.programme_id,
+            participant_id=participant.id if run is None else run.participant_id,
+            category=DANGER,
+            severity=Severity.URGENT,
+            run_id=run.id if run else None,
+            questionnaire_id=run.questionnaire_id if run else None,
+            question_id=question_id,
+            answer=text,
+        )
+        assert participant.programme is not None
+        programme = self.programmes[participant.programme.code]
+        lines = "\n".join(f"{_(line.label)}: {line.number}" for line in programme.help_lines)
+        reply.messages.append(OutgoingMessage(texts.DANGER_HELP.format(lines=lines)))
 
     async def _contact_me(
         self, session: AsyncSession, participant: Participant, press: Press, reply: Reply
@@ -164,6 +197,8 @@ class SurveyEngine:
                 if isinstance(incoming, Text)
                 else None
             )
+            if words:
+                await self.screen_for_danger(session, participant, words, reply)
             await raise_flag(
                 session,
                 programme_id=participant.programme_id,
@@ -415,9 +450,7 @@ class SurveyEngine:
         reply: Reply,
     ) -> bool:
         """Apply the input to the run; True when this input finished it."""
-        step = SurveyStep(
-            session, participant, questionnaire, run, reply, self.config.max_text_length
-        )
+        step = SurveyStep(session, participant, questionnaire, run, reply, self)
         await step.load()
         await step.handle(incoming)
         return step.finished
@@ -574,9 +607,10 @@ class SurveyStep:
         questionnaire: Questionnaire,
         run: SurveyRun,
         reply: Reply,
-        max_text_length: int,
+        engine: SurveyEngine,
     ) -> None:
-        self.max_text_length = max_text_length
+        self.engine = engine
+        self.max_text_length = engine.config.max_text_length
         self.session = session
         self.participant = participant
         self.questionnaire = questionnaire
@@ -649,6 +683,9 @@ class SurveyStep:
             if len(str(value)) > limit:
                 self.prompt(texts.TOO_LONG.format(limit=limit))
             else:
+                await self.engine.screen_for_danger(
+                    self.session, self.participant, str(value), self.reply, self.run, question.id
+                )
                 await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
 
     async def _tap(self, question: Question, press: Press) -> None:

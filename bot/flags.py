@@ -11,6 +11,7 @@ from storage.models import Flag, FlagStatus, SurveyRun
 
 UNREACHABLE = "unreachable"
 TALK_TO_PERSON = "talk_to_person"
+DANGER = "danger"  # words in a free-text answer that suggest danger
 
 
 async def raise_flag(

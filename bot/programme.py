@@ -25,6 +25,15 @@ class ProgrammeError(Exception):
     """A programme file is broken or refers to something that does not exist."""
 
 
+class HelpLine(BaseModel):
+    """Where to get help now, shown to someone whose answer suggests danger."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    number: str
+
+
 class Programme(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,6 +50,8 @@ class Programme(BaseModel):
     schedule: ProgrammeSchedule = Field(default_factory=ProgrammeSchedule)
     # What the bot promises someone who asks to talk to a person: keep it true.
     coordinator_reply_days: int = Field(default=2, ge=1, le=14)
+    # Local emergency and help-line numbers; labels are translated like questions.
+    help_lines: tuple[HelpLine, ...] = Field(min_length=1)
 
     @field_validator("timezone")
     @classmethod

@@ -102,3 +102,8 @@ CONTACT_ME_YES = __("Yes, contact me")
 CONTACT_ME_NO = __("No, thank you")
 CONTACT_ME_DONE = __("Thank you. Your coordinator will contact you.")
 CONTACT_ME_NOT = __("Okay. Your answers stay without your name.")
+
+DANGER_HELP = __(
+    "Thank you for telling us. Your coordinator will see this soon.\n"
+    "If you are in danger or need help now, call:\n{lines}"
+)

@@ -42,6 +42,9 @@ def test_mentee_intake_covers_the_domain_brief() -> None:
     assert intake.question("job_kind").when  # only for people who want a job
 
 
+HELP = "help_lines: [{label: Emergency, number: '112'}]\n"
+
+
 def write(tmp_path: Path, name: str, body: str) -> Path:
     path = tmp_path / name
     path.write_text(body, encoding="utf-8")
@@ -93,7 +96,7 @@ def test_broken_questionnaire_names_file_question_and_field(
 
 
 def test_programme_with_unknown_questionnaire_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "p.yaml", "code: p\nname: P\nlanguages: [en]\nintake: {mentee: nope}\n")
+    write(tmp_path, "p.yaml", "code: p\nname: P\nlanguages: [en]\nintake: {mentee: nope}\n" + HELP)
     with pytest.raises(ProgrammeError, match=r"p\.yaml: field 'intake.mentee': no questionnaire"):
         load_programmes(tmp_path, load_questionnaires(SURVEYS), ["en"])
 
@@ -102,13 +105,17 @@ def test_programme_with_language_without_catalog_is_refused(tmp_path: Path) -> N
     write(
         tmp_path,
         "p.yaml",
-        "code: p\nname: P\nlanguages: [en, xx]\nintake: {mentee: mentee_intake}\n",
+        "code: p\nname: P\nlanguages: [en, xx]\nintake: {mentee: mentee_intake}\n" + HELP,
     )
     with pytest.raises(ProgrammeError, match=r"field 'languages': no catalog for \['xx'\]"):
         load_programmes(tmp_path, load_questionnaires(SURVEYS), ["en"])
 
 
 def test_programme_code_must_be_a_valid_deep_link(tmp_path: Path) -> None:
-    write(tmp_path, "p.yaml", "code: no spaces\nname: P\nlanguages: [en]\nintake: {mentee: x}\n")
+    write(
+        tmp_path,
+        "p.yaml",
+        "code: no spaces\nname: P\nlanguages: [en]\nintake: {mentee: x}\n" + HELP,
+    )
     with pytest.raises(ProgrammeError, match=r"p\.yaml: field 'code'"):
         load_programmes(tmp_path, {}, ["en"])

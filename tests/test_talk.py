@@ -84,3 +84,40 @@ async def test_the_promise_uses_the_programmes_reply_time_and_plural(core: Core)
     await chat.send(AskForPerson())
     await chat.tap(str(texts.TALK_SEND))
     assert chat.texts[0] == "Thank you. Your coordinator will answer you within 1 working day."
+
+
+async def test_words_that_suggest_danger_raise_an_urgent_flag_and_show_help_now(
+    core: Core,
+) -> None:
+    chat = await in_intake(core)
+    await chat.say("Amina")  # her name: nothing alarming
+    await chat.tap(str(texts.SKIP))
+    for _ in range(3):  # age, gender, mentor: up to "Which country do you come from?"
+        await chat.tap(chat.prompt.keyboard[0][0].label)
+    assert "Which country" in chat.question_text
+    await chat.say("Syria. My husband hits me")
+    help_now = chat.texts[0]
+    assert help_now.startswith("Thank you for telling us.")
+    assert "Emergency (police, ambulance): 112" in help_now
+    assert "Violence at home (Lev Uden Vold): 1888" in help_now
+    assert "How long have you lived" in chat.texts[-1]  # and on with the questions
+    assert await flags(core) == [("danger", "urgent", "Syria. My husband hits me", 1)]
+
+
+async def test_danger_in_a_message_to_the_coordinator_is_flagged_urgent_too(core: Core) -> None:
+    chat = await in_intake(core)
+    await chat.send(AskForPerson())
+    await chat.say("I want to kill myself")
+    assert ("danger", "urgent", "I want to kill myself", 1) in await flags(core)
+    assert ("talk_to_person", "soon", "I want to kill myself", 1) in await flags(core)
+    assert chat.texts[0].startswith("Thank you for telling us.")
+
+
+async def test_help_lines_are_shown_in_the_persons_language(core: Core) -> None:
+    chat = EngineChat(core, "6")
+    await chat.start()
+    await chat.tap("Dansk")
+    await chat.tap(chat.prompt.keyboard[0][0].label)
+    await chat.send(AskForPerson())
+    await chat.say("han slår mig")
+    assert "Vold i hjemmet (Lev Uden Vold): 1888" in chat.texts[0]
