@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.coordination import INVITE_DAYS, invite_coordinator
 from bot.core import Core, build_core, load_content
 from bot.course import MatchError, create_match, end_match
 from bot.danger import DangerListError
@@ -254,6 +255,22 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_core(settings, work))
 
 
+def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            coordinator, code = await invite_coordinator(
+                session, args.programme, args.name, args.role, args.language
+            )
+            await session.commit()
+        print(
+            f"coordinator {coordinator.id}: {coordinator.name} ({args.role}, {args.programme}).\n"
+            f"One-time code, valid {INVITE_DAYS} days: they send  /coordinator {code}  to the bot."
+        )
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async def upgrade() -> int:
         engine = create_engine(settings.database_url)
@@ -339,6 +356,19 @@ def build_parser() -> argparse.ArgumentParser:
     upcoming.add_argument("--programme", help="only this programme's code")
     upcoming.add_argument("--participant", type=int, help="only this participant")
     upcoming.set_defaults(handler=cmd_schedule)
+
+    coordinator = commands.add_parser("coordinator", help="coordinators of programmes")
+    coordinator_commands = coordinator.add_subparsers(
+        dest="coordinator_command", required=True, metavar="COMMAND"
+    )
+    invite = coordinator_commands.add_parser(
+        "add", help="add a coordinator; prints a one-time code to link their Telegram account"
+    )
+    invite.add_argument("--programme", required=True, help="the programme's code")
+    invite.add_argument("--name", required=True, help="their name, as colleagues know it")
+    invite.add_argument("--role", choices=["coordinator", "admin"], default="coordinator")
+    invite.add_argument("--language", default="en", help="language of their messages (en, da)")
+    invite.set_defaults(handler=cmd_coordinator_add)
 
     people = commands.add_parser("participants", help="list participants and their status")
     people.add_argument("--programme", help="only this programme's code")

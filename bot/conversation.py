@@ -23,6 +23,8 @@ class Action(StrEnum):
     ERASE = "e"  # option 1: yes, delete my data; 0: no
     TALK = "h"  # talk to a person: option 0 asks, 1 sends without words, 2 cancels
     CONTACT_ME = "k"  # after an anonymous answer that raised a flag: 1 contact me, 0 no
+    TAKE_FLAG = "T"  # coordinators only: option is the flag's id
+    RESOLVE_FLAG = "R"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.anonymity import run_of_contact
 from bot.conversation import Action, Button, OutgoingMessage, Press
+from bot.coordination import claim_urgent_pushes, coordinators_of, flag_message
 from bot.flags import UNREACHABLE, raise_flag
 from bot.i18n import Catalogs, _
 from bot.privacy import apply_retention
@@ -52,6 +53,7 @@ class TickReport:
     held: list[int] = field(default_factory=list)  # due, but it is night where they live
     failed: list[int] = field(default_factory=list)
     erased: list[int] = field(default_factory=list)  # participants, by the retention rule
+    pushed: int = 0  # urgent flags pushed to coordinators
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class ContactDispatcher:
                 await self._retain(session, now, report)
                 await session.commit()
             await asyncio.gather(*(self._deliver(send, report) for send in sends))
+            report.pushed = await self.push_flags()
             if any((report.sent, report.reminded, report.expired, report.missed, report.failed)):
                 log.info(
                     "dispatch: %d sent, %d reminded, %d expired, %d missed (down too long), "
@@ -206,6 +209,30 @@ class ContactDispatcher:
                 run = await run_of_contact(session, self.secret, contact)
                 if run is not None and run.status == RunStatus.IN_PROGRESS:
                     run.status = RunStatus.PARTIAL
+
+    async def push_flags(self) -> int:
+        """Push every urgent flag not pushed yet to its programme's coordinators, once."""
+        deliveries: list[tuple[str, OutgoingMessage]] = []
+        async with self.sessions() as session:
+            for flag in await claim_urgent_pushes(session):
+                if flag.programme_id is None:
+                    continue
+                for coordinator in await coordinators_of(session, flag.programme_id):
+                    if coordinator.telegram_user_id is None:
+                        continue
+                    with self.catalogs.use(coordinator.language):
+                        message = flag_message(flag, self.questionnaires)
+                    deliveries.append((str(coordinator.telegram_user_id), message))
+            await session.commit()
+        outbox = self.outboxes.get("telegram")
+        for chat, message in deliveries:
+            if outbox is None:
+                break
+            try:
+                await outbox.send(chat, message)
+            except Exception:  # a coordinator who blocked the bot must not stop the others
+                log.exception("pushing a flag to coordinator chat %s failed", chat)
+        return len(deliveries)
 
     async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
         """Erase personal data a programme's retention period after a course ended."""

@@ -280,3 +280,49 @@ class Flag(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(1000))
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
+    # Urgent flags are pushed to the coordinators once: claimed here before the push.
+    pushed_at: Mapped[datetime | None]
+
+
+class Coordinator(Base):
+    """A programme's staff member; the same person record for Telegram and (later) the web."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # sha256 of a one-time invite code; cleared once used.
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None]
+    # Set while the bot waits for this coordinator's outcome note on a flag.
+    resolving_flag_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoordinatorRole(Base):
+    __tablename__ = "coordinator_roles"
+
+    coordinator_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="coordinator")  # or "admin"
+
+
+class AuditEntry(Base):
+    """Who did what, when: every coordinator action."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    flag_id: Mapped[int | None] = mapped_column(ForeignKey("flags.id", ondelete="SET NULL"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

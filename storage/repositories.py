@@ -331,3 +331,13 @@ async def unlinked_flags(session: AsyncSession, run_id: int) -> list[Flag]:
         select(Flag).where(Flag.run_id == run_id, Flag.participant_id.is_(None))
     )
     return list(rows)
+
+
+async def claim_flag_push(session: AsyncSession, flag_id: int) -> bool:
+    result = await session.execute(
+        update(Flag)
+        .where(Flag.id == flag_id, Flag.pushed_at.is_(None))
+        .values(pushed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

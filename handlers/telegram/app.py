@@ -75,6 +75,7 @@ async def run_polling(
         log.info("mentorbot is running as @%s (long polling)", me.username)
         await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
+        dispatcher["contacts"] = contacts
         clock = start_clock(contacts, core.settings.dispatch_interval)
         await dispatcher.start_polling(
             bot,

@@ -17,6 +17,7 @@ from bot.conversation import (
     Text,
     Unsupported,
 )
+from bot.dispatch import ContactDispatcher
 from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import deliver
@@ -24,28 +25,56 @@ from handlers.telegram.middlewares import CHANNEL
 
 
 async def answer_message(
-    message: Message, incoming: Input, bot: Bot, session: AsyncSession, engine: SurveyEngine
+    message: Message,
+    incoming: Input,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None,
 ) -> None:
     user = message.from_user
     assert user is not None
     reply = await engine.handle(session, CHANNEL, str(user.id), incoming, user.language_code)
     await deliver(reply, bot=bot, chat_id=message.chat.id, session=session, engine=engine)
+    await push_urgent_flags(session, contacts)
 
 
-async def my_data(message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine) -> None:
-    await answer_message(message, ShowMyData(), bot, session, engine)
+async def push_urgent_flags(session: AsyncSession, contacts: ContactDispatcher | None) -> None:
+    """An urgent flag goes to the coordinators at once, not at the dispatcher's next round."""
+    # The push writes in its own session: ours must not hold the database meanwhile.
+    await session.commit()
+    if contacts is not None:
+        await contacts.push_flags()
+
+
+async def my_data(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
+) -> None:
+    await answer_message(message, ShowMyData(), bot, session, engine, contacts)
 
 
 async def delete_my_data(
-    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
 ) -> None:
-    await answer_message(message, AskToErase(), bot, session, engine)
+    await answer_message(message, AskToErase(), bot, session, engine, contacts)
 
 
 async def talk_to_a_person(
-    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
 ) -> None:
-    await answer_message(message, AskForPerson(), bot, session, engine)
+    await answer_message(message, AskForPerson(), bot, session, engine, contacts)
 
 
 async def start(
@@ -54,8 +83,9 @@ async def start(
     bot: Bot,
     session: AsyncSession,
     engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
 ) -> None:
-    await answer_message(message, Start(payload=command.args), bot, session, engine)
+    await answer_message(message, Start(payload=command.args), bot, session, engine, contacts)
 
 
 async def tap(
@@ -64,6 +94,7 @@ async def tap(
     bot: Bot,
     session: AsyncSession,
     engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
 ) -> None:
     reply = await engine.handle(
         session,
@@ -76,19 +107,30 @@ async def tap(
     await deliver(
         reply, bot=bot, chat_id=chat_id, session=session, engine=engine, callback=callback
     )
+    await push_urgent_flags(session, contacts)
 
 
-async def text(message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine) -> None:
+async def text(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
+) -> None:
     assert message.text is not None
-    await answer_message(message, Text(message.text), bot, session, engine)
+    await answer_message(message, Text(message.text), bot, session, engine, contacts)
 
 
 async def anything_else(
-    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
 ) -> None:
     """Stickers, photos, voice notes, locations, unknown commands: the question is repeated."""
     kind = message.content_type if not message.text else "command"
-    await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine)
+    await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine, contacts)
 
 
 def create_router() -> Router:

@@ -1,0 +1,239 @@
+"""Coordinators: linking their accounts, seeing flags of their own programmes only, taking and
+resolving them. Every action goes to the audit log. Channel-neutral."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Action, Button, OutgoingMessage, Press
+from bot.i18n import _, __
+from bot.questionnaire import Question, Questionnaire, QuestionType
+from storage import repositories as repo
+from storage.models import (
+    AuditEntry,
+    Coordinator,
+    CoordinatorRole,
+    Flag,
+    FlagStatus,
+    utcnow,
+)
+
+INVITE_DAYS = 7
+SEVERITY_ORDER = {"urgent": 0, "soon": 1, "info": 2}
+
+CATEGORY_LABELS = {
+    "danger": __("Danger signs in an answer"),
+    "wants_to_stop": __("Wants to stop"),
+    "may_stop": __("Not sure about going on"),
+    "not_going_well": __("It is not going well"),
+    "unhappy_with_match": __("Unhappy with the match"),
+    "not_met": __("Has not met"),
+    "asks_for_coordinator": __("Asks for the coordinator"),
+    "talk_to_person": __("Wants to talk to a person"),
+    "life_event": __("News: job or education"),
+    "unreachable": __("Cannot be reached"),
+}
+SEVERITY_LABELS = {"urgent": __("URGENT"), "soon": __("Soon"), "info": __("Info")}
+TAKE = __("Take it")
+RESOLVE = __("Resolved")
+TAKEN_BY = __("Taken by {name}.")
+ASK_OUTCOME = __("Write a short note on the outcome, then send it.")
+RESOLVED_BY = __("Resolved by {name}: {note}")
+ANONYMOUS = __("(anonymous)")
+NO_OPEN_FLAGS = __("No open flags.")
+LINKED = __("Welcome, {name}. You will get urgent flags of your programme here. Send /flags.")
+BAD_INVITE = __("This code is not valid or has expired. Ask an admin for a new one.")
+NOT_YOURS = __("This flag is not in your programmes.")
+
+
+class CoordinationError(Exception):
+    """A coordinator action that is not allowed; the message says why."""
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+async def invite_coordinator(
+    session: AsyncSession, programme_code: str, name: str, role: str = "coordinator",
+    language: str = "en",
+) -> tuple[Coordinator, str]:  # fmt: skip
+    """A new coordinator and their one-time invite code (only its hash is stored)."""
+    programme = await repo.programme_by_code(session, programme_code)
+    if programme is None:
+        raise CoordinationError(f"there is no programme '{programme_code}'")
+    code = secrets.token_urlsafe(9)
+    coordinator = Coordinator(
+        name=name,
+        language=language,
+        invite_hash=_hash(code),
+        invite_expires_at=utcnow() + timedelta(days=INVITE_DAYS),
+    )
+    session.add(coordinator)
+    await session.flush()
+    session.add(
+        CoordinatorRole(coordinator_id=coordinator.id, programme_id=programme.id, role=role)
+    )
+    await audit(session, None, "invite", detail=f"{name} ({role}, {programme.code})")
+    return coordinator, code
+
+
+async def link_coordinator(
+    session: AsyncSession, code: str, telegram_user_id: int
+) -> Coordinator | None:
+    coordinator = await session.scalar(
+        select(Coordinator).where(Coordinator.invite_hash == _hash(code))
+    )
+    expires = coordinator.invite_expires_at if coordinator else None
+    if coordinator is None or expires is None or expires < utcnow():
+        return None
+    coordinator.telegram_user_id = telegram_user_id
+    coordinator.invite_hash = None
+    coordinator.invite_expires_at = None
+    await audit(session, coordinator, "link")
+    return coordinator
+
+
+async def coordinator_by_telegram(
+    session: AsyncSession, telegram_user_id: int
+) -> Coordinator | None:
+    return await session.scalar(
+        select(Coordinator).where(Coordinator.telegram_user_id == telegram_user_id)
+    )
+
+
+async def programme_ids(session: AsyncSession, coordinator: Coordinator) -> set[int]:
+    rows = await session.scalars(
+        select(CoordinatorRole.programme_id).where(CoordinatorRole.coordinator_id == coordinator.id)
+    )
+    return set(rows)
+
+
+async def coordinators_of(session: AsyncSession, programme_id: int) -> list[Coordinator]:
+    rows = await session.scalars(
+        select(Coordinator)
+        .join(CoordinatorRole, CoordinatorRole.coordinator_id == Coordinator.id)
+        .where(CoordinatorRole.programme_id == programme_id)
+    )
+    return list(rows)
+
+
+async def audit(
+    session: AsyncSession,
+    coordinator: Coordinator | None,
+    action: str,
+    flag: Flag | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            coordinator_id=coordinator.id if coordinator else None,
+            action=action,
+            flag_id=flag.id if flag else None,
+            participant_id=flag.participant_id if flag else None,
+            detail=detail,
+        )
+    )
+    await session.flush()
+
+
+async def own_flag(session: AsyncSession, coordinator: Coordinator, flag_id: int) -> Flag:
+    flag = await session.get(Flag, flag_id)
+    if flag is None or flag.programme_id not in await programme_ids(session, coordinator):
+        raise CoordinationError(str(NOT_YOURS))
+    return flag
+
+
+async def open_flags(session: AsyncSession, coordinator: Coordinator) -> list[Flag]:
+    mine = await programme_ids(session, coordinator)
+    rows = await session.scalars(
+        select(Flag).where(Flag.programme_id.in_(mine), Flag.status != FlagStatus.RESOLVED)
+    )
+    return sorted(rows, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.created_at))
+
+
+async def take_flag(session: AsyncSession, coordinator: Coordinator, flag_id: int) -> Flag:
+    flag = await own_flag(session, coordinator, flag_id)
+    flag.assigned_to = coordinator.id
+    flag.status = FlagStatus.ASSIGNED
+    await audit(session, coordinator, "assign", flag)
+    return flag
+
+
+async def start_resolving(session: AsyncSession, coordinator: Coordinator, flag_id: int) -> Flag:
+    flag = await own_flag(session, coordinator, flag_id)
+    coordinator.resolving_flag_id = flag.id
+    return flag
+
+
+async def resolve_flag(session: AsyncSession, coordinator: Coordinator, note: str) -> Flag | None:
+    if coordinator.resolving_flag_id is None:
+        return None
+    flag = await own_flag(session, coordinator, coordinator.resolving_flag_id)
+    coordinator.resolving_flag_id = None
+    flag.status = FlagStatus.RESOLVED
+    flag.resolved_at = utcnow()
+    flag.outcome = note.strip()[:1000]
+    flag.assigned_to = flag.assigned_to or coordinator.id
+    await audit(session, coordinator, "resolve", flag, detail=flag.outcome)
+    return flag
+
+
+async def claim_urgent_pushes(session: AsyncSession) -> list[Flag]:
+    """Urgent flags not yet pushed, claimed so that each is pushed once."""
+    rows = list(
+        await session.scalars(
+            select(Flag).where(
+                Flag.severity == "urgent",
+                Flag.pushed_at.is_(None),
+                Flag.status != FlagStatus.RESOLVED,
+            )
+        )
+    )
+    claimed = []
+    for flag in rows:
+        if await repo.claim_flag_push(session, flag.id):
+            claimed.append(flag)
+    return claimed
+
+
+def flag_message(flag: Flag, questionnaires: dict[str, Questionnaire]) -> OutgoingMessage:
+    """A flag as a coordinator reads it, in the active language, with its buttons."""
+    lines = [
+        f"{SEVERITY_LABELS.get(flag.severity, flag.severity)}: "
+        f"{CATEGORY_LABELS.get(flag.category, flag.category)}",
+        f"#{flag.id} · "
+        + (f"participant {flag.participant_id}" if flag.participant_id else str(ANONYMOUS)),
+    ]
+    questionnaire = questionnaires.get(flag.questionnaire_id or "")
+    question = None
+    if questionnaire and flag.question_id:
+        question = next((q for q in questionnaire.questions if q.id == flag.question_id), None)
+    if question is not None:
+        lines.append(_(question.text))
+    if flag.answer is not None:
+        lines.append(f"» {_answer_text(question, flag.answer)}")
+    keyboard: Sequence[tuple[Button, ...]] = (
+        (
+            Button(str(TAKE), Press(Action.TAKE_FLAG, option=flag.id)),
+            Button(str(RESOLVE), Press(Action.RESOLVE_FLAG, option=flag.id)),
+        ),
+    )
+    return OutgoingMessage("\n".join(lines), tuple(keyboard))
+
+
+def _answer_text(question: Question | None, answer: object) -> str:
+    """Chosen answers in the coordinator's language; typed text exactly as given."""
+    if question is not None and question.type in {
+        QuestionType.SINGLE,
+        QuestionType.MULTI,
+    }:
+        chosen = answer if isinstance(answer, list) else [answer]
+        return ", ".join(_(question.option_text(str(choice))) for choice in chosen)
+    return str(answer)
