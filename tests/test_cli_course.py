@@ -80,3 +80,15 @@ def test_match_errors_are_one_line(two_people: None, capsys: pytest.CaptureFixtu
     assert err.strip() == "mentorbot: error: participant 2 is a mentor, not a mentee"
     code, _, err = run(capsys, "match", "end", "9", "--reason", "completed")
     assert err.strip() == "mentorbot: error: there is no match 9"
+
+
+def test_coordinator_add_prints_a_one_time_code(
+    two_people: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "coordinator", "add", "--programme", "bridge", "--name", "Sara")
+    assert code == 0
+    first, second = out.splitlines()
+    assert first == "coordinator 1: Sara (coordinator, bridge)."
+    assert second.startswith("One-time code, valid 7 days: they send  /coordinator ")
+    code, _, err = run(capsys, "coordinator", "add", "--programme", "nope", "--name", "X")
+    assert code == 2 and err.strip() == "mentorbot: error: there is no programme 'nope'"
