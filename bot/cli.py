@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.coordination import INVITE_DAYS, invite_coordinator
+from bot.coordination import INVITE_DAYS, CoordinationError, invite_coordinator
 from bot.core import Core, build_core, load_content
 from bot.course import MatchError, create_match, end_match
 from bot.danger import DangerListError
@@ -408,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ProgrammeError,
         MatchError,
         DangerListError,
+        CoordinationError,
     ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
         return 2
