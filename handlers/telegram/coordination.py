@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination as core
-from bot.conversation import Action, OutgoingMessage
+from bot.conversation import Action
 from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import keyboard
@@ -123,6 +123,3 @@ def create_router() -> Router:
     )
     router.message.register(outcome_note, F.text & ~F.text.startswith("/"), resolving)
     return router
-
-
-__all__ = ["OutgoingMessage", "create_router"]
