@@ -171,6 +171,9 @@ class ContactDispatcher:
                 continue
             if reminders[contact.reminders_sent].after(contact.sent_at) > now:
                 continue
+            active = contact.participant.last_active_at
+            if active is not None and programme.schedule.reminder_pause.after(active) > now:
+                continue  # they are answering right now: a reminder would only get in the way
             if self._is_quiet(programme, now):
                 report.held.append(contact.id)
                 continue

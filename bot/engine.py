@@ -92,6 +92,8 @@ class SurveyEngine:
         participant = await repo.participant_for(
             session, channel, user_id, create=not about_own_data
         )
+        if participant is not None:
+            participant.last_active_at = utcnow()
         language = (participant and participant.language) or self.likely_language(language_hint)
         reply = Reply(participant_id=participant.id if participant else 0, language=language)
         with self.catalogs.use(language):

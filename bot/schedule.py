@@ -203,10 +203,12 @@ class ProgrammeSchedule(_Data):
     course_length: Offset = Offset.parse("6mo")
     reminders: tuple[Offset, ...] = (Offset.parse("2d"), Offset.parse("5d"))
     expire_after: Offset = Offset.parse("7d")
+    # No reminder while the person is busy answering: they were active less than this ago.
+    reminder_pause: Offset = Offset.parse("30min")
     quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
     retention: Offset | None = None
 
-    @field_validator("course_length", "expire_after", "retention", mode="before")
+    @field_validator("course_length", "expire_after", "reminder_pause", "retention", mode="before")
     @classmethod
     def _offsets(cls, value: Any) -> Offset | None:
         return None if value is None else _offset(value)

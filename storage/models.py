@@ -130,6 +130,8 @@ class Participant(Base):
     active_contact_id: Mapped[int | None]
     # Set while the bot waits for the words of someone who asked to talk to a person.
     talk_requested_at: Mapped[datetime | None]
+    # When the person last wrote or tapped: reminders wait while they are talking to us.
+    last_active_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
 

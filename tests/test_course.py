@@ -248,3 +248,18 @@ async def test_unreachable_person_is_recorded(core: Core) -> None:
 
 
 from bot.schedule import QuietHours  # noqa: E402
+
+
+async def test_no_reminder_while_the_person_is_answering(core: Core) -> None:
+    await matched(core)
+    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=1))
+    await dispatcher(core, outbox, clock).tick()
+    first = next(c for c in await contacts(core) if c.rule == "first_meeting")
+    clock.now = first.sent_at + timedelta(seconds=2)
+    async with core.sessions() as session:
+        person = await session.get(Participant, first.participant_id)
+        person.last_active_at = clock.now - timedelta(seconds=0.5)  # tapped half a second ago
+        await session.commit()
+    assert first.id not in (await dispatcher(core, outbox, clock).tick()).reminded
+    clock.advance(seconds=1)  # the fast programme's reminder_pause is 1 s
+    assert first.id in (await dispatcher(core, outbox, clock).tick()).reminded
