@@ -153,14 +153,15 @@ async def test_two_dispatchers_at_once_send_each_contact_once(core: Core) -> Non
 async def test_crash_between_claim_and_send_sends_nothing_twice(core: Core) -> None:
     await matched(core)
     clock = FakeClock(T0 + timedelta(seconds=1))
-    stuck = asyncio.Event()
+    sending, stuck = asyncio.Event(), asyncio.Event()
 
     class HangingOutbox(RecordingOutbox):
         async def send(self, channel_user_id: str, message: object) -> None:
+            sending.set()
             await stuck.wait()  # the process dies here, after the claim was committed
 
     crashed = asyncio.create_task(dispatcher(core, HangingOutbox(), clock).tick())
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(sending.wait(), timeout=10)
     crashed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await crashed
