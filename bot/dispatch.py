@@ -54,6 +54,7 @@ class TickReport:
     failed: list[int] = field(default_factory=list)
     erased: list[int] = field(default_factory=list)  # participants, by the retention rule
     pushed: int = 0  # urgent flags pushed to coordinators
+    unreachable: list[int] = field(default_factory=list)  # contacts the channel refused for good
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class ContactDispatcher:
                 await self._retain(session, now, report)
                 await session.commit()
             await asyncio.gather(*(self._deliver(send, report) for send in sends))
+            await self._flag_unreachable(report.unreachable)
             report.pushed = await self.push_flags()
             if any((report.sent, report.reminded, report.expired, report.missed, report.failed)):
                 log.info(
@@ -283,17 +285,30 @@ class ContactDispatcher:
                     contact.last_error = None
                 else:
                     contact.last_error = error
-                    if error.startswith("undeliverable"):  # e.g. they blocked the bot
-                        await raise_flag(
-                            session,
-                            programme_id=contact.participant.programme_id,
-                            participant_id=contact.participant_id,
-                            category=UNREACHABLE,
-                            severity=Severity.SOON,
-                            questionnaire_id=contact.questionnaire_id,
-                        )
             await session.commit()
         if error is None:
             (report.reminded if send.reminder else report.sent).append(send.contact_id)
         else:
             report.failed.append(send.contact_id)
+            if error.startswith("undeliverable"):  # e.g. they blocked the bot
+                report.unreachable.append(send.contact_id)
+
+    async def _flag_unreachable(self, contact_ids: list[int]) -> None:
+        """One `unreachable` flag per person, raised after the sends: one after another, so
+        two refused messages to the same person cannot raise two flags."""
+        if not contact_ids:
+            return
+        async with self.sessions() as session:
+            for contact_id in contact_ids:
+                contact = await session.get(Contact, contact_id)
+                if contact is None:
+                    continue
+                await raise_flag(
+                    session,
+                    programme_id=contact.participant.programme_id,
+                    participant_id=contact.participant_id,
+                    category=UNREACHABLE,
+                    severity=Severity.SOON,
+                    questionnaire_id=contact.questionnaire_id,
+                )
+            await session.commit()
