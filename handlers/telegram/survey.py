@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
@@ -47,34 +49,19 @@ async def push_urgent_flags(session: AsyncSession, contacts: ContactDispatcher |
         await contacts.push_flags()
 
 
-async def my_data(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    await answer_message(message, ShowMyData(), bot, session, engine, contacts)
+def command(incoming: Input) -> Callable[..., Awaitable[None]]:
+    """A handler for a command that is one fixed engine input (/mydata, /delete, /help)."""
 
+    async def handle(
+        message: Message,
+        bot: Bot,
+        session: AsyncSession,
+        engine: SurveyEngine,
+        contacts: ContactDispatcher | None = None,
+    ) -> None:
+        await answer_message(message, incoming, bot, session, engine, contacts)
 
-async def delete_my_data(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    await answer_message(message, AskToErase(), bot, session, engine, contacts)
-
-
-async def talk_to_a_person(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    await answer_message(message, AskForPerson(), bot, session, engine, contacts)
+    return handle
 
 
 async def start(
@@ -138,9 +125,9 @@ def create_router() -> Router:
     # The intake is a private conversation; the bot ignores group chats.
     router.message.filter(F.chat.type == "private")
     router.message.register(start, CommandStart())
-    router.message.register(my_data, Command("mydata"))
-    router.message.register(delete_my_data, Command("delete"))
-    router.message.register(talk_to_a_person, Command("help"))
+    router.message.register(command(ShowMyData()), Command("mydata"))
+    router.message.register(command(AskToErase()), Command("delete"))
+    router.message.register(command(AskForPerson()), Command("help"))
     router.callback_query.register(tap, SurveyTap.filter())
     router.message.register(text, F.text & ~F.text.startswith("/"))
     router.message.register(anything_else)
