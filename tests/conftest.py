@@ -13,6 +13,7 @@ from sqlalchemy import text
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from storage.database import create_engine
+from tests.course import COURSE
 from tests.fakes import FakeBotAPI
 from tests.telegram import RunningBot, running_bot
 
@@ -52,8 +53,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return load_settings(database_url=database_url, default_language="en")
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """The shipped content; a module marked `fast_course` gets the programme whose course
+    runs in seconds (tests/data/course/fast.yaml)."""
+    fast = request.node.get_closest_marker("fast_course") is not None
+    course = {"programmes_dir": COURSE, "default_programme": "fast"} if fast else {}
+    return load_settings(database_url=database_url, default_language="en", **course)
 
 
 @pytest.fixture

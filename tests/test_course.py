@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -11,30 +10,12 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.conversation import Action
-from bot.core import Core, build_core
+from bot.core import Core
 from bot.course import MatchError, create_match, end_match
-from bot.settings import Settings
 from storage.models import Contact, ContactState, EndReason, Match, Participant
-from tests.course import COURSE, T0, FakeClock, RecordingOutbox, dispatcher, enrolled
+from tests.course import T0, FakeClock, RecordingOutbox, dispatcher, enrolled
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "programmes_dir": COURSE,
-            "default_programme": "fast",
-            "respondent_key_secret": None,
-            "secret_file": settings.secret_file,
-        }
-    )
-
-
-@pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
-    yield core
-    await core.close()
+pytestmark = pytest.mark.fast_course
 
 
 async def matched(core: Core, start=T0) -> tuple[Participant, Participant, Match]:  # type: ignore[no-untyped-def]

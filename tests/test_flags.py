@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,13 +10,12 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.conversation import Action, Press, Tap
-from bot.core import Core, build_core
+from bot.core import Core
 from bot.questionnaire import QuestionnaireError, load_questionnaire, load_questionnaires
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from storage.models import Flag, SurveyRun
 from tests.conversation import EngineChat
 from tests.course import (
-    COURSE,
     FakeClock,
     RecordingOutbox,
     chat,
@@ -27,17 +25,7 @@ from tests.course import (
     finish_by_first_choices,
 )
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
-
-
-@pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
-    yield core
-    await core.close()
+pytestmark = pytest.mark.fast_course
 
 
 async def flags(core: Core) -> list[Flag]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,17 +31,7 @@ from tests.course import (
     finish_by_first_choices,
 )
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
-
-
-@pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
-    yield core
-    await core.close()
+pytestmark = pytest.mark.fast_course
 
 
 async def test_invitation_button_opens_the_questionnaire_and_answers_close_the_contact(

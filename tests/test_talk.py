@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
 from bot import texts
 from bot.conversation import AskForPerson
-from bot.core import Core, build_core
-from bot.settings import Settings
+from bot.core import Core
 from storage.models import Answer, Flag
 from tests.conversation import EngineChat
-from tests.course import COURSE
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"programmes_dir": COURSE, "default_programme": "fast"})
-
-
-@pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
-    yield core
-    await core.close()
+pytestmark = pytest.mark.fast_course
 
 
 async def in_intake(core: Core) -> EngineChat:
