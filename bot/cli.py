@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.coordination import INVITE_DAYS, CoordinationError, invite_coordinator
+from bot.coordination import INVITE_DAYS, CoordinationError, audit, invite_coordinator
 from bot.core import Core, build_core, load_content
 from bot.course import MatchError, create_match, end_match
 from bot.danger import DangerListError
@@ -60,6 +62,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_core(settings, work))
 
 
+def _admin() -> str:
+    """Who ran a command, for the audit log: the operating-system account."""
+    try:
+        return f"by {getpass.getuser()} at the command line"
+    except (KeyError, OSError):  # no name for this uid (e.g. in a container)
+        return f"by uid {os.getuid()} at the command line"
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.parent and not output.parent.exists():
@@ -74,7 +84,15 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             )
         async with core.sessions() as session:
             table = await answer_table(session, questionnaire)
-        WRITERS[args.format](table, output)
+            WRITERS[args.format](table, output)
+            await audit(
+                session,
+                None,
+                "export",
+                detail=f"{questionnaire.id}: {len(table.rows)} respondents as {args.format} "
+                f"to {output}, {_admin()}",
+            )
+            await session.commit()
         print(f"wrote {len(table.rows)} respondents of '{questionnaire.id}' to {output}")
         return 0
 
@@ -246,9 +264,15 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             report = await build_report(
                 session, programme, core.questionnaires, core.secret, period, zone
             )
+            if output is not None:
+                write_report_xlsx(report, output)
+            where = f"xlsx to {output}" if output else "printed"
+            await audit(
+                session, None, "export", detail=f"report {programme.code}: {where}, {_admin()}"
+            )
+            await session.commit()
         print(format_report(report), end="")
         if output is not None:
-            write_report_xlsx(report, output)
             print(f"wrote the report to {output}")
         return 0
 

@@ -23,8 +23,11 @@ class Action(StrEnum):
     ERASE = "e"  # option 1: yes, delete my data; 0: no
     TALK = "h"  # talk to a person: option 0 asks, 1 sends without words, 2 cancels
     CONTACT_ME = "k"  # after an anonymous answer that raised a flag: 1 contact me, 0 no
+    ANSWER_COORDINATOR = "w"  # option: the flag whose message is answered; 0 cancels
     TAKE_FLAG = "T"  # coordinators only: option is the flag's id
     RESOLVE_FLAG = "R"
+    OPEN_FLAG = "O"
+    REPLY_FLAG = "M"
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,15 @@ class Reply:
     retire_prompt_id: int | None = None
     # Files to send after the messages: (file name, content).
     documents: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def split_text(text: str, limit: int = 3500) -> list[str]:
+    """Split a long text at line ends into messages a channel accepts (Telegram: 4096)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        if current and len(current) + len(line) + 1 > limit:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:limit]
+    return [*parts, current] if current else parts

@@ -6,20 +6,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.answer_text import question_of, value_text
 from bot.conversation import Action, Button, OutgoingMessage, Press
 from bot.i18n import _, __
-from bot.questionnaire import Question, Questionnaire, QuestionType
+from bot.questionnaire import Questionnaire
 from storage import repositories as repo
 from storage.models import (
     AuditEntry,
     Coordinator,
     CoordinatorRole,
     Flag,
+    FlagMessage,
     FlagStatus,
     utcnow,
 )
@@ -38,15 +41,31 @@ CATEGORY_LABELS = {
     "talk_to_person": __("Wants to talk to a person"),
     "life_event": __("News: job or education"),
     "unreachable": __("Cannot be reached"),
+    "withdrew": __("Withdrew and deleted their data"),
 }
 SEVERITY_LABELS = {"urgent": __("URGENT"), "soon": __("Soon"), "info": __("Info")}
 TAKE = __("Take it")
 RESOLVE = __("Resolved")
+OPEN = __("Open")
+REPLY = __("Reply")
 TAKEN_BY = __("Taken by {name}.")
 ASK_OUTCOME = __("Write a short note on the outcome, then send it.")
+ASK_REPLY = __(
+    "Write your message to {who}, then send it. The bot sends it in your name, as it is."
+)
+MESSAGE_SENT = __("Sent to {who}. Their answer will come to you here.")
+MESSAGE_UNDELIVERABLE = __(
+    "The message could not be delivered: the person has blocked the bot or left Telegram. "
+    "It is kept on the flag."
+)
+PARTICIPANT_USAGE = __("Send /participant and a number, for example: /participant 12")
+CANNOT_REPLY = __("This flag is anonymous: nobody can be messaged about it.")
+PARTICIPANT_WROTE = __("Participant wrote")
+COORDINATOR_WROTE = __("Coordinator wrote")
 RESOLVED_BY = __("Resolved by {name}: {note}")
 ANONYMOUS = __("(anonymous)")
 PARTICIPANT = __("participant {number}")
+DIGEST_SOON = __("Good morning. These flags need an answer soon:")
 NO_OPEN_FLAGS = __("No open flags.")
 LINKED = __("Welcome, {name}. You will get urgent flags of your programme here. Send /flags.")
 BAD_INVITE = __("This code is not valid or has expired. Ask an admin for a new one.")
@@ -131,13 +150,15 @@ async def audit(
     action: str,
     flag: Flag | None = None,
     detail: str | None = None,
+    participant_id: int | None = None,
 ) -> None:
+    """Who did what, when. `coordinator` None: an admin at the command line."""
     session.add(
         AuditEntry(
             coordinator_id=coordinator.id if coordinator else None,
             action=action,
             flag_id=flag.id if flag else None,
-            participant_id=flag.participant_id if flag else None,
+            participant_id=flag.participant_id if flag else participant_id,
             detail=detail,
         )
     )
@@ -167,23 +188,39 @@ async def take_flag(session: AsyncSession, coordinator: Coordinator, flag_id: in
     return flag
 
 
-async def start_resolving(session: AsyncSession, coordinator: Coordinator, flag_id: int) -> Flag:
+class Awaiting(StrEnum):
+    """What the bot waits for a coordinator to write next."""
+
+    RESOLVE = "resolve"  # a short outcome note
+    REPLY = "reply"  # a message to the participant
+
+
+async def await_text(
+    session: AsyncSession, coordinator: Coordinator, flag_id: int, what: Awaiting
+) -> Flag:
     flag = await own_flag(session, coordinator, flag_id)
-    coordinator.resolving_flag_id = flag.id
+    if what is Awaiting.REPLY and flag.participant_id is None:
+        raise CoordinationError(str(CANNOT_REPLY))
+    coordinator.awaiting, coordinator.awaiting_flag_id = what.value, flag.id
     return flag
 
 
-async def resolve_flag(session: AsyncSession, coordinator: Coordinator, note: str) -> Flag | None:
-    if coordinator.resolving_flag_id is None:
-        return None
-    flag = await own_flag(session, coordinator, coordinator.resolving_flag_id)
-    coordinator.resolving_flag_id = None
+async def awaited_flag(session: AsyncSession, coordinator: Coordinator) -> Flag:
+    """The flag the coordinator's text is for; they wait for nothing more afterwards."""
+    assert coordinator.awaiting_flag_id is not None
+    flag_id = coordinator.awaiting_flag_id
+    coordinator.awaiting = coordinator.awaiting_flag_id = None
+    return await own_flag(session, coordinator, flag_id)
+
+
+async def resolve_flag(
+    session: AsyncSession, coordinator: Coordinator, flag: Flag, note: str
+) -> None:
     flag.status = FlagStatus.RESOLVED
     flag.resolved_at = utcnow()
     flag.outcome = note.strip()[:1000]
     flag.assigned_to = flag.assigned_to or coordinator.id
     await audit(session, coordinator, "resolve", flag, detail=flag.outcome)
-    return flag
 
 
 async def claim_urgent_pushes(session: AsyncSession) -> list[Flag]:
@@ -204,37 +241,56 @@ async def claim_urgent_pushes(session: AsyncSession) -> list[Flag]:
     return claimed
 
 
-def flag_message(flag: Flag, questionnaires: dict[str, Questionnaire]) -> OutgoingMessage:
-    """A flag as a coordinator reads it, in the active language, with its buttons."""
+async def claim_digest(session: AsyncSession, moments: dict[int, datetime]) -> list[Flag]:
+    """`soon` flags not yet sent that were raised before their programme's last digest time
+    (`moments`: programme id to that moment), claimed so that each is sent once."""
+    rows = await session.scalars(
+        select(Flag)
+        .where(
+            Flag.severity == "soon",
+            Flag.pushed_at.is_(None),
+            Flag.status != FlagStatus.RESOLVED,
+            Flag.programme_id.in_(moments),
+        )
+        .order_by(Flag.created_at)
+    )
+    due = [flag for flag in rows if flag.created_at <= moments[flag.programme_id or 0]]
+    return [flag for flag in due if await repo.claim_flag_push(session, flag.id)]
+
+
+def flag_message(
+    flag: Flag, questionnaires: dict[str, Questionnaire], thread: Sequence[FlagMessage] = ()
+) -> OutgoingMessage:
+    """A flag as a coordinator reads it, in the active language, with its buttons and the
+    messages written on it."""
+    who = PARTICIPANT.format(number=flag.participant_id) if flag.participant_id else ANONYMOUS
     lines = [
         f"{SEVERITY_LABELS.get(flag.severity, flag.severity)}: "
         f"{CATEGORY_LABELS.get(flag.category, flag.category)}",
-        f"#{flag.id} · "
-        + (f"participant {flag.participant_id}" if flag.participant_id else str(ANONYMOUS)),
+        f"#{flag.id} · {who}",
     ]
-    questionnaire = questionnaires.get(flag.questionnaire_id or "")
-    question = None
-    if questionnaire and flag.question_id:
-        question = next((q for q in questionnaire.questions if q.id == flag.question_id), None)
+    question = question_of(questionnaires.get(flag.questionnaire_id or ""), flag.question_id)
     if question is not None:
         lines.append(_(question.text))
     if flag.answer is not None:
-        lines.append(f"» {_answer_text(question, flag.answer)}")
-    keyboard: Sequence[tuple[Button, ...]] = (
+        lines.append(f"» {value_text(question, flag.answer)}")
+    for message in thread:
+        author = PARTICIPANT_WROTE if message.coordinator_id is None else COORDINATOR_WROTE
+        lines.append(f"{author}: {message.text}")
+    buttons = [Button(str(OPEN), Press(Action.OPEN_FLAG, option=flag.id))]
+    if flag.participant_id is not None:
+        buttons.append(Button(str(REPLY), Press(Action.REPLY_FLAG, option=flag.id)))
+    keyboard = (
         (
             Button(str(TAKE), Press(Action.TAKE_FLAG, option=flag.id)),
             Button(str(RESOLVE), Press(Action.RESOLVE_FLAG, option=flag.id)),
         ),
+        tuple(buttons),
     )
-    return OutgoingMessage("\n".join(lines), tuple(keyboard))
+    return OutgoingMessage("\n".join(lines), keyboard)
 
 
-def _answer_text(question: Question | None, answer: object) -> str:
-    """Chosen answers in the coordinator's language; typed text exactly as given."""
-    if question is not None and question.type in {
-        QuestionType.SINGLE,
-        QuestionType.MULTI,
-    }:
-        chosen = answer if isinstance(answer, list) else [answer]
-        return ", ".join(_(question.option_text(str(choice))) for choice in chosen)
-    return str(answer)
+async def flag_view(
+    session: AsyncSession, flag: Flag, questionnaires: dict[str, Questionnaire]
+) -> OutgoingMessage:
+    return flag_message(flag, questionnaires, await repo.flag_thread(session, flag.id))

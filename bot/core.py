@@ -45,6 +45,7 @@ class Core:
             secret=self.secret,
             timezone=self.settings.timezone,
             grace=Offset.parse(self.settings.contact_grace_period),
+            digest_at=self.settings.flag_digest_time,
         )
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.anonymity import run_of_contact
 from bot.conversation import Action, Button, OutgoingMessage, Press
-from bot.coordination import claim_urgent_pushes, coordinators_of, flag_message
+from bot.coordination import (
+    DIGEST_SOON,
+    claim_digest,
+    claim_urgent_pushes,
+    coordinators_of,
+    flag_view,
+)
+from bot.flag_replies import claim_answers
 from bot.flags import UNREACHABLE, raise_flag
 from bot.i18n import Catalogs, _
 from bot.privacy import apply_retention
@@ -29,7 +36,7 @@ from bot.programme import Programme
 from bot.questionnaire import Questionnaire, Severity
 from bot.schedule import Offset
 from storage import repositories as repo
-from storage.models import Contact, ContactState, Participant, RunStatus, utcnow
+from storage.models import Contact, ContactState, Flag, Participant, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +60,7 @@ class TickReport:
     held: list[int] = field(default_factory=list)  # due, but it is night where they live
     failed: list[int] = field(default_factory=list)
     erased: list[int] = field(default_factory=list)  # participants, by the retention rule
-    pushed: int = 0  # urgent flags pushed to coordinators
+    pushed: int = 0  # messages to coordinators: urgent flags, the digest, answers
     unreachable: list[int] = field(default_factory=list)  # contacts the channel refused for good
 
 
@@ -78,6 +85,7 @@ class ContactDispatcher:
         secret: bytes,
         timezone: str,
         grace: Offset,
+        digest_at: time = time(8, 0),
         concurrency: int = 30,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -89,6 +97,7 @@ class ContactDispatcher:
         self.secret = secret
         self.default_zone = ZoneInfo(timezone)
         self.grace = grace
+        self.digest_at = digest_at
         self.clock = clock
         self._parallel = asyncio.Semaphore(concurrency)
         self._running = asyncio.Lock()
@@ -216,18 +225,17 @@ class ContactDispatcher:
                     run.status = RunStatus.PARTIAL
 
     async def push_flags(self) -> int:
-        """Push every urgent flag not pushed yet to its programme's coordinators, once."""
+        """Bring coordinators what is theirs, each thing once: urgent flags at once, `soon`
+        flags in the morning digest, and participants' answers to their messages."""
         deliveries: list[tuple[str, OutgoingMessage]] = []
         async with self.sessions() as session:
             for flag in await claim_urgent_pushes(session):
-                if flag.programme_id is None:
-                    continue
-                for coordinator in await coordinators_of(session, flag.programme_id):
-                    if coordinator.telegram_user_id is None:
-                        continue
-                    with self.catalogs.use(coordinator.language):
-                        message = flag_message(flag, self.questionnaires)
-                    deliveries.append((str(coordinator.telegram_user_id), message))
+                deliveries += await self._to_coordinators(session, [flag])
+            deliveries += await self._to_coordinators(
+                session, await claim_digest(session, await self._digest_moments(session)), True
+            )
+            answers = await claim_answers(session, self.questionnaires, self.catalogs)
+            deliveries += [(d.channel_user_id, d.message) for d in answers]
             await session.commit()
         outbox = self.outboxes.get("telegram")
         for chat, message in deliveries:
@@ -238,6 +246,43 @@ class ContactDispatcher:
             except Exception:  # a coordinator who blocked the bot must not stop the others
                 log.exception("pushing a flag to coordinator chat %s failed", chat)
         return len(deliveries)
+
+    async def _to_coordinators(
+        self, session: AsyncSession, flags: list[Flag], digest: bool = False
+    ) -> list[tuple[str, OutgoingMessage]]:
+        """Each flag for every linked coordinator of its programme, in their language; a
+        digest opens with a greeting."""
+        deliveries: list[tuple[str, OutgoingMessage]] = []
+        greeted: set[int] = set()
+        for flag in flags:
+            if flag.programme_id is None:
+                continue
+            for coordinator in await coordinators_of(session, flag.programme_id):
+                if coordinator.telegram_user_id is None:
+                    continue
+                chat = str(coordinator.telegram_user_id)
+                with self.catalogs.use(coordinator.language):
+                    if digest and coordinator.id not in greeted:
+                        greeted.add(coordinator.id)
+                        deliveries.append((chat, OutgoingMessage(str(DIGEST_SOON))))
+                    deliveries.append((chat, await flag_view(session, flag, self.questionnaires)))
+        return deliveries
+
+    async def _digest_moments(self, session: AsyncSession) -> dict[int, datetime]:
+        """Per programme, the last time its morning digest was due (its own time zone)."""
+        now = self.clock()
+        moments = {}
+        for programme in self.programmes.values():
+            row = await repo.programme_by_code(session, programme.code)
+            if row is None:
+                continue
+            zone = self._zone(programme)
+            local = now.astimezone(zone)
+            moment = datetime.combine(local.date(), self.digest_at, zone)
+            if moment > local:
+                moment = datetime.combine(local.date() - timedelta(days=1), self.digest_at, zone)
+            moments[row.id] = moment.astimezone(UTC)
+        return moments
 
     async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
         """Erase personal data a programme's retention period after a course ended."""

@@ -30,10 +30,12 @@ from bot.conversation import (
     Tap,
     Text,
     Unsupported,
+    split_text,
 )
 from bot.course import apply_triggers
 from bot.danger import DangerScreen
-from bot.flags import DANGER, TALK_TO_PERSON, flag_answer, raise_flag
+from bot.flag_replies import flag_to_answer, record_answer_to_coordinator
+from bot.flags import DANGER, TALK_TO_PERSON, WITHDREW, flag_answer, raise_flag
 from bot.i18n import Catalogs, _, language_name, ngettext
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
@@ -103,10 +105,13 @@ class SurveyEngine:
                 await self._own_data(session, participant, incoming, reply)
             elif isinstance(incoming, Tap) and incoming.press.action is Action.CONTACT_ME:
                 await self._contact_me(session, participant, incoming.press, reply)
+            elif self._answers_coordinator(participant, incoming):
+                await self._answer_coordinator(session, participant, incoming, reply)
             elif self._wants_a_person(participant, incoming):
                 await self._talk(session, participant, incoming, reply)
             else:
                 participant.talk_requested_at = None
+                participant.answering_flag_id = None
                 await self._step(session, participant, incoming, reply)
         return reply
 
@@ -158,6 +163,45 @@ class SurveyEngine:
             reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_DONE)))
         else:
             reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_NOT)))
+
+    @staticmethod
+    def _answers_coordinator(participant: Participant, incoming: Input) -> bool:
+        if isinstance(incoming, Tap):
+            return incoming.press.action is Action.ANSWER_COORDINATOR
+        return isinstance(incoming, Text) and participant.answering_flag_id is not None
+
+    async def _answer_coordinator(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> None:
+        """The Answer button under a coordinator's message: ask for the words, put them on the
+        flag (the coordinator gets them from the dispatcher), then carry on where they were."""
+        if isinstance(incoming, Tap):
+            flag_id = incoming.press.option
+            if flag_id == 0:
+                participant.answering_flag_id = None
+                reply.messages.append(OutgoingMessage(str(texts.TALK_CANCELLED)))
+            elif await flag_to_answer(session, participant, flag_id) is None:
+                reply.messages.append(OutgoingMessage(str(texts.NOT_UNDERSTOOD)))
+                return
+            else:
+                participant.answering_flag_id = flag_id
+                cancel = Press(Action.ANSWER_COORDINATOR, option=0)
+                reply.messages.append(
+                    OutgoingMessage(
+                        str(texts.ANSWER_ASK), ((Button(str(texts.TALK_CANCEL), cancel),),)
+                    )
+                )
+                reply.retire_prompt_id = participant.prompt_message_id
+                return
+        elif isinstance(incoming, Text) and participant.answering_flag_id is not None:
+            flag = await flag_to_answer(session, participant, participant.answering_flag_id)
+            participant.answering_flag_id = None
+            words = incoming.text.strip()[: self.config.max_text_length]
+            if flag is not None and words:
+                await record_answer_to_coordinator(session, participant, flag, words)
+                await self.screen_for_danger(session, participant, words, reply)
+                reply.messages.append(OutgoingMessage(str(texts.ANSWER_SENT)))
+        await self._step(session, participant, Start(fresh=True), reply)
 
     @staticmethod
     def _wants_a_person(participant: Participant, incoming: Input) -> bool:
@@ -227,7 +271,7 @@ class SurveyEngine:
     ) -> None:
         if isinstance(incoming, ShowMyData):
             data = await personal_data(session, participant, self.questionnaires)
-            reply.messages += [OutgoingMessage(part) for part in _chunks(data.summary)]
+            reply.messages += [OutgoingMessage(part) for part in split_text(data.summary)]
             reply.documents.append(("mydata.json", data.document))
         elif isinstance(incoming, AskToErase):
             reply.messages.append(
@@ -246,6 +290,14 @@ class SurveyEngine:
             if confirmed:
                 reply.retire_prompt_id = participant.prompt_message_id
                 await erase_person(session, participant)
+                # The promise of the consent text: the coordinator learns only that they left.
+                await raise_flag(
+                    session,
+                    programme_id=participant.programme_id,
+                    participant_id=participant.id,
+                    category=WITHDREW,
+                    severity=Severity.SOON,
+                )
                 reply.messages.append(OutgoingMessage(str(texts.DELETE_DONE)))
             else:
                 reply.messages.append(OutgoingMessage(str(texts.DELETE_CANCELLED)))
@@ -581,18 +633,6 @@ def _ask_to_contact(run_id: int) -> OutgoingMessage:
             (Button(str(texts.CONTACT_ME_NO), press(0)),),
         ),
     )
-
-
-def _chunks(text: str, limit: int = 3500) -> list[str]:
-    """Split a long text at line ends into messages a channel accepts (Telegram: 4096)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        if current and len(current) + len(line) + 1 > limit:
-            parts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line[:limit]
-    return [*parts, current] if current else parts
 
 
 def _day(moment: datetime) -> datetime:

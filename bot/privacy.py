@@ -10,19 +10,18 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.dates import format_date
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.i18n import _, current_language
-from bot.questionnaire import Questionnaire, QuestionType
+from bot.answer_text import answer_lines, local_date
+from bot.i18n import _
+from bot.questionnaire import Questionnaire
 from storage import repositories as repo
 from storage.models import (
-    Answer,
-    AnswerStatus,
     ContactState,
     Flag,
+    FlagMessage,
     Match,
     Participant,
     ParticipantStatus,
@@ -35,34 +34,6 @@ from storage.models import (
 class PersonalData:
     summary: str
     document: bytes
-
-
-def _date(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return format_date(moment.date(), format="medium", locale=current_language())
-
-
-def _shown(questionnaire: Questionnaire | None, answer: Answer) -> str:
-    if answer.status == AnswerStatus.SKIPPED:
-        return str(texts.SKIPPED)
-    if answer.status == AnswerStatus.DECLINED:
-        return str(texts.PREFER_NOT)
-    value = answer.value
-    if questionnaire is not None:
-        question = next((q for q in questionnaire.questions if q.id == answer.question_id), None)
-        if question is not None and question.type in {QuestionType.SINGLE, QuestionType.MULTI}:
-            chosen = value if isinstance(value, list) else [value]
-            return ", ".join(_(question.option_text(str(choice))) for choice in chosen)
-    return "" if value is None else str(value)
-
-
-def _question_text(questionnaire: Questionnaire | None, question_id: str) -> str:
-    if questionnaire is not None:
-        for question in questionnaire.questions:
-            if question.id == question_id:
-                return _(question.text)
-    return question_id
 
 
 async def personal_data(
@@ -85,30 +56,43 @@ async def personal_data(
         )
     )
     contacts = await repo.contacts_of(session, participant.id)
+    messages = list(
+        await session.scalars(
+            select(FlagMessage)
+            .join(Flag, Flag.id == FlagMessage.flag_id)
+            .where(Flag.participant_id == participant.id)
+            .order_by(FlagMessage.id)
+        )
+    )
     lines = [
         str(texts.MYDATA_INTRO),
         "",
         texts.MYDATA_PROFILE.format(
             programme=participant.programme.name if participant.programme else "-",
             language=participant.language or "-",
-            consent=_date(participant.consent_given_at),
+            consent=local_date(participant.consent_given_at),
         ),
     ]
     for run in runs:
         questionnaire = questionnaires.get(run.questionnaire_id)
         title = _(questionnaire.title) if questionnaire else run.questionnaire_id
-        lines += ["", f"{title} ({_date(run.started_at)})"]
-        lines += [
-            f"- {_question_text(questionnaire, answer.question_id)} {_shown(questionnaire, answer)}"
-            for answer in sorted(answers[run.id], key=lambda a: a.id)
-        ]
+        lines += ["", f"{title} ({local_date(run.started_at)})"]
+        lines += answer_lines(questionnaire, answers[run.id])
     for match in matches:
-        end = _date(match.ended_at or match.planned_end_at)
-        lines += ["", texts.MYDATA_MATCH.format(start=_date(match.started_at), end=end)]
+        end = local_date(match.ended_at or match.planned_end_at)
+        lines += ["", texts.MYDATA_MATCH.format(start=local_date(match.started_at), end=end)]
+    if messages:
+        lines += ["", str(texts.MYDATA_MESSAGES)]
+        lines += [
+            f"- {local_date(m.sent_at)} "
+            f"{texts.MYDATA_YOU if m.coordinator_id is None else texts.MYDATA_COORDINATOR}: "
+            f"{m.text}"
+            for m in messages
+        ]
     planned = [c for c in contacts if c.state == ContactState.PLANNED]
     if planned:
         lines += ["", str(texts.MYDATA_PLANNED)]
-        lines += [f"- {_date(contact.due_at)}" for contact in planned]
+        lines += [f"- {local_date(contact.due_at)}" for contact in planned]
     lines += ["", str(texts.MYDATA_ANONYMOUS), "", str(texts.MYDATA_DELETE_HINT)]
 
     def when(moment: datetime | None) -> str | None:
@@ -154,6 +138,14 @@ async def personal_data(
             {"questionnaire": c.questionnaire_id, "due_at": when(c.due_at), "state": c.state}
             for c in contacts
         ],
+        "messages_with_coordinator": [
+            {
+                "from": "you" if m.coordinator_id is None else "coordinator",
+                "sent_at": when(m.sent_at),
+                "text": m.text,
+            }
+            for m in messages
+        ],
         "not_included": "Answers to anonymous questionnaires: nothing links them to you.",
     }
     return PersonalData(
@@ -177,10 +169,15 @@ async def erase_person(session: AsyncSession, participant: Participant) -> None:
         if contact.state in {ContactState.PLANNED, ContactState.SENT}:
             contact.state = ContactState.CANCELLED
             contact.closed_at = now
-    # Flags stay for the coordinator's record (category, status), without the answer text.
+    # Flags stay for the coordinator's record (category, status), without the answer text
+    # or the messages written on them.
+    own_flags = select(Flag.id).where(Flag.participant_id == participant.id)
+    await session.execute(delete(FlagMessage).where(FlagMessage.flag_id.in_(own_flags)))
     await session.execute(
         update(Flag).where(Flag.participant_id == participant.id).values(answer=None)
     )
+    participant.answering_flag_id = None
+    participant.talk_requested_at = None
     participant.channel_user_id = f"erased-{participant.id}"
     participant.language = None
     participant.consent_version = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     secret_file: Path = Path("mentorbot.secret")
     dispatch_interval: float = Field(default=30.0, gt=0, le=3600)
     contact_grace_period: str = "2d"
+    # When coordinators get the morning digest of `soon` flags (each programme's time zone).
+    flag_digest_time: time = time(8, 0)
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -75,6 +75,9 @@ MYDATA_PLANNED = __("We plan to write to you on these days:")
 MYDATA_ANONYMOUS = __(
     "Answers you gave without your name are not in this list. Nothing links them to you."
 )
+MYDATA_MESSAGES = __("Messages between you and your coordinator:")
+MYDATA_YOU = __("You")
+MYDATA_COORDINATOR = __("Coordinator")
 MYDATA_DELETE_HINT = __("To delete your data, send /delete.")
 MYDATA_NOTHING = __("We have nothing saved about you.")
 DELETE_CONFIRM = __(
@@ -93,6 +96,8 @@ TALK_ASK = __("Write your message for your coordinator.\nOr tap Send, and they w
 TALK_SEND = __("Send")
 TALK_CANCEL = __("Cancel")
 TALK_CANCELLED = __("Okay. Nothing was sent.")
+ANSWER_ASK = __("Write your answer to your coordinator. Then send it.")
+ANSWER_SENT = __("Thank you. Your coordinator gets your answer now.")
 
 ANONYMOUS_FLAG_ASK = __(
     "One of your answers is important for your coordinator.\n"

@@ -130,6 +130,8 @@ class Participant(Base):
     active_contact_id: Mapped[int | None]
     # Set while the bot waits for the words of someone who asked to talk to a person.
     talk_requested_at: Mapped[datetime | None]
+    # Set while the bot waits for the person's answer to their coordinator's message on a flag.
+    answering_flag_id: Mapped[int | None]
     # When the person last wrote or tapped: reminders wait while they are talking to us.
     last_active_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -299,8 +301,10 @@ class Coordinator(Base):
     # sha256 of a one-time invite code; cleared once used.
     invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invite_expires_at: Mapped[datetime | None]
-    # Set while the bot waits for this coordinator's outcome note on a flag.
-    resolving_flag_id: Mapped[int | None]
+    # What the bot waits for from this coordinator: an outcome note ("resolve") or a message
+    # to the participant ("reply"), on the flag `awaiting_flag_id`.
+    awaiting: Mapped[str | None] = mapped_column(String(8))
+    awaiting_flag_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -312,6 +316,21 @@ class CoordinatorRole(Base):
     )
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), default="coordinator")  # or "admin"
+
+
+class FlagMessage(Base):
+    """A message on a flag: the coordinator's to the participant, or the participant's answer."""
+
+    __tablename__ = "flag_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"), index=True)
+    # None for the participant's own words.
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
+    text: Mapped[str] = mapped_column(String(4000))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A participant's answer is pushed to the coordinators once: claimed here before the push.
+    pushed_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

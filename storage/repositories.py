@@ -16,6 +16,7 @@ from storage.models import (
     Contact,
     ContactState,
     Flag,
+    FlagMessage,
     Match,
     Participant,
     ProcessedUpdate,
@@ -337,6 +338,23 @@ async def claim_flag_push(session: AsyncSession, flag_id: int) -> bool:
     result = await session.execute(
         update(Flag)
         .where(Flag.id == flag_id, Flag.pushed_at.is_(None))
+        .values(pushed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def flag_thread(session: AsyncSession, flag_id: int) -> list[FlagMessage]:
+    rows = await session.scalars(
+        select(FlagMessage).where(FlagMessage.flag_id == flag_id).order_by(FlagMessage.id)
+    )
+    return list(rows)
+
+
+async def claim_flag_message_push(session: AsyncSession, message_id: int) -> bool:
+    result = await session.execute(
+        update(FlagMessage)
+        .where(FlagMessage.id == message_id, FlagMessage.pushed_at.is_(None))
         .values(pushed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot import texts
 from bot.cli import main
 from bot.core import build_core
 from bot.settings import load_settings
+from storage.models import AuditEntry
 from tests.conversation import EngineChat
 
 DATA = Path(__file__).parent / "data"
@@ -83,6 +85,29 @@ def test_csv_has_ids_then_english_texts_then_one_row_per_respondent(
     partial = dict(zip(ids, second, strict=True))
     assert partial["status"] == "in_progress" and partial["language"] == "da"
     assert partial["colour"] == "Red" and partial["pets"] == ""
+
+
+def test_every_export_is_in_the_audit_log(exported: Path) -> None:
+    for kind in ("csv", "xlsx"):
+        output = exported / f"out.{kind}"
+        assert (
+            main(["export", "--survey", "sample", "--format", kind, "--output", str(output)]) == 0
+        )
+    entries = asyncio.run(audit_entries())
+    assert [(e.action, e.coordinator_id) for e in entries] == [("export", None)] * 2
+    assert entries[0].detail.startswith(
+        f"sample: 2 respondents as csv to {exported / 'out.csv'}, by "
+    )
+    assert entries[1].detail.endswith(" at the command line")
+
+
+async def audit_entries() -> list[AuditEntry]:
+    core = await build_core(load_settings())
+    try:
+        async with core.sessions() as session:
+            return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    finally:
+        await core.close()
 
 
 def test_xlsx_has_answers_sheet_and_questions_sheet(exported: Path) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.anonymity import anonymous_occasion, respondent_key
@@ -23,6 +24,7 @@ from storage import repositories as repo
 from storage.models import (
     Answer,
     AnswerStatus,
+    AuditEntry,
     Contact,
     ContactState,
     Participant,
@@ -475,6 +477,17 @@ def test_the_command_prints_the_sajo_table_and_writes_the_workbook(
     ]
     assert out.splitlines()[-1] == f"wrote the report to {output}"
     assert output.exists()
+
+    async def audit_log() -> list[tuple[str, str]]:
+        core = await build_core(load_settings())
+        try:
+            async with core.sessions() as session:
+                return [(e.action, e.detail) for e in await session.scalars(select(AuditEntry))]
+        finally:
+            await core.close()
+
+    ((action, detail),) = asyncio.run(audit_log())
+    assert action == "export" and detail.startswith(f"report bridge: xlsx to {output}, by ")
 
 
 def test_the_command_names_a_bad_argument_in_one_line(

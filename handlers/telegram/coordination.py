@@ -1,4 +1,5 @@
-"""Coordinators in Telegram: link the account, list flags, take and resolve them.
+"""Coordinators in Telegram: link the account, list flags, take, open, reply to and resolve
+them, and look a participant up.
 
 Only linked coordinators reach these handlers (the `linked` filter); everyone else falls
 through to the participant routers, which know nothing of coordinators.
@@ -14,10 +15,15 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination as core
-from bot.conversation import Action
+from bot.conversation import Action, split_text
+from bot.dispatch import Undeliverable
 from bot.engine import SurveyEngine
+from bot.flag_replies import message_participant
+from bot.profile import ANONYMOUS_FLAG, participant_profile
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import keyboard
+from handlers.telegram.middlewares import CHANNEL
+from handlers.telegram.outbox import TelegramOutbox
 
 
 async def linked(event: TelegramObject, session: AsyncSession) -> dict[str, Any] | bool:
@@ -28,9 +34,9 @@ async def linked(event: TelegramObject, session: AsyncSession) -> dict[str, Any]
     return {"coordinator": coordinator} if coordinator is not None else False
 
 
-async def resolving(event: TelegramObject, session: AsyncSession) -> dict[str, Any] | bool:
+async def awaiting_text(event: TelegramObject, session: AsyncSession) -> dict[str, Any] | bool:
     found = await linked(event, session)
-    if isinstance(found, dict) and found["coordinator"].resolving_flag_id is not None:
+    if isinstance(found, dict) and found["coordinator"].awaiting_flag_id is not None:
         return found
     return False
 
@@ -56,14 +62,37 @@ async def list_flags(
 ) -> None:
     flags = await core.open_flags(session, coordinator)
     await core.audit(session, coordinator, "view", detail=f"{len(flags)} open flags")
-    await session.commit()
     with engine.catalogs.use(coordinator.language):
-        views = [core.flag_message(flag, engine.questionnaires) for flag in flags]
+        views = [await core.flag_view(session, flag, engine.questionnaires) for flag in flags]
         empty = str(core.NO_OPEN_FLAGS)
+    await session.commit()
     if not views:
         await message.answer(empty)
     for view in views:
         await message.answer(view.text, reply_markup=keyboard(view))
+
+
+async def show_participant(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    coordinator: Any,
+) -> None:
+    with engine.catalogs.use(coordinator.language):
+        number = (command.args or "").strip().lstrip("#")
+        if not number.isdigit():
+            text = str(core.PARTICIPANT_USAGE)
+        else:
+            try:
+                text = await participant_profile(
+                    session, coordinator, int(number), engine.questionnaires
+                )
+            except core.CoordinationError as error:
+                text = str(error)
+    await session.commit()
+    for part in split_text(text):
+        await message.answer(part)
 
 
 async def act_on_flag(
@@ -74,6 +103,7 @@ async def act_on_flag(
     engine: SurveyEngine,
     coordinator: Any,
 ) -> None:
+    others: list[Any] = []
     with engine.catalogs.use(coordinator.language):
         try:
             if callback_data.a is Action.TAKE_FLAG:
@@ -83,32 +113,76 @@ async def act_on_flag(
                     c for c in await core.coordinators_of(session, flag.programme_id or 0)
                     if c.id != coordinator.id and c.telegram_user_id
                 ]  # fmt: skip
+            elif callback_data.a is Action.OPEN_FLAG:
+                flag = await core.own_flag(session, coordinator, callback_data.o)
+                if flag.participant_id is None:
+                    await core.audit(session, coordinator, "view", flag)
+                    note = str(ANONYMOUS_FLAG)
+                else:
+                    note = await participant_profile(
+                        session, coordinator, flag.participant_id, engine.questionnaires, flag
+                    )
+            elif callback_data.a is Action.REPLY_FLAG:
+                flag = await core.await_text(
+                    session, coordinator, callback_data.o, core.Awaiting.REPLY
+                )
+                note = core.ASK_REPLY.format(
+                    who=core.PARTICIPANT.format(number=flag.participant_id)
+                )
             else:
-                flag = await core.start_resolving(session, coordinator, callback_data.o)
-                note, others = str(core.ASK_OUTCOME), []
+                await core.await_text(session, coordinator, callback_data.o, core.Awaiting.RESOLVE)
+                note = str(core.ASK_OUTCOME)
         except core.CoordinationError as error:
             await callback.answer(str(error), show_alert=True)
             return
     await session.commit()
     await callback.answer()
-    await bot.send_message(chat_id=callback.from_user.id, text=note)
+    for part in split_text(note):
+        await bot.send_message(chat_id=callback.from_user.id, text=part)
     for other in others:  # "tells the others"
-        assert other.telegram_user_id is not None
         with engine.catalogs.use(other.language):
-            view = core.flag_message(flag, engine.questionnaires)
+            view = await core.flag_view(session, flag, engine.questionnaires)
             told = f"{core.TAKEN_BY.format(name=coordinator.name)}\n\n{view.text}"
         await bot.send_message(chat_id=other.telegram_user_id, text=told)
 
 
-async def outcome_note(
-    message: Message, session: AsyncSession, engine: SurveyEngine, coordinator: Any
+async def awaited_text(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    coordinator: Any,
 ) -> None:
-    flag = await core.resolve_flag(session, coordinator, message.text or "")
+    """The outcome note of a flag being resolved, or the message to a participant."""
+    text = message.text or ""
+    delivery = None
+    with engine.catalogs.use(coordinator.language):
+        try:
+            what = coordinator.awaiting
+            flag = await core.awaited_flag(session, coordinator)
+            if what == core.Awaiting.REPLY:
+                delivery = await message_participant(
+                    session, coordinator, flag, text, engine.catalogs
+                )
+                done = core.MESSAGE_SENT.format(
+                    who=core.PARTICIPANT.format(number=flag.participant_id)
+                )
+                failed = str(core.MESSAGE_UNDELIVERABLE)
+            else:
+                await core.resolve_flag(session, coordinator, flag, text)
+                done = core.RESOLVED_BY.format(name=coordinator.name, note=flag.outcome)
+        except core.CoordinationError as error:
+            done = str(error)
+    # Recorded first, sent after: a message on the flag is never lost, at worst not delivered.
     await session.commit()
-    if flag is not None:
-        with engine.catalogs.use(coordinator.language):
-            text = core.RESOLVED_BY.format(name=coordinator.name, note=flag.outcome)
-        await message.answer(text)
+    if delivery is not None:
+        try:
+            if delivery.channel != CHANNEL:
+                raise Undeliverable(f"no way to reach channel {delivery.channel}")
+            await TelegramOutbox(bot).send(delivery.channel_user_id, delivery.message)
+        except Undeliverable:
+            done = failed
+    await message.answer(done)
 
 
 def create_router() -> Router:
@@ -116,10 +190,13 @@ def create_router() -> Router:
     router.message.filter(F.chat.type == "private")
     router.message.register(link_account, Command("coordinator"))
     router.message.register(list_flags, Command("flags"), linked)
+    router.message.register(show_participant, Command("participant"), linked)
     router.callback_query.register(
         act_on_flag,
-        SurveyTap.filter(F.a.in_({Action.TAKE_FLAG, Action.RESOLVE_FLAG})),
+        SurveyTap.filter(
+            F.a.in_({Action.TAKE_FLAG, Action.RESOLVE_FLAG, Action.OPEN_FLAG, Action.REPLY_FLAG})
+        ),
         linked,
     )
-    router.message.register(outcome_note, F.text & ~F.text.startswith("/"), resolving)
+    router.message.register(awaited_text, F.text & ~F.text.startswith("/"), awaiting_text)
     return router

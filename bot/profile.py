@@ -1,0 +1,138 @@
+"""A participant as their coordinator sees them: status, match, schedule, open flags and the
+answers of named surveys. Anonymous answers never appear here: nothing links them to anyone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.answer_text import answer_lines, local_date
+from bot.coordination import (
+    CATEGORY_LABELS,
+    SEVERITY_LABELS,
+    CoordinationError,
+    audit,
+    programme_ids,
+)
+from bot.i18n import _, __, language_name
+from bot.questionnaire import Questionnaire
+from storage import repositories as repo
+from storage.models import Coordinator, Flag, FlagStatus, Participant, SurveyRun
+
+RECENT_SURVEYS = 3
+
+NOT_FOUND = __("There is no participant {number} in your programmes.")
+HEADING = __("Participant {number} · {role} · {status}")
+JOINED = __("Language: {language} · joined {date}")
+MATCH = __("Match: {role} {number}, from {start} to {end}")
+NO_MATCH = __("No match yet.")
+SCHEDULE = __("Check-ins:")
+FLAGS = __("Open flags:")
+ANSWERS = __("Latest answers:")
+NO_ANSWERS = __("No answers yet.")
+ANONYMOUS_FLAG = __(
+    "This flag came from an anonymous survey. Nobody can see who gave the answer, "
+    "unless the person asks to be contacted."
+)
+ROLES = {"mentee": __("mentee"), "mentor": __("mentor")}
+STATUSES = {
+    "intake": __("in intake"),
+    "waiting": __("waiting for a match"),
+    "matched": __("matched"),
+    "ended": __("course ended"),
+    "dropped_out": __("dropped out"),
+    "withdrawn": __("withdrew and deleted their data"),
+}
+CONTACT_STATES = {
+    "planned": __("planned"),
+    "sent": __("sent, no answer yet"),
+    "answered": __("answered"),
+    "expired": __("no answer"),
+    "cancelled": __("cancelled"),
+}
+
+
+def _label(labels: Mapping[str, object], key: str) -> str:
+    return str(labels.get(key, key))
+
+
+async def participant_profile(
+    session: AsyncSession,
+    coordinator: Coordinator,
+    participant_id: int,
+    questionnaires: dict[str, Questionnaire],
+    flag: Flag | None = None,
+) -> str:
+    """The profile in the active language; the view is written to the audit log."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.programme_id not in await programme_ids(
+        session, coordinator
+    ):
+        raise CoordinationError(NOT_FOUND.format(number=participant_id))
+    await audit(session, coordinator, "view", flag, participant_id=participant.id)
+    lines = [
+        HEADING.format(
+            number=participant.id,
+            role=_label(ROLES, participant.role),
+            status=_label(STATUSES, participant.status),
+        ),
+        JOINED.format(
+            language=language_name(participant.language) if participant.language else "-",
+            date=local_date(participant.created_at),
+        ),
+    ]
+    match = await repo.active_match_of(session, participant.id)
+    if match is None:
+        lines.append(str(NO_MATCH))
+    else:
+        partner = match.mentor if match.mentee_id == participant.id else match.mentee
+        lines.append(
+            MATCH.format(
+                role=_label(ROLES, partner.role),
+                number=partner.id,
+                start=local_date(match.started_at),
+                end=local_date(match.planned_end_at),
+            )
+        )
+    contacts = await repo.contacts_of(session, participant.id)
+    if contacts:
+        lines += ["", str(SCHEDULE)]
+        for contact in sorted(contacts, key=lambda c: c.due_at):
+            questionnaire = questionnaires.get(contact.questionnaire_id)
+            title = _(questionnaire.title) if questionnaire else contact.questionnaire_id
+            lines.append(
+                f"- {local_date(contact.due_at)} · {title} · "
+                f"{_label(CONTACT_STATES, contact.state)}"
+            )
+    open_flags = await session.scalars(
+        select(Flag)
+        .where(Flag.participant_id == participant.id, Flag.status != FlagStatus.RESOLVED)
+        .order_by(Flag.created_at)
+    )
+    flag_lines = [
+        f"- #{f.id} {_label(SEVERITY_LABELS, f.severity)}: {_label(CATEGORY_LABELS, f.category)}"
+        for f in open_flags
+    ]
+    if flag_lines:
+        lines += ["", str(FLAGS), *flag_lines]
+    runs = list(
+        await session.scalars(
+            select(SurveyRun)
+            .where(SurveyRun.participant_id == participant.id)
+            .order_by(SurveyRun.started_at.desc(), SurveyRun.id.desc())
+            .limit(RECENT_SURVEYS)
+        )
+    )
+    answers = await repo.answers_by_run(session, [run.id for run in runs])
+    lines += ["", str(ANSWERS) if runs else str(NO_ANSWERS)]
+    for run in runs:
+        questionnaire = questionnaires.get(run.questionnaire_id)
+        title = _(questionnaire.title) if questionnaire else run.questionnaire_id
+        lines += [
+            f"{title} ({local_date(run.started_at)})",
+            *answer_lines(questionnaire, answers[run.id]),
+            "",
+        ]
+    return "\n".join(lines).rstrip()
