@@ -141,15 +141,28 @@ async def test_participant_cannot_reach_coordinator_commands(
 ) -> None:
     await linked_coordinator(running, server, 72)
     amina = await alarming_answer(server)
-    await amina.send_command("/flags")
-    reply = await amina.wait_for_reply(count=2)
-    assert all("Danger signs" not in m["text"] and "#" not in m["text"] for m in reply)
+    for command, args in (("/flags", None), ("/participant", "1")):
+        await amina.send_command(command, args)
+        reply = await amina.wait_for_reply(count=2)
+        seen = "\n".join(m["text"] for m in reply)
+        assert "Danger signs" not in seen and "#" not in seen and "Participant 1" not in seen
     async with running.core.sessions() as session:
         flag = await session.scalar(select(Flag))
-    await amina.tap_raw(SurveyTap(a="T", r=0, q=0, o=flag.id).pack(), reply[-1]["message_id"])
-    await amina.wait_for_reply(count=1)
+    for action in "TROM":
+        answered = len(amina.callback_answers)
+        await amina.tap_raw(
+            SurveyTap(a=action, r=0, q=0, o=flag.id).pack(), reply[-1]["message_id"]
+        )
+        await until(lambda: len(amina.callback_answers) > answered)  # noqa: B023
+    await server.wait_until_idle(quiet=0.5)
+    await amina.wait_for_reply(count=0)
+    seen = "\n".join(m["text"] for m in amina.messages) + str(amina.callback_answers)
+    assert "Participant 1" not in seen and "Danger signs" not in seen
     async with running.core.sessions() as session:
-        assert (await session.get(Flag, flag.id)).assigned_to is None
+        untouched = await session.get(Flag, flag.id)
+        actions = [e.action for e in await session.scalars(select(AuditEntry))]
+    assert (untouched.assigned_to, untouched.status) == (None, "open")
+    assert actions == ["invite", "link"]
     await amina.send_command("/coordinator", "guess")
     (refused,) = await amina.wait_for_reply()
     assert refused["text"] == str(coordination.BAD_INVITE)
