@@ -1,6 +1,6 @@
 # Developer shortcuts. The README's two commands work without make.
 PY ?= .venv/bin/python
-LANGS := $(notdir $(wildcard locales/*))
+LANGS := $(patsubst locales/%/LC_MESSAGES/messages.po,%,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
 .PHONY: install lint format typecheck test i18n i18n-check demo
 

@@ -42,6 +42,7 @@ CATEGORY_LABELS = {
     "life_event": __("News: job or education"),
     "unreachable": __("Cannot be reached"),
     "withdrew": __("Withdrew and deleted their data"),
+    "voice_answer": __("Voice answer to review"),
 }
 SEVERITY_LABELS = {"urgent": __("URGENT"), "soon": __("Soon"), "info": __("Info")}
 TAKE = __("Take it")

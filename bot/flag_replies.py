@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import coordination
+from bot import coordination, texts
 from bot.conversation import Action, Button, OutgoingMessage, Press
 from bot.i18n import Catalogs, __
 from bot.questionnaire import Questionnaire
@@ -29,8 +29,6 @@ from storage.models import (
 
 MAX_LENGTH = 3000
 
-FROM_COORDINATOR = __("A message from your coordinator, {name}:")
-ANSWER = __("Answer")
 GONE = __("This person has deleted their data; they cannot be messaged.")
 ANSWER_ON_FLAG = __("{who} answered you on flag #{number}.")
 
@@ -60,10 +58,11 @@ async def message_participant(
     words = text.strip()[:MAX_LENGTH]
     session.add(FlagMessage(flag_id=flag.id, coordinator_id=coordinator.id, text=words))
     await coordination.audit(session, coordinator, "message", flag)
+    answer = Press(Action.ANSWER_COORDINATOR, option=flag.id)
     with catalogs.use(participant.language or "en"):
         message = OutgoingMessage(
-            f"{FROM_COORDINATOR.format(name=coordinator.name)}\n\n{words}",
-            ((Button(str(ANSWER), Press(Action.ANSWER_COORDINATOR, option=flag.id)),),),
+            f"{texts.FROM_COORDINATOR.format(name=coordinator.name)}\n\n{words}",
+            ((Button(str(texts.ANSWER_COORDINATOR), answer),),),
         )
     return Delivery(participant.channel, participant.channel_user_id, message)
 

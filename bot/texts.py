@@ -49,13 +49,14 @@ CONTINUE_SURVEY = __("Continue ▶")
 
 PRESS_A_BUTTON = __("Please tap one of the buttons.")
 MULTI_HINT = __("You can choose more than one. Tap Done when you are ready.")
-TEXT_HINT = __("Please write your answer.")
+TEXT_HINT = __("Please write your answer. Or send a voice message.")
 NUMBER_HINT = __("Please write a number from {min} to {max}.")
 CHOOSE_AT_LEAST_ONE = __("Please choose at least one answer, then tap Done.")
 WRITE_SOMETHING = __("Your message was empty. Please write your answer.")
 TOO_LONG = __("Your answer is too long. Please use at most {limit} characters.")
 NOT_A_NUMBER = __("Please write only a number from {min} to {max}.")
-ONLY_TEXT = __("I can only read text here. Please write your answer.")
+ONLY_TEXT = __("I can only take text or a voice message here. Please write your answer.")
+VOICE_ANSWER = __("🎤 Voice message ({seconds} s)")
 OLD_BUTTON = __("That button belongs to an earlier question. Here is the current question.")
 NOT_UNDERSTOOD = __("Sorry, I did not understand that.")
 CANNOT_SKIP = __("This question cannot be skipped.")
@@ -65,6 +66,7 @@ SKIP = __("Skip")
 DONE = __("Done ✓")
 NEXT = __("Next ▶")
 PREFER_NOT = __("Prefer not to say")
+WHY_BUTTON = __("❓ Why do we ask?")
 SKIPPED = __("(skipped)")
 WENT_BACK = __("(you went back)")
 
@@ -112,3 +114,16 @@ DANGER_HELP = __(
     "Thank you for telling us. Your coordinator will see this soon.\n"
     "If you are in danger or need help now, call:\n{lines}"
 )
+
+# The command menu beside the text field.
+COMMANDS = (
+    ("start", __("Start or go on with your questions")),
+    ("help", __("Talk to a person")),
+    ("mydata", __("See what we saved about you")),
+    ("delete", __("Delete your data")),
+    ("language", __("Change your language")),
+)
+
+# A coordinator's message, as the participant sees it.
+FROM_COORDINATOR = __("A message from your coordinator, {name}:")
+ANSWER_COORDINATOR = __("Answer")

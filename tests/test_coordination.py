@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot import coordination, texts
 from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
 from bot.core import Core
-from bot.flag_replies import ANSWER, FROM_COORDINATOR, message_participant
+from bot.flag_replies import message_participant
 from bot.profile import participant_profile
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, FlagStatus
@@ -245,8 +245,8 @@ async def test_the_coordinators_message_is_in_the_participants_language(core: Co
         me = await session.get(Coordinator, coordinator.id)
         delivery = await message_participant(session, me, row, "Hej Amina", core.catalogs)
     with core.catalogs.use("da"):
-        heading = FROM_COORDINATOR.format(name="Sara")
-        answer = str(ANSWER)
+        heading = texts.FROM_COORDINATOR.format(name="Sara")
+        answer = str(texts.ANSWER_COORDINATOR)
     assert heading != "A message from your coordinator, Sara:"
     assert delivery.message.text == f"{heading}\n\nHej Amina"
     assert [b.label for row in delivery.message.keyboard for b in row] == [answer]

@@ -5,14 +5,8 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand
 
-from bot.i18n import SOURCE_LANGUAGE, Catalogs, __
-
-COMMANDS = (
-    ("start", __("Start or go on with your questions")),
-    ("help", __("Talk to a person")),
-    ("mydata", __("See what we saved about you")),
-    ("delete", __("Delete your data")),
-)
+from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.texts import COMMANDS
 
 
 async def publish_commands(bot: Bot, catalogs: Catalogs) -> None:
