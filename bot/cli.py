@@ -317,6 +317,20 @@ def cmd_check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readability(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.readability import distribution, participant_texts
+
+    catalogs, questionnaires, programmes = load_content(settings)
+    sources = participant_texts(questionnaires, programmes)
+    rows = {language: distribution(catalogs, sources, language) for language in catalogs.languages}
+    columns = list(next(iter(rows.values())))
+    print("| language | " + " | ".join(columns) + " |")
+    print("| --- " * (len(columns) + 1) + "|")
+    for language, row in rows.items():
+        print(f"| {language} | " + " | ".join(row[column] for column in columns) + " |")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mentorbot",
@@ -414,6 +428,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
     )
     check.set_defaults(handler=cmd_check)
+
+    readability = commands.add_parser(
+        "readability",
+        help="how easy the participants' texts are to read, per language (a Markdown table)",
+    )
+    readability.set_defaults(handler=cmd_readability)
     return parser
 
 

@@ -19,7 +19,7 @@ from functools import cache
 
 import pyphen
 
-from bot.i18n import LazyText
+from bot.i18n import Catalogs, LazyText
 from bot.programme import Programme
 from bot.questionnaire import Questionnaire
 
@@ -65,6 +65,8 @@ class TextCounts:
 
 
 EMPTY = TextCounts(0, 0, 0, 0, 0)
+# The languages LIX is made for (and tested on).
+LIX_LANGUAGES = ("da", "nb", "sv")
 
 
 @cache
@@ -144,3 +146,34 @@ def participant_texts(
         if item.text not in unique or item.question:
             unique[item.text] = item
     return list(unique.values())
+
+
+def distribution(catalogs: Catalogs, sources: list[SourceText], language: str) -> dict[str, str]:
+    """One row of the README's readability table for a language's participant texts."""
+    translated = [(catalogs.gettext(language, s.text), s.question) for s in sources]
+    every = [counts(text, language) for text, _ in translated]
+    questions = sorted(
+        (counts(text, language) for text, question in translated if question),
+        key=lambda c: c.words / max(c.sentences, 1),
+    )
+    whole = total((text for text, _ in translated), language)
+    row = {
+        "texts": str(len(translated)),
+        "words per sentence": f"{whole.words / max(whole.sentences, 1):.1f}",
+        "longest sentence": str(max(c.longest_sentence for c in every)),
+        "Flesch": "-",
+        "LIX": "-",
+    }
+    if language == "en":
+        scores = sorted(c.flesch for c in questions)
+        row["Flesch"] = (
+            f"all {whole.flesch:.0f}; questions min {scores[0]:.0f}, "
+            f"median {scores[len(scores) // 2]:.0f}"
+        )
+    if language in LIX_LANGUAGES:
+        scores = sorted(c.lix for c in questions)
+        row["LIX"] = (
+            f"all {whole.lix:.0f}; questions median {scores[len(scores) // 2]:.0f}, "
+            f"max {scores[-1]:.0f}"
+        )
+    return row

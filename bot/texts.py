@@ -127,3 +127,14 @@ COMMANDS = (
 # A coordinator's message, as the participant sees it.
 FROM_COORDINATOR = __("A message from your coordinator, {name}:")
 ANSWER_COORDINATOR = __("Answer")
+
+# Every button label above. A button has about 30 characters on a phone before Telegram cuts
+# it; two buttons that share a row have half that. Tests hold every catalog to these limits.
+MAX_BUTTON_LABEL = 30
+MAX_SHARED_ROW_LABEL = 16
+BUTTONS = (
+    CONSENT_YES, CONSENT_NO, WITH_NAME, WITHOUT_NAME, START_SURVEY, CONTINUE_SURVEY, DONE,
+    NEXT, PREFER_NOT, WHY_BUTTON, TALK_BUTTON, DELETE_YES, DELETE_NO, CONTACT_ME_YES,
+    CONTACT_ME_NO, ANSWER_COORDINATOR,
+)  # fmt: skip
+SHARED_ROW_BUTTONS = (BACK, SKIP, TALK_SEND, TALK_CANCEL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.danger import CATEGORIES, DangerHit, DangerListError, DangerScreen
 from bot.settings import PROJECT_ROOT
@@ -22,8 +23,16 @@ def categories(screen: DangerScreen, text: str, language: str) -> list[str]:
     return [hit.category for hit in screen.screen(text, language)]
 
 
+# Examples for the other languages, written with their lists: per category, answers that must
+# raise it, and ordinary mentoring answers that must raise nothing.
+EXAMPLES = {
+    path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted((Path(__file__).parent / "data" / "danger").glob("*.yaml"))
+}
+
+
 def test_shipped_lists_load_with_40_to_80_entries(screen: DangerScreen) -> None:
-    assert screen.languages == ("da", "en")
+    assert set(screen.languages) == {"da", "en", *EXAMPLES}
     for language in screen.languages:
         lines = (LISTS / f"{language}.txt").read_text(encoding="utf-8").splitlines()
         entries = [line for line in lines if line.strip() and not line.startswith("#")]
@@ -113,7 +122,11 @@ DANISH_DANGER = {
     ("language", "category", "text"),
     [
         (language, category, text)
-        for language, table in (("en", ENGLISH_DANGER), ("da", DANISH_DANGER))
+        for language, table in (
+            ("en", ENGLISH_DANGER),
+            ("da", DANISH_DANGER),
+            *((language, examples["danger"]) for language, examples in EXAMPLES.items()),
+        )
         for category, texts in table.items()
         for text in texts
     ],
@@ -177,6 +190,24 @@ def test_ordinary_english_answers_raise_nothing(screen: DangerScreen, text: str)
 @pytest.mark.parametrize("text", DANISH_ORDINARY)
 def test_ordinary_danish_answers_raise_nothing(screen: DangerScreen, text: str) -> None:
     assert screen.screen(text, "da") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [(language, text) for language, examples in EXAMPLES.items() for text in examples["ordinary"]],
+)
+def test_ordinary_answers_raise_nothing_in_every_language(
+    screen: DangerScreen, language: str, text: str
+) -> None:
+    assert screen.screen(text, language) == []
+
+
+@pytest.mark.parametrize("language", sorted(EXAMPLES))
+def test_every_language_has_examples_for_every_category(language: str) -> None:
+    danger = EXAMPLES[language]["danger"]
+    assert set(danger) == set(CATEGORIES)
+    assert all(len(danger[category]) >= 3 for category in CATEGORIES)
+    assert len(EXAMPLES[language]["ordinary"]) >= 10
 
 
 @pytest.mark.parametrize(
