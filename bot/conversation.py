@@ -23,6 +23,7 @@ class Action(StrEnum):
     ERASE = "e"  # option 1: yes, delete my data; 0: no
     TALK = "h"  # talk to a person: option 0 asks, 1 sends without words, 2 cancels
     CONTACT_ME = "k"  # after an anonymous answer that raised a flag: 1 contact me, 0 no
+    WHY = "y"  # "Why do we ask?": the question again, with its explanation
     ANSWER_COORDINATOR = "w"  # option: the flag whose message is answered; 0 cancels
     TAKE_FLAG = "T"  # coordinators only: option is the flag's id
     RESOLVE_FLAG = "R"
@@ -89,6 +90,11 @@ class AskToErase:
 
 
 @dataclass(frozen=True)
+class ChooseLanguage:
+    """`/language`: show the language menu; the choice applies at once, mid-survey too."""
+
+
+@dataclass(frozen=True)
 class AskForPerson:
     """`/help`: the person wants to talk to their coordinator."""
 
@@ -100,7 +106,17 @@ class Unsupported:
     kind: str
 
 
-Input = Start | Text | Tap | MalformedTap | Unsupported | ShowMyData | AskToErase | AskForPerson
+Input = (
+    Start
+    | Text
+    | Tap
+    | MalformedTap
+    | Unsupported
+    | ShowMyData
+    | AskToErase
+    | AskForPerson
+    | ChooseLanguage
+)
 
 
 @dataclass

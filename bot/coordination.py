@@ -264,7 +264,7 @@ def flag_message(
 ) -> OutgoingMessage:
     """A flag as a coordinator reads it, in the active language, with its buttons and the
     messages written on it."""
-    who = PARTICIPANT.format(number=flag.participant_id) if flag.participant_id else ANONYMOUS
+    who = PARTICIPANT.format(number=str(flag.participant_id)) if flag.participant_id else ANONYMOUS
     lines = [
         f"{SEVERITY_LABELS.get(flag.severity, flag.severity)}: "
         f"{CATEGORY_LABELS.get(flag.category, flag.category)}",

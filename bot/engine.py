@@ -20,6 +20,7 @@ from bot.conversation import (
     AskForPerson,
     AskToErase,
     Button,
+    ChooseLanguage,
     Input,
     MalformedTap,
     OutgoingMessage,
@@ -36,7 +37,7 @@ from bot.course import apply_triggers
 from bot.danger import DangerScreen
 from bot.flag_replies import flag_to_answer, record_answer_to_coordinator
 from bot.flags import DANGER, TALK_TO_PERSON, WITHDREW, flag_answer, raise_flag
-from bot.i18n import Catalogs, _, language_name, ngettext
+from bot.i18n import Catalogs, _, fill, isolate, language_name, ngettext, number, progress
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
 from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType, Severity
@@ -105,6 +106,8 @@ class SurveyEngine:
                 await self._own_data(session, participant, incoming, reply)
             elif isinstance(incoming, Tap) and incoming.press.action is Action.CONTACT_ME:
                 await self._contact_me(session, participant, incoming.press, reply)
+            elif self._changes_language(participant, incoming):
+                await self._change_language(session, participant, incoming, reply)
             elif self._answers_coordinator(participant, incoming):
                 await self._answer_coordinator(session, participant, incoming, reply)
             elif self._wants_a_person(participant, incoming):
@@ -163,6 +166,38 @@ class SurveyEngine:
             reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_DONE)))
         else:
             reply.messages.append(OutgoingMessage(str(texts.CONTACT_ME_NOT)))
+
+    @staticmethod
+    def _changes_language(participant: Participant, incoming: Input) -> bool:
+        """`/language`, or a tap on its menu, once a language was chosen (the first choice is
+        part of enrolling: `_language_step`)."""
+        if participant.language is None or participant.programme is None:
+            return False
+        if isinstance(incoming, Tap):
+            return incoming.press.action is Action.LANGUAGE
+        return isinstance(incoming, ChooseLanguage)
+
+    async def _change_language(
+        self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
+    ) -> None:
+        """Switch at any time; the current question is shown again in the new language."""
+        assert participant.programme is not None and participant.language is not None
+        languages = list(self.programmes[participant.programme.code].languages)
+        if not isinstance(incoming, Tap):
+            reply.messages.append(self._language_menu(languages, participant.language))
+            return
+        if not 0 <= incoming.press.option < len(languages):
+            reply.messages.append(OutgoingMessage(str(texts.NOT_UNDERSTOOD)))
+            return
+        participant.language = reply.language = languages[incoming.press.option]
+        with self.catalogs.use(participant.language):
+            reply.edit = OutgoingMessage(
+                f"{texts.CHOOSE_LANGUAGE}\n\n✓ {language_name(participant.language)}"
+            )
+            if participant.consent_given_at is None:
+                reply.messages.append(self._consent_prompt())
+            else:
+                await self._step(session, participant, Start(fresh=True), reply)
 
     @staticmethod
     def _answers_coordinator(participant: Participant, incoming: Input) -> bool:
@@ -255,15 +290,12 @@ class SurveyEngine:
             )
             assert participant.programme is not None
             days = self.programmes[participant.programme.code].coordinator_reply_days
-            reply.messages.append(
-                OutgoingMessage(
-                    ngettext(
-                        "Thank you. Your coordinator will answer you within {days} working day.",
-                        "Thank you. Your coordinator will answer you within {days} working days.",
-                        days,
-                    ).format(days=days)
-                )
+            promise = ngettext(
+                "Thank you. Your coordinator will answer you within {days} working day.",
+                "Thank you. Your coordinator will answer you within {days} working days.",
+                days,
             )
+            reply.messages.append(OutgoingMessage(fill(promise, days=days)))
         await self._step(session, participant, Start(fresh=True), reply)
 
     async def _own_data(
@@ -390,7 +422,7 @@ class SurveyEngine:
                     f"{texts.CHOOSE_LANGUAGE}\n\n✓ {language_name(language)}"
                 )
             return
-        if not isinstance(incoming, Start):
+        if not isinstance(incoming, Start | ChooseLanguage):
             reply.messages.append(OutgoingMessage(str(texts.PRESS_A_BUTTON)))
         reply.messages.append(self._language_menu(languages, reply.language))
 
@@ -764,6 +796,10 @@ class SurveyStep:
                 await self._answer(question, None, AnswerStatus.ANSWERED, edit=False)
             case Action.BACK:
                 await self._back(question)
+            case Action.WHY if question.why:
+                self.reply.edit = render_prompt(
+                    self.questionnaire, question, self.run, self.values, explain=True
+                )
             case Action.SKIP:
                 self.prompt(str(texts.CANNOT_SKIP))
             case _:
@@ -803,7 +839,7 @@ class SurveyStep:
             return
         position, total = self.questionnaire.progress(question.id, self.values)
         self.reply.edit = OutgoingMessage(
-            f"{position} / {total}\n\n{_(question.text)}\n\n{texts.WENT_BACK}"
+            f"{progress(position, total)}\n\n{_(question.text)}\n\n{texts.WENT_BACK}"
         )
         self.run.current_question_id = previous.id
         self._prefill_draft(previous)
@@ -847,7 +883,7 @@ def _heading(
     questionnaire: Questionnaire, question: Question, values: dict[str, AnswerValue]
 ) -> str:
     position, total = questionnaire.progress(question.id, values)
-    return f"{position} / {total}\n\n{_(question.text)}"
+    return f"{progress(position, total)}\n\n{_(question.text)}"
 
 
 def answer_label(question: Question, value: AnswerValue) -> str:
@@ -880,7 +916,10 @@ def render_prompt(
     question: Question,
     run: SurveyRun,
     values: dict[str, AnswerValue],
+    *,
+    explain: bool = False,
 ) -> OutgoingMessage:
+    """The question with its buttons; `explain` adds why we ask it (instead of its button)."""
     index = questionnaire.index(question.id)
 
     def press(action: Action, option: int = 0) -> Press:
@@ -898,14 +937,14 @@ def render_prompt(
             assert question.min is not None and question.max is not None
             rows.append(
                 tuple(
-                    Button(choice, press(Action.CHOOSE, i))
+                    Button(number(int(choice)), press(Action.CHOOSE, i))
                     for i, choice in enumerate(question.choice_ids)
                 )
             )
             if question.min_label and question.max_label:
                 text += (
-                    f"\n\n{question.min} = {_(question.min_label)}\n"
-                    f"{question.max} = {_(question.max_label)}"
+                    f"\n\n{isolate(number(question.min), numeric=True)} = {_(question.min_label)}\n"
+                    f"{isolate(number(question.max), numeric=True)} = {_(question.max_label)}"
                 )
         case QuestionType.MULTI:
             text += f"\n\n{texts.MULTI_HINT}"
@@ -934,5 +973,9 @@ def render_prompt(
         navigation.append(Button(str(texts.SKIP), press(Action.SKIP)))
     if navigation:
         rows.append(tuple(navigation))
+    if question.why and explain:
+        text += f"\n\n❓ {_(question.why)}"
+    elif question.why:
+        rows.append((Button(str(texts.WHY_BUTTON), press(Action.WHY)),))
     rows.append((Button(str(texts.TALK_BUTTON), press(Action.TALK)),))
     return OutgoingMessage(text, tuple(rows))

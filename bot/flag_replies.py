@@ -114,9 +114,9 @@ async def claim_answers(
             if reader.telegram_user_id is None:
                 continue
             with catalogs.use(reader.language):
-                who = coordination.PARTICIPANT.format(number=flag.participant_id)
+                who = coordination.PARTICIPANT.format(number=str(flag.participant_id))
                 view = coordination.flag_message(flag, questionnaires, thread)
-                heading = ANSWER_ON_FLAG.format(who=who, number=flag.id)
+                heading = ANSWER_ON_FLAG.format(who=who, number=str(flag.id))
             message = OutgoingMessage(f"{heading}\n\n{view.text}", view.keyboard)
             # Coordinators are reached through the Telegram account they linked.
             deliveries.append(Delivery("telegram", str(reader.telegram_user_id), message))

@@ -19,6 +19,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -52,21 +53,69 @@ class LazyText:
     def __str__(self) -> str:
         return _(self.message)
 
-    def format(self, *args: object, **kwargs: object) -> str:
-        return str(self).format(*args, **kwargs)
+    def format(self, **values: object) -> str:
+        return fill(str(self), **values)
 
 
 def __(message: str) -> LazyText:
     return LazyText(message)
 
 
+# Where CLDR's own name is not what speakers call their language: Dari is CLDR's "Persian
+# (Afghanistan)", but Afghans call it دری.
+OWN_NAMES = {"fa_AF": "دری"}
+
+# Unicode isolates (UAX #9): a piece inside them keeps its own direction and does not mix with
+# the text around it. LRI for numbers like "3 / 14", FSI for a value of any script.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+
+
 def language_name(code: str) -> str:
     """The language's own name in its own script, e.g. 'dansk' -> 'Dansk', 'ar' -> 'العربية'."""
+    if code in OWN_NAMES:
+        return OWN_NAMES[code]
     try:
         name = Locale.parse(code).get_display_name(code) or code
     except (UnknownLocaleError, ValueError):
         return code
     return name[:1].upper() + name[1:]
+
+
+def is_rtl(language: str) -> bool:
+    try:
+        return Locale.parse(language).character_order == "right-to-left"
+    except (UnknownLocaleError, ValueError):
+        return False
+
+
+def number(value: int) -> str:
+    """A whole number as the active language writes it (Babel, CLDR)."""
+    return format_decimal(value, locale=current_language())
+
+
+def isolate(piece: str, *, numeric: bool = False) -> str:
+    """Keep a piece (a number, a name, a title) in order inside right-to-left text; in
+    left-to-right languages nothing needs doing and nothing is added."""
+    if not is_rtl(current_language()):
+        return piece
+    return f"{LRI if numeric else FSI}{piece}{PDI}"
+
+
+def progress(position: int, total: int) -> str:
+    """ "3 / 14", which right-to-left text would otherwise show as "14 / 3"."""
+    return isolate(f"{number(position)} / {number(total)}", numeric=True)
+
+
+def fill(template: str, **values: object) -> str:
+    """`template.format(**values)` with numbers written for the active language and every value
+    isolated in right-to-left text."""
+    shown = {
+        name: isolate(number(value), numeric=True)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else isolate(str(value))
+        for name, value in values.items()
+    }
+    return template.format(**shown)
 
 
 class Catalogs:

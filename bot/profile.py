@@ -70,11 +70,11 @@ async def participant_profile(
     if participant is None or participant.programme_id not in await programme_ids(
         session, coordinator
     ):
-        raise CoordinationError(NOT_FOUND.format(number=participant_id))
+        raise CoordinationError(NOT_FOUND.format(number=str(participant_id)))
     await audit(session, coordinator, "view", flag, participant_id=participant.id)
     lines = [
         HEADING.format(
-            number=participant.id,
+            number=str(participant.id),
             role=_label(ROLES, participant.role),
             status=_label(STATUSES, participant.status),
         ),
@@ -91,7 +91,7 @@ async def participant_profile(
         lines.append(
             MATCH.format(
                 role=_label(ROLES, partner.role),
-                number=partner.id,
+                number=str(partner.id),
                 start=local_date(match.started_at),
                 end=local_date(match.planned_end_at),
             )

@@ -127,7 +127,7 @@ async def act_on_flag(
                     session, coordinator, callback_data.o, core.Awaiting.REPLY
                 )
                 note = core.ASK_REPLY.format(
-                    who=core.PARTICIPANT.format(number=flag.participant_id)
+                    who=core.PARTICIPANT.format(number=str(flag.participant_id))
                 )
             else:
                 await core.await_text(session, coordinator, callback_data.o, core.Awaiting.RESOLVE)
@@ -165,7 +165,7 @@ async def awaited_text(
                     session, coordinator, flag, text, engine.catalogs
                 )
                 done = core.MESSAGE_SENT.format(
-                    who=core.PARTICIPANT.format(number=flag.participant_id)
+                    who=core.PARTICIPANT.format(number=str(flag.participant_id))
                 )
                 failed = str(core.MESSAGE_UNDELIVERABLE)
             else:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation import (
     AskForPerson,
     AskToErase,
+    ChooseLanguage,
     Input,
     ShowMyData,
     Start,
@@ -128,6 +129,7 @@ def create_router() -> Router:
     router.message.register(command(ShowMyData()), Command("mydata"))
     router.message.register(command(AskToErase()), Command("delete"))
     router.message.register(command(AskForPerson()), Command("help"))
+    router.message.register(command(ChooseLanguage()), Command("language"))
     router.callback_query.register(tap, SurveyTap.filter())
     router.message.register(text, F.text & ~F.text.startswith("/"))
     router.message.register(anything_else)
