@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -106,6 +107,22 @@ def progress(position: int, total: int) -> str:
     return isolate(f"{number(position)} / {number(total)}", numeric=True)
 
 
+# A run of Latin script inside right-to-left text: a command ("/start"), a word ("CV", "IT"),
+# a name. Placeholders ({name}) are left alone: `fill` isolates their values.
+_LATIN_RUN = re.compile(r"(?<![{\w])/?[A-Za-z][A-Za-z0-9_.'-]*(?:[ ][A-Za-z][A-Za-z0-9_.'-]*)*")
+_PLACEHOLDER = re.compile(r"(\{[^}]*\})")
+
+
+def isolate_latin(text: str) -> str:
+    """Wrap every Latin run of a right-to-left translation in isolates, so "/start" does not
+    show as "start/" and "IT job" keeps its order. Translators never type the marks."""
+    parts = _PLACEHOLDER.split(text)
+    return "".join(
+        part if index % 2 else _LATIN_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", part)
+        for index, part in enumerate(parts)
+    )
+
+
 def fill(template: str, **values: object) -> str:
     """`template.format(**values)` with numbers written for the active language and every value
     isolated in right-to-left text."""
@@ -133,6 +150,15 @@ class Catalogs:
             language = po_path.parent.parent.name
             with po_path.open("rb") as po_file:
                 catalog = read_po(po_file, locale=language)
+            if is_rtl(language):
+                for message in catalog:
+                    if message.id and message.string:
+                        strings = message.string
+                        message.string = (
+                            tuple(isolate_latin(form) for form in strings)
+                            if isinstance(strings, tuple)
+                            else isolate_latin(strings)
+                        )
             buffer = io.BytesIO()
             write_mo(buffer, catalog)
             buffer.seek(0)
