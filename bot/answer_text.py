@@ -11,6 +11,7 @@ from babel.dates import format_date
 from bot import texts
 from bot.i18n import _, current_language
 from bot.questionnaire import Question, Questionnaire, QuestionType
+from bot.voice import voice_of
 from storage.models import Answer, AnswerStatus
 
 
@@ -33,6 +34,9 @@ def question_text(questionnaire: Questionnaire | None, question_id: str) -> str:
 
 def value_text(question: Question | None, value: object) -> str:
     """Chosen options in the reader's language; typed text exactly as given."""
+    voice = voice_of(value)
+    if voice is not None:
+        return texts.VOICE_ANSWER.format(seconds=int(voice["duration"]))
     if question is not None and question.type in {QuestionType.SINGLE, QuestionType.MULTI}:
         chosen = value if isinstance(value, list) else [value]
         return ", ".join(_(question.option_text(str(choice))) for choice in chosen)

@@ -317,6 +317,27 @@ def cmd_check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audio_missing(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.voice import QuestionAudio
+
+    _, questionnaires, programmes = load_content(settings)
+    chosen = [p for p in programmes.values() if args.programme in (None, p.code)]
+    if not chosen:
+        raise SettingsError(f"--programme: no programme '{args.programme}'")
+    audio = QuestionAudio.scan(programmes)
+    for programme in chosen:
+        if programme.audio is None:
+            print(f"{programme.code}: no audio folder (set 'audio:' in its YAML); text only")
+            continue
+        print(f"{programme.code}: recordings in {programme.audio}")
+        for language, missing in audio.missing(programme, questionnaires).items():
+            total = sum(len(questionnaires[q].questions) for q in programme.questionnaire_ids())
+            print(f"{language}: {len(missing)} of {total} questions have no recording")
+            for item in missing:
+                print(f"  {item}")
+    return 0
+
+
 def cmd_readability(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.readability import distribution, participant_texts
 
@@ -428,6 +449,14 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
     )
     check.set_defaults(handler=cmd_check)
+
+    audio = commands.add_parser("audio", help="recorded questions (voice notes)")
+    audio_commands = audio.add_subparsers(dest="audio_command", required=True, metavar="COMMAND")
+    missing = audio_commands.add_parser(
+        "missing", help="per language, the questions that have no recording yet"
+    )
+    missing.add_argument("--programme", help="programme code (default: all)")
+    missing.set_defaults(handler=cmd_audio_missing)
 
     readability = commands.add_parser(
         "readability",

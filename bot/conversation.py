@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class Action(StrEnum):
@@ -49,11 +50,21 @@ class Button:
 
 
 @dataclass(frozen=True)
+class VoiceNote:
+    """Audio sent before a message's text: a recorded question (a file of the programme) or a
+    participant's voice answer, played back to a coordinator (the channel's file id)."""
+
+    path: Path | None = None
+    file_id: str | None = None
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     text: str
     # A message with buttons is the live prompt; the channel reports its id back to the engine
     # so that its buttons can be removed once it is answered.
     keyboard: tuple[tuple[Button, ...], ...] = ()
+    voice: VoiceNote | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,16 @@ class Text:
 @dataclass(frozen=True)
 class Tap:
     press: Press
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice message: the channel's file id, a stable unique id (for the stored file's name)
+    and its length in seconds."""
+
+    file_id: str
+    unique_id: str
+    duration: int
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,7 @@ Input = (
     | AskToErase
     | AskForPerson
     | ChooseLanguage
+    | Voice
 )
 
 
@@ -130,6 +152,9 @@ class Reply:
     retire_prompt_id: int | None = None
     # Files to send after the messages: (file name, content).
     documents: list[tuple[str, bytes]] = field(default_factory=list)
+    # Voice answers to keep: (the channel's file id, file name in VOICE_STORAGE_DIR). The channel
+    # downloads them once the answer is committed.
+    downloads: list[tuple[str, str]] = field(default_factory=list)
 
 
 def split_text(text: str, limit: int = 3500) -> list[str]:

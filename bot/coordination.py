@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.answer_text import question_of, value_text
-from bot.conversation import Action, Button, OutgoingMessage, Press
+from bot.conversation import Action, Button, OutgoingMessage, Press, VoiceNote
 from bot.i18n import _, __
 from bot.questionnaire import Questionnaire
+from bot.voice import voice_of
 from storage import repositories as repo
 from storage.models import (
     AuditEntry,
@@ -288,7 +289,9 @@ def flag_message(
         ),
         tuple(buttons),
     )
-    return OutgoingMessage("\n".join(lines), keyboard)
+    voice = voice_of(flag.answer)
+    played = VoiceNote(file_id=str(voice["file_id"])) if voice else None
+    return OutgoingMessage("\n".join(lines), keyboard, voice=played)
 
 
 async def flag_view(

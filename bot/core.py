@@ -15,6 +15,7 @@ from bot.programme import Programme, ProgrammeError, load_programmes
 from bot.questionnaire import Questionnaire, load_questionnaires
 from bot.schedule import Offset
 from bot.settings import Settings, SettingsError
+from bot.voice import QuestionAudio
 from storage import repositories as repo
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock
@@ -46,6 +47,7 @@ class Core:
             timezone=self.settings.timezone,
             grace=Offset.parse(self.settings.contact_grace_period),
             digest_at=self.settings.flag_digest_time,
+            voice_dir=self.settings.voice_storage_dir,
         )
 
 
@@ -113,8 +115,10 @@ async def build_core(settings: Settings) -> Core:
             default_language=settings.default_language,
             default_programme=settings.default_programme or None,
             max_text_length=settings.max_text_length,
+            voice_dir=settings.voice_storage_dir,
         ),
         secret,
         DangerScreen.load(settings.locales_dir / "danger"),
+        QuestionAudio.scan(programmes),
     )
     return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions, secret)

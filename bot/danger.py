@@ -155,11 +155,18 @@ def _parse_file(path: Path) -> _WordList:
     return _WordList(tuple(positives), tuple(negatives))
 
 
+def _code(language: str) -> str:
+    """ "fa_AF", "fa-af" and "FA_af" are one language."""
+    return language.strip().casefold().replace("_", "-")
+
+
 class DangerScreen:
     """Screens free text against the word list of the person's language and the English list."""
 
     def __init__(self, lists: Mapping[str, _WordList]) -> None:
-        self._lists = dict(lists)
+        # Keyed as written (the catalog's code, "fa_AF"), looked up case- and separator-blind.
+        self._names = sorted(lists)
+        self._lists = {_code(language): words for language, words in lists.items()}
 
     @classmethod
     def load(cls, directory: Path) -> DangerScreen:
@@ -171,17 +178,17 @@ class DangerScreen:
         paths = sorted(directory.glob("*.txt")) if directory.is_dir() else []
         if not paths:
             raise DangerListError(f"{directory}: no danger word lists (<language>.txt) found")
-        return cls({path.stem.casefold(): _parse_file(path) for path in paths})
+        return cls({path.stem: _parse_file(path) for path in paths})
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """The languages that have a list, sorted."""
-        return tuple(sorted(self._lists))
+        """The languages that have a list, sorted, as their files are named."""
+        return tuple(self._names)
 
     def _lists_for(self, language: str) -> list[_WordList]:
         """The person's list ("da-DK" finds "da") and the English one; an unknown language
         still gets English, because English words are the most likely ones in a mixed answer."""
-        code = language.strip().casefold().replace("_", "-")
+        code = _code(language)
         own = self._lists.get(code) or self._lists.get(code.split("-")[0])
         fallback = self._lists.get(FALLBACK_LANGUAGE)
         lists = [own] if own is not None else []

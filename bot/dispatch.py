@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,7 @@ class ContactDispatcher:
         timezone: str,
         grace: Offset,
         digest_at: time = time(8, 0),
+        voice_dir: Path | None = None,
         concurrency: int = 30,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -98,6 +100,7 @@ class ContactDispatcher:
         self.default_zone = ZoneInfo(timezone)
         self.grace = grace
         self.digest_at = digest_at
+        self.voice_dir = voice_dir
         self.clock = clock
         self._parallel = asyncio.Semaphore(concurrency)
         self._running = asyncio.Lock()
@@ -291,7 +294,9 @@ class ContactDispatcher:
             row = await repo.programme_by_code(session, programme.code)
             if retention is None or row is None:
                 continue
-            report.erased += await apply_retention(session, row.id, retention.before(now))
+            report.erased += await apply_retention(
+                session, row.id, retention.before(now), self.voice_dir
+            )
 
     def _message(self, contact: Contact, *, reminder: bool) -> _Send:
         participant = contact.participant

@@ -8,8 +8,9 @@ before it sends anything, so an answer is never lost because a reply failed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,16 +32,19 @@ from bot.conversation import (
     Tap,
     Text,
     Unsupported,
+    Voice,
+    VoiceNote,
     split_text,
 )
 from bot.course import apply_triggers
 from bot.danger import DangerScreen
 from bot.flag_replies import flag_to_answer, record_answer_to_coordinator
-from bot.flags import DANGER, TALK_TO_PERSON, WITHDREW, flag_answer, raise_flag
+from bot.flags import DANGER, TALK_TO_PERSON, VOICE_ANSWER, WITHDREW, flag_answer, raise_flag
 from bot.i18n import Catalogs, _, fill, isolate, language_name, ngettext, number, progress
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
 from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType, Severity
+from bot.voice import QuestionAudio, accepts_voice, voice_answer
 from storage import repositories as repo
 from storage.models import (
     AnswerStatus,
@@ -62,6 +66,7 @@ class EngineConfig:
     default_language: str
     default_programme: str | None
     max_text_length: int
+    voice_dir: Path  # where downloaded voice answers are kept (VOICE_STORAGE_DIR)
 
 
 class SurveyEngine:
@@ -73,9 +78,11 @@ class SurveyEngine:
         config: EngineConfig,
         secret: bytes,
         danger: DangerScreen,
+        audio: QuestionAudio | None = None,
     ) -> None:
         self.secret = secret
         self.danger = danger
+        self.audio = audio or QuestionAudio({})
         self.questionnaires = questionnaires
         self.programmes = programmes
         self.catalogs = catalogs
@@ -246,7 +253,7 @@ class SurveyEngine:
             return True
         if isinstance(incoming, Tap):
             return incoming.press.action is Action.TALK
-        return isinstance(incoming, Text) and participant.talk_requested_at is not None
+        return isinstance(incoming, Text | Voice) and participant.talk_requested_at is not None
 
     async def _talk(
         self, session: AsyncSession, participant: Participant, incoming: Input, reply: Reply
@@ -273,12 +280,13 @@ class SurveyEngine:
         if option == 2:
             reply.messages.append(OutgoingMessage(str(texts.TALK_CANCELLED)))
         else:
-            words = (
-                incoming.text.strip()[: self.config.max_text_length]
-                if isinstance(incoming, Text)
-                else None
-            )
-            if words:
+            words: AnswerValue = None
+            if isinstance(incoming, Text):
+                words = incoming.text.strip()[: self.config.max_text_length] or None
+            elif isinstance(incoming, Voice):
+                words = voice_answer(incoming)
+                reply.downloads.append((incoming.file_id, words["voice"]["file"]))
+            if isinstance(words, str):
                 await self.screen_for_danger(session, participant, words, reply)
             await raise_flag(
                 session,
@@ -286,7 +294,7 @@ class SurveyEngine:
                 participant_id=participant.id,
                 category=TALK_TO_PERSON,
                 severity=Severity.SOON,
-                answer=words or None,
+                answer=words,
             )
             assert participant.programme is not None
             days = self.programmes[participant.programme.code].coordinator_reply_days
@@ -321,7 +329,7 @@ class SurveyEngine:
             reply.edit = OutgoingMessage(f"{texts.DELETE_CONFIRM}\n\n✓ {chosen}")
             if confirmed:
                 reply.retire_prompt_id = participant.prompt_message_id
-                await erase_person(session, participant)
+                await erase_person(session, participant, self.config.voice_dir)
                 # The promise of the consent text: the coordinator learns only that they left.
                 await raise_flag(
                     session,
@@ -713,12 +721,24 @@ class SurveyStep:
                 return question
         return self.questionnaire.visible(self.values)[-1]
 
-    def prompt(self, *notes: str) -> None:
+    def prompt(self, *notes: str, recorded: bool | None = None) -> None:
+        """Show the current question, after any notes. Its recording (if the programme has
+        one) comes with it when the question is new or resumed (`recorded`, default: no
+        notes), not when it is repeated after a wrong answer."""
         for note in notes:
             self.reply.messages.append(OutgoingMessage(note))
-        self.reply.messages.append(
-            render_prompt(self.questionnaire, self.question, self.run, self.values)
-        )
+        message = render_prompt(self.questionnaire, self.question, self.run, self.values)
+        programme = self.participant.programme
+        if (not notes if recorded is None else recorded) and programme is not None:
+            path = self.engine.audio.path(
+                programme.code,
+                self.participant.language or "",
+                self.questionnaire.id,
+                self.question.id,
+            )
+            if path is not None:
+                message = replace(message, voice=VoiceNote(path=path))
+        self.reply.messages.append(message)
         self.reply.retire_prompt_id = self.participant.prompt_message_id
 
     async def handle(self, incoming: Input) -> None:
@@ -727,15 +747,17 @@ class SurveyStep:
             case Start(fresh=True):
                 self.prompt()
             case Start():
-                self.prompt(str(texts.WELCOME_BACK))
+                self.prompt(str(texts.WELCOME_BACK), recorded=True)
             case MalformedTap():
                 self.prompt(str(texts.NOT_UNDERSTOOD))
             case Unsupported():
                 self.prompt(str(_hint_for_wrong_input(question)))
             case Text(text=text):
                 await self._text(question, text)
+            case Voice():
+                await self._voice(question, incoming)
             case Tap(press=press) if press.action in {Action.OPEN, Action.ANONYMITY}:
-                self.prompt(str(texts.WELCOME_BACK))
+                self.prompt(str(texts.WELCOME_BACK), recorded=True)
             case Tap(press=press):
                 await self._tap(question, press)
 
@@ -761,6 +783,27 @@ class SurveyStep:
                     self.session, self.participant, str(value), self.reply, self.run, question.id
                 )
                 await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+
+    async def _voice(self, question: Question, voice: Voice) -> None:
+        """A voice message answers a free-text question. Word lists cannot screen it, so a
+        coordinator listens: it raises an `info` flag for review."""
+        if not accepts_voice(question.type):
+            self.prompt(str(_hint_for_wrong_input(question)))
+            return
+        value = voice_answer(voice)
+        self.reply.downloads.append((voice.file_id, value["voice"]["file"]))
+        await raise_flag(
+            self.session,
+            programme_id=self.run.programme_id,
+            participant_id=self.run.participant_id,
+            category=VOICE_ANSWER,
+            severity=Severity.INFO,
+            run_id=self.run.id,
+            questionnaire_id=self.run.questionnaire_id,
+            question_id=question.id,
+            answer=value,
+        )
+        await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
 
     async def _tap(self, question: Question, press: Press) -> None:
         index = self.questionnaire.index(question.id)
@@ -863,8 +906,10 @@ class SurveyStep:
 
 
 def _hint_for_wrong_input(question: Question) -> object:
-    if question.type in {QuestionType.TEXT, QuestionType.NUMBER}:
+    if question.type is QuestionType.TEXT:
         return texts.ONLY_TEXT
+    if question.type is QuestionType.NUMBER:
+        return texts.NUMBER_HINT.format(min=question.min, max=question.max)
     return texts.PRESS_A_BUTTON
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.questionnaire import Question, Questionnaire, QuestionType
+from bot.voice import voice_of
 from storage import repositories as repo
 from storage.models import Answer, AnswerStatus, SurveyRun
 
@@ -45,6 +46,9 @@ def _readable(question: Question, answer: Answer | None) -> str:
         return "; ".join(question.option_text(choice) for choice in value)
     if question.type is QuestionType.SINGLE and isinstance(value, str):
         return question.option_text(value)
+    voice = voice_of(value)
+    if voice is not None:
+        return f"[voice message, {voice['duration']} s: {voice['file']}]"
     return "" if value is None else _cell(str(value))
 
 

@@ -12,6 +12,7 @@ from storage.models import Flag, FlagStatus, SurveyRun
 UNREACHABLE = "unreachable"
 TALK_TO_PERSON = "talk_to_person"
 DANGER = "danger"  # words in a free-text answer that suggest danger
+VOICE_ANSWER = "voice_answer"  # word lists cannot screen a voice answer: a coordinator listens
 WITHDREW = "withdrew"  # deleted their data: the coordinator learns only that they left
 
 

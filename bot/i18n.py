@@ -155,9 +155,9 @@ class Catalogs:
                     if message.id and message.string:
                         strings = message.string
                         message.string = (
-                            tuple(isolate_latin(form) for form in strings)
-                            if isinstance(strings, tuple)
-                            else isolate_latin(strings)
+                            isolate_latin(strings)
+                            if isinstance(strings, str)
+                            else tuple(isolate_latin(form) for form in strings)
                         )
             buffer = io.BytesIO()
             write_mo(buffer, catalog)

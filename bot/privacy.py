@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from bot import texts
 from bot.answer_text import answer_lines, local_date
 from bot.i18n import _
 from bot.questionnaire import Questionnaire
+from bot.voice import delete_voice_files
 from storage import repositories as repo
 from storage.models import (
     ContactState,
@@ -154,7 +156,9 @@ async def personal_data(
     )
 
 
-async def erase_person(session: AsyncSession, participant: Participant) -> None:
+async def erase_person(
+    session: AsyncSession, participant: Participant, voice_dir: Path | None = None
+) -> None:
     """Erase identity, contact details and named answers; cancel what was planned.
 
     What stays: a tombstone row (number, programme, role, status "withdrawn") so coordinators
@@ -164,6 +168,13 @@ async def erase_person(session: AsyncSession, participant: Participant) -> None:
     runs = list(
         await session.scalars(select(SurveyRun).where(SurveyRun.participant_id == participant.id))
     )
+    if voice_dir is not None:
+        answers = await repo.answers_by_run(session, [run.id for run in runs])
+        flags = await session.scalars(
+            select(Flag.answer).where(Flag.participant_id == participant.id)
+        )
+        values = [a.value for group in answers.values() for a in group]
+        delete_voice_files([*values, *flags], voice_dir)
     await repo.delete_answers_of_runs(session, [run.id for run in runs])
     for contact in await repo.contacts_of(session, participant.id):
         if contact.state in {ContactState.PLANNED, ContactState.SENT}:
@@ -191,7 +202,7 @@ async def erase_person(session: AsyncSession, participant: Participant) -> None:
 
 
 async def apply_retention(
-    session: AsyncSession, programme_id: int, keep_until: datetime
+    session: AsyncSession, programme_id: int, keep_until: datetime, voice_dir: Path | None = None
 ) -> list[int]:
     """Erase people whose last match in this programme ended before `keep_until`."""
     erased = []
@@ -215,7 +226,7 @@ async def apply_retention(
                 )
             )
             if later is None:
-                await erase_person(session, person)
+                await erase_person(session, person, voice_dir)
                 erased.append(person.id)
     return erased
 

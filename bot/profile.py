@@ -4,11 +4,13 @@ answers of named surveys. Anonymous answers never appear here: nothing links the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.answer_text import answer_lines, local_date
+from bot.conversation import VoiceNote
 from bot.coordination import (
     CATEGORY_LABELS,
     SEVERITY_LABELS,
@@ -18,6 +20,7 @@ from bot.coordination import (
 )
 from bot.i18n import _, __, language_name
 from bot.questionnaire import Questionnaire
+from bot.voice import voice_of
 from storage import repositories as repo
 from storage.models import Coordinator, Flag, FlagStatus, Participant, SurveyRun
 
@@ -58,13 +61,19 @@ def _label(labels: Mapping[str, object], key: str) -> str:
     return str(labels.get(key, key))
 
 
+@dataclass(frozen=True)
+class Profile:
+    text: str
+    voice_answers: list[VoiceNote]  # to play after the text, latest surveys first
+
+
 async def participant_profile(
     session: AsyncSession,
     coordinator: Coordinator,
     participant_id: int,
     questionnaires: dict[str, Questionnaire],
     flag: Flag | None = None,
-) -> str:
+) -> Profile:
     """The profile in the active language; the view is written to the audit log."""
     participant = await session.get(Participant, participant_id)
     if participant is None or participant.programme_id not in await programme_ids(
@@ -135,4 +144,10 @@ async def participant_profile(
             *answer_lines(questionnaire, answers[run.id]),
             "",
         ]
-    return "\n".join(lines).rstrip()
+    voices = [
+        VoiceNote(file_id=str(voice["file_id"]))
+        for run in runs
+        for answer in answers[run.id]
+        if (voice := voice_of(answer.value)) is not None
+    ]
+    return Profile("\n".join(lines).rstrip(), voices)

@@ -52,6 +52,9 @@ class Programme(BaseModel):
     coordinator_reply_days: int = Field(default=2, ge=1, le=14)
     # Local emergency and help-line numbers; labels are translated like questions.
     help_lines: tuple[HelpLine, ...] = Field(min_length=1)
+    # Recorded questions: <audio>/<language>/<questionnaire id>/<question id>.ogg, relative to
+    # the programme file (see bot/voice.py).
+    audio: Path | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -141,6 +144,11 @@ def load_programmes(
                         f"{path.name}: field 'schedule.triggers.{index}.when': "
                         f"'{trigger.watch}' has no question '{question_id}' with answers {values}"
                     )
+        if programme.audio is not None:
+            folder = (path.parent / programme.audio).resolve()
+            if not folder.is_dir():
+                raise ProgrammeError(f"{path.name}: field 'audio': no folder {folder}")
+            programme = programme.model_copy(update={"audio": folder})
         missing = [language for language in programme.languages if language not in languages]
         if missing:
             raise ProgrammeError(f"{path.name}: field 'languages': no catalog for {missing}")

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-AnswerValue = str | int | list[str] | None
+# A voice answer is {"voice": {"file_id", "duration", "file"}} (see bot/voice.py).
+AnswerValue = str | int | list[str] | dict[str, Any] | None
 HARD_TEXT_LIMIT = 4000
 
 

@@ -25,7 +25,7 @@ from bot.questionnaire import Questionnaire
 
 # Placeholders and Telegram's emoji carry no words.
 _PLACEHOLDER = re.compile(r"\{[^}]*\}|%\([^)]*\)s|%s")
-_SENTENCE_END = re.compile(r"[.!?…:;\n]+")
+_SENTENCE_END = re.compile(r"[.!?…:;\n\u061f\u061b\u06d4\u1362\u1367]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _VOWEL_GROUP = re.compile(r"[aeiouyæøåäöé]+", re.IGNORECASE)
 
@@ -75,7 +75,8 @@ def _hyphenator(language: str) -> pyphen.Pyphen:
 
 
 def syllables(word: str, language: str = "en") -> int:
-    points = _hyphenator(language).positions(word.lower())
+    dictionary = "en_US" if language == "en" else language
+    points = _hyphenator(language).positions(word.lower()) if dictionary in pyphen.LANGUAGES else []
     if points:
         return len(points) + 1
     groups = len(_VOWEL_GROUP.findall(word))

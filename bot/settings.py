@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     secret_file: Path = Path("mentorbot.secret")
     dispatch_interval: float = Field(default=30.0, gt=0, le=3600)
     contact_grace_period: str = "2d"
+    # Voice answers are downloaded here (one .ogg per answer); erasure deletes them too.
+    voice_storage_dir: Path = Path("voice")
     # When coordinators get the morning digest of `soon` flags (each programme's time zone).
     flag_digest_time: time = time(8, 0)
 

@@ -34,6 +34,8 @@ def _render(reply: Reply, write: Write) -> list[Button]:
     shown = [reply.edit] if reply.edit is not None and reply.edit.keyboard else []
     for message in [*shown, *reply.messages]:
         write("")
+        if message.voice is not None and message.voice.path is not None:
+            write(f"(voice note: {message.voice.path})")
         write(message.text)
         buttons = [button for row in message.keyboard for button in row]
         for number, button in enumerate(buttons, start=1):

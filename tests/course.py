@@ -128,7 +128,7 @@ async def finish_by_first_choices(person: EngineChat, motivation: str | None = N
             b.label
             for row in person.prompt.keyboard
             for b in row
-            if b.press.action is not Action.TALK
+            if b.press.action not in {Action.TALK, Action.WHY}
         ]
         if motivation and "How motivated" in person.question_text:
             await person.tap(motivation)

@@ -210,7 +210,7 @@ async def test_profile_shows_status_match_schedule_and_named_answers(core: Core)
     async with core.sessions() as session:
         me = await session.get(Coordinator, coordinator.id)
         mentee = await repo.participant_for(session, "test", "100", create=False)
-        profile = await participant_profile(session, me, mentee.id, core.questionnaires)
+        profile = (await participant_profile(session, me, mentee.id, core.questionnaires)).text
         await session.commit()
         views = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "view")))
     lines = profile.splitlines()

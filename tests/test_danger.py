@@ -343,3 +343,15 @@ def test_missing_lists_are_an_error(tmp_path: Path) -> None:
         DangerScreen.load(tmp_path)
     with pytest.raises(DangerListError):
         DangerScreen.load(tmp_path / "absent")
+
+
+def test_a_list_named_with_a_region_is_found_in_any_spelling(tmp_path: Path) -> None:
+    # fa_AF.txt used to load as "fa_af" and never matched "fa_AF": Dari got the Persian list.
+    (tmp_path / "en.txt").write_text("suicide: want to die\n", encoding="utf-8")
+    (tmp_path / "fa.txt").write_text("violence: persian only\n", encoding="utf-8")
+    (tmp_path / "fa_AF.txt").write_text("violence: dari only\n", encoding="utf-8")
+    screen = DangerScreen.load(tmp_path)
+    assert screen.languages == ("en", "fa", "fa_AF")
+    for spelling in ("fa_AF", "fa-af", "FA_af"):
+        assert categories(screen, "dari only", spelling) == ["violence"]
+        assert categories(screen, "persian only", spelling) == []

@@ -42,10 +42,9 @@ def repeated(mentee: Mentee, reply: list[dict[str, object]], note: object, quest
     [
         lambda user: user.send_sticker(),
         lambda user: user.send_photo(),
-        lambda user: user.send_voice(),
         lambda user: user.send_location(55.68, 12.57),
     ],
-    ids=["sticker", "photo", "voice", "location"],
+    ids=["sticker", "photo", "location"],
 )
 async def test_media_where_text_is_expected(running: RunningBot, server: FakeBotAPI, send) -> None:  # type: ignore[no-untyped-def]
     mentee = await at_first_question(running, server)

@@ -77,7 +77,8 @@ async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None
             await user.wait_for_reply(count=0)
             return seen
         seen.append(last["text"])
-        labels = [label for label in buttons(last) if label != str(texts.TALK_BUTTON)]
+        extras = {str(texts.TALK_BUTTON), str(texts.WHY_BUTTON)}
+        labels = [label for label in buttons(last) if label not in extras]
         wanted = next((label for key, label in (choose or {}).items() if key in last["text"]), None)
         sent_before = answers_shown(user)
         if wanted:

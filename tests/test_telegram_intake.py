@@ -154,5 +154,5 @@ async def test_command_menu_is_published_in_every_language(
     menus = {
         call.get("language_code"): call["commands"] for call in server.calls_of("setMyCommands")
     }
-    assert [c["command"] for c in menus[None]] == ["start", "help", "mydata", "delete"]
+    assert [c["command"] for c in menus[None]] == ["start", "help", "mydata", "delete", "language"]
     assert menus["da"][3]["description"] == "Slet dine oplysninger"

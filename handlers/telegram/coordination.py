@@ -15,13 +15,13 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination as core
-from bot.conversation import Action, split_text
+from bot.conversation import Action, OutgoingMessage, VoiceNote, split_text
 from bot.dispatch import Undeliverable
 from bot.engine import SurveyEngine
 from bot.flag_replies import message_participant
 from bot.profile import ANONYMOUS_FLAG, participant_profile
 from handlers.telegram.callbacks import SurveyTap
-from handlers.telegram.delivery import keyboard
+from handlers.telegram.delivery import send
 from handlers.telegram.middlewares import CHANNEL
 from handlers.telegram.outbox import TelegramOutbox
 
@@ -58,7 +58,7 @@ async def link_account(
 
 
 async def list_flags(
-    message: Message, session: AsyncSession, engine: SurveyEngine, coordinator: Any
+    message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine, coordinator: Any
 ) -> None:
     flags = await core.open_flags(session, coordinator)
     await core.audit(session, coordinator, "view", detail=f"{len(flags)} open flags")
@@ -69,30 +69,40 @@ async def list_flags(
     if not views:
         await message.answer(empty)
     for view in views:
-        await message.answer(view.text, reply_markup=keyboard(view))
+        await send(bot, message.chat.id, view)
 
 
 async def show_participant(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     session: AsyncSession,
     engine: SurveyEngine,
     coordinator: Any,
 ) -> None:
+    voices: list[VoiceNote] = []
     with engine.catalogs.use(coordinator.language):
         number = (command.args or "").strip().lstrip("#")
         if not number.isdigit():
             text = str(core.PARTICIPANT_USAGE)
         else:
             try:
-                text = await participant_profile(
+                profile = await participant_profile(
                     session, coordinator, int(number), engine.questionnaires
                 )
+                text, voices = profile.text, profile.voice_answers
             except core.CoordinationError as error:
                 text = str(error)
     await session.commit()
+    await _show(bot, message.chat.id, text, voices)
+
+
+async def _show(bot: Bot, chat_id: int, text: str, voices: list[VoiceNote]) -> None:
+    """A long text in parts, then the voice answers it mentions, playable."""
     for part in split_text(text):
-        await message.answer(part)
+        await bot.send_message(chat_id=chat_id, text=part)
+    for voice in voices:
+        await send(bot, chat_id, OutgoingMessage("🎤", voice=voice))
 
 
 async def act_on_flag(
@@ -104,6 +114,7 @@ async def act_on_flag(
     coordinator: Any,
 ) -> None:
     others: list[Any] = []
+    voices: list[VoiceNote] = []
     with engine.catalogs.use(coordinator.language):
         try:
             if callback_data.a is Action.TAKE_FLAG:
@@ -119,9 +130,10 @@ async def act_on_flag(
                     await core.audit(session, coordinator, "view", flag)
                     note = str(ANONYMOUS_FLAG)
                 else:
-                    note = await participant_profile(
+                    profile = await participant_profile(
                         session, coordinator, flag.participant_id, engine.questionnaires, flag
                     )
+                    note, voices = profile.text, profile.voice_answers
             elif callback_data.a is Action.REPLY_FLAG:
                 flag = await core.await_text(
                     session, coordinator, callback_data.o, core.Awaiting.REPLY
@@ -137,8 +149,7 @@ async def act_on_flag(
             return
     await session.commit()
     await callback.answer()
-    for part in split_text(note):
-        await bot.send_message(chat_id=callback.from_user.id, text=part)
+    await _show(bot, callback.from_user.id, note, voices)
     for other in others:  # "tells the others"
         with engine.catalogs.use(other.language):
             view = await core.flag_view(session, flag, engine.questionnaires)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
+import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import OutgoingMessage, Reply
+from bot.conversation import OutgoingMessage, Reply, VoiceNote
 from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 
@@ -95,12 +100,48 @@ async def deliver(
         await _edit(bot, chat_id, reply.retire_prompt_id, None)
         live_prompt = None
     for message in reply.messages:
-        sent = await bot.send_message(
-            chat_id=chat_id, text=message.text, reply_markup=keyboard(message)
-        )
+        sent = await send(bot, chat_id, message)
         if message.keyboard:
             live_prompt = sent.message_id
     for name, content in reply.documents:
         await bot.send_document(chat_id=chat_id, document=BufferedInputFile(content, filename=name))
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
+    await _download(bot, reply.downloads, engine.config.voice_dir)
+
+
+# Telegram's file id of each recording once uploaded: the same file is not uploaded again.
+# Only a cache: losing it (a restart) means one more upload.
+_uploaded: dict[Path, str] = {}
+
+
+async def send(bot: Bot, chat_id: int, message: OutgoingMessage) -> Message:
+    """A message, with its voice note first if it has one (a recorded question, or a voice
+    answer played to a coordinator), so that the buttons stay on the last message."""
+    if message.voice is not None:
+        await _send_voice(bot, chat_id, message.voice)
+    return await bot.send_message(
+        chat_id=chat_id, text=message.text, reply_markup=keyboard(message)
+    )
+
+
+async def _send_voice(bot: Bot, chat_id: int, voice: VoiceNote) -> None:
+    if voice.file_id is not None:
+        await bot.send_voice(chat_id=chat_id, voice=voice.file_id)
+        return
+    assert voice.path is not None
+    cached = _uploaded.get(voice.path)
+    sent = await bot.send_voice(chat_id=chat_id, voice=cached or FSInputFile(voice.path))
+    if sent.voice is not None:
+        _uploaded[voice.path] = sent.voice.file_id
+
+
+async def _download(bot: Bot, downloads: list[tuple[str, str]], folder: Path) -> None:
+    """Keep voice answers as files. The answer is already stored with Telegram's file id, so a
+    failed download is logged, not fatal: the file can still be fetched while Telegram keeps it."""
+    for file_id, name in downloads:
+        try:
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            await bot.download(file_id, destination=folder / name)
+        except (TelegramAPIError, OSError, aiohttp.ClientError):
+            log.warning("voice answer %s could not be downloaded to %s", file_id, folder / name)

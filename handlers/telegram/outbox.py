@@ -7,7 +7,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
 from bot.conversation import OutgoingMessage
 from bot.dispatch import Undeliverable
-from handlers.telegram.delivery import keyboard
+from handlers.telegram.delivery import send
 
 
 class TelegramOutbox:
@@ -16,9 +16,7 @@ class TelegramOutbox:
 
     async def send(self, channel_user_id: str, message: OutgoingMessage) -> None:
         try:
-            await self.bot.send_message(
-                chat_id=int(channel_user_id), text=message.text, reply_markup=keyboard(message)
-            )
+            await send(self.bot, int(channel_user_id), message)
         except TelegramForbiddenError as error:  # blocked the bot, or deleted their account
             raise Undeliverable(error.message) from error
         except TelegramBadRequest as error:

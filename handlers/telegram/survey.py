@@ -19,6 +19,7 @@ from bot.conversation import (
     Tap,
     Text,
     Unsupported,
+    Voice,
 )
 from bot.dispatch import ContactDispatcher
 from bot.engine import SurveyEngine
@@ -109,6 +110,18 @@ async def text(
     await answer_message(message, Text(message.text), bot, session, engine, contacts)
 
 
+async def voice(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    engine: SurveyEngine,
+    contacts: ContactDispatcher | None = None,
+) -> None:
+    assert message.voice is not None
+    incoming = Voice(message.voice.file_id, message.voice.file_unique_id, message.voice.duration)
+    await answer_message(message, incoming, bot, session, engine, contacts)
+
+
 async def anything_else(
     message: Message,
     bot: Bot,
@@ -116,7 +129,7 @@ async def anything_else(
     engine: SurveyEngine,
     contacts: ContactDispatcher | None = None,
 ) -> None:
-    """Stickers, photos, voice notes, locations, unknown commands: the question is repeated."""
+    """Stickers, photos, locations, unknown commands: the question is repeated."""
     kind = message.content_type if not message.text else "command"
     await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine, contacts)
 
@@ -132,5 +145,6 @@ def create_router() -> Router:
     router.message.register(command(ChooseLanguage()), Command("language"))
     router.callback_query.register(tap, SurveyTap.filter())
     router.message.register(text, F.text & ~F.text.startswith("/"))
+    router.message.register(voice, F.voice)
     router.message.register(anything_else)
     return router
