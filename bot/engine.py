@@ -61,6 +61,9 @@ from storage.models import Programme as ProgrammeRow
 INTAKE = "intake"
 
 
+LANGUAGES_IN_ONE_COLUMN = 6
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     default_language: str
@@ -440,10 +443,13 @@ class SurveyEngine:
         lines = dict.fromkeys(
             self.catalogs.gettext(code, texts.CHOOSE_LANGUAGE.message) for code in ordered
         )
-        keyboard = tuple(
-            (Button(language_name(code), Press(Action.LANGUAGE, option=languages.index(code))),)
+        buttons = [
+            Button(language_name(code), Press(Action.LANGUAGE, option=languages.index(code)))
             for code in ordered
-        )
+        ]
+        # Two a row once the list is long, so that it fits a phone's screen.
+        width = 1 if len(buttons) <= LANGUAGES_IN_ONE_COLUMN else 2
+        keyboard = tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
         return OutgoingMessage("\n".join(lines), keyboard)
 
     def _consent_prompt(self) -> OutgoingMessage:

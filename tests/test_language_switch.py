@@ -48,10 +48,15 @@ async def test_the_language_menu_offers_each_language_in_its_own_name_likely_fir
 ) -> None:
     person = EngineChat(core, "8", hint="da-DK")
     await person.start("bridge")
-    labels = [row[0].label for row in person.prompt.keyboard]
+    labels = [button.label for row in person.prompt.keyboard for button in row]
     offered = core.programmes["bridge"].languages
     assert labels == [language_name(c) for c in sorted(offered, key=lambda c: c != "da")]
-    assert labels[0] == "Dansk" and "English" in labels
+    assert labels[0] == "Dansk" and {"English", "العربية", "Українська", "Soomaali"} <= set(labels)
+    assert "دری" in labels  # Dari by the name Afghans use, not CLDR's "Persian (Afghanistan)"
+    assert all(len(row) <= 2 for row in person.prompt.keyboard)  # long lists: two a row
+    lines = person.question_text.splitlines()
+    assert lines[0] == core.catalogs.gettext("da", str(texts.CHOOSE_LANGUAGE.message))
+    assert len(lines) == len(set(lines)) >= 10  # the request in each language, once
 
 
 async def test_language_can_change_mid_survey_and_the_question_is_shown_again(
