@@ -194,7 +194,9 @@ class SurveyEngine:
         assert participant.programme is not None and participant.language is not None
         languages = list(self.programmes[participant.programme.code].languages)
         if not isinstance(incoming, Tap):
+            # The menu is the live message now; the question comes again after the choice.
             reply.messages.append(self._language_menu(languages, participant.language))
+            reply.retire_prompt_id = participant.prompt_message_id
             return
         if not 0 <= incoming.press.option < len(languages):
             reply.messages.append(OutgoingMessage(str(texts.NOT_UNDERSTOOD)))
