@@ -169,12 +169,18 @@ def distribution(catalogs: Catalogs, sources: list[SourceText], language: str) -
         scores = sorted(c.flesch for c in questions)
         row["Flesch"] = (
             f"all {whole.flesch:.0f}; questions min {scores[0]:.0f}, "
-            f"median {scores[len(scores) // 2]:.0f}"
+            f"10th percentile {_percentile(scores, 10):.0f}, median {_percentile(scores, 50):.0f}"
         )
     if language in LIX_LANGUAGES:
         scores = sorted(c.lix for c in questions)
         row["LIX"] = (
-            f"all {whole.lix:.0f}; questions median {scores[len(scores) // 2]:.0f}, "
-            f"max {scores[-1]:.0f}"
+            f"all {whole.lix:.0f}; questions median {_percentile(scores, 50):.0f}, "
+            f"90th percentile {_percentile(scores, 90):.0f}, max {scores[-1]:.0f}"
         )
     return row
+
+
+def _percentile(ordered: list[float], percent: int) -> float:
+    """Nearest-rank percentile of sorted values."""
+    rank = max(1, -(-percent * len(ordered) // 100))  # ceiling
+    return ordered[rank - 1]

@@ -1,6 +1,6 @@
 """Every fixed sentence the engine says, as lazy gettext constants (translated when shown).
 
-Keep them short and plain: see the style notes in README ("Writing for people who read little").
+Keep them short and plain: see locales/STYLE.md (tests measure it: tests/test_plain_language.py).
 """
 
 from bot.i18n import __
