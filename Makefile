@@ -21,7 +21,7 @@ test:
 
 # Extract every string (Python and questionnaires) and merge it into each language's catalog.
 i18n:
-	$(PY) -m babel.messages.frontend extract -F babel.cfg -k __ -k ngettext:1,2 \
+	$(PY) -m babel.messages.frontend extract -F babel.cfg -k __ -k __n:1,2 -k ngettext:1,2 \
 	    --no-location --sort-output --project mentorbot --version 0.1 --copyright-holder "mentorbot contributors" -o locales/messages.pot .
 	$(PY) -m babel.messages.frontend update -i locales/messages.pot -d locales -D messages \
 	    --no-fuzzy-matching --ignore-obsolete

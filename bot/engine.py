@@ -40,7 +40,7 @@ from bot.course import apply_triggers
 from bot.danger import DangerScreen
 from bot.flag_replies import flag_to_answer, record_answer_to_coordinator
 from bot.flags import DANGER, TALK_TO_PERSON, VOICE_ANSWER, WITHDREW, flag_answer, raise_flag
-from bot.i18n import Catalogs, _, fill, isolate, language_name, ngettext, number, progress
+from bot.i18n import Catalogs, _, isolate, language_name, number, progress
 from bot.privacy import erase_person, personal_data
 from bot.programme import Anonymity, Programme
 from bot.questionnaire import AnswerValue, Question, Questionnaire, QuestionType, Severity
@@ -303,12 +303,7 @@ class SurveyEngine:
             )
             assert participant.programme is not None
             days = self.programmes[participant.programme.code].coordinator_reply_days
-            promise = ngettext(
-                "Thank you. Your coordinator will answer you within {days} working day.",
-                "Thank you. Your coordinator will answer you within {days} working days.",
-                days,
-            )
-            reply.messages.append(OutgoingMessage(fill(promise, days=days)))
+            reply.messages.append(OutgoingMessage(texts.TALK_PROMISE.format(days=days)))
         await self._step(session, participant, Start(fresh=True), reply)
 
     async def _own_data(

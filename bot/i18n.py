@@ -62,6 +62,25 @@ def __(message: str) -> LazyText:
     return LazyText(message)
 
 
+@dataclass(frozen=True)
+class LazyPlural:
+    """A message with a number in it: the language's plural rule (the catalog's Plural-Forms)
+    picks the form when it is shown."""
+
+    message: str
+    plural: str
+    count: str  # the placeholder that holds the number
+
+    def format(self, **values: object) -> str:
+        number_value = values[self.count]
+        assert isinstance(number_value, int)
+        return fill(ngettext(self.message, self.plural, number_value), **values)
+
+
+def __n(singular: str, plural: str, count: str) -> LazyPlural:
+    return LazyPlural(singular, plural, count)
+
+
 # Where CLDR's own name is not what speakers call their language: Dari is CLDR's "Persian
 # (Afghanistan)", but Afghans call it دری.
 OWN_NAMES = {"fa_AF": "دری"}

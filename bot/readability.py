@@ -19,7 +19,7 @@ from functools import cache
 
 import pyphen
 
-from bot.i18n import Catalogs, LazyText
+from bot.i18n import Catalogs, LazyPlural, LazyText
 from bot.programme import Programme
 from bot.questionnaire import Questionnaire
 
@@ -128,6 +128,12 @@ def participant_texts(
     from bot import texts
 
     found = [SourceText(v.message) for v in vars(texts).values() if isinstance(v, LazyText)]
+    found += [
+        SourceText(form)
+        for v in vars(texts).values()
+        if isinstance(v, LazyPlural)
+        for form in (v.message, v.plural)
+    ]
     found += [SourceText(str(text.message)) for _, text in texts.COMMANDS]
     used = sorted(
         {qid for programme in programmes.values() for qid in programme.questionnaire_ids()}

@@ -3,7 +3,7 @@
 Keep them short and plain: see locales/STYLE.md (tests measure it: tests/test_plain_language.py).
 """
 
-from bot.i18n import __
+from bot.i18n import __, __n
 
 CHOOSE_LANGUAGE = __("Choose your language.")
 UNKNOWN_LINK = __("I do not know this link. Please ask your coordinator for a new one.")
@@ -53,7 +53,11 @@ TEXT_HINT = __("Please write your answer. Or send a voice message.")
 NUMBER_HINT = __("Please write a number from {min} to {max}.")
 CHOOSE_AT_LEAST_ONE = __("Please choose at least one answer, then tap Done.")
 WRITE_SOMETHING = __("Your message was empty. Please write your answer.")
-TOO_LONG = __("Your answer is too long. Please use at most {limit} characters.")
+TOO_LONG = __n(
+    "Your answer is too long. Please use at most {limit} character.",
+    "Your answer is too long. Please use at most {limit} characters.",
+    "limit",
+)
 NOT_A_NUMBER = __("Please write only a number from {min} to {max}.")
 ONLY_TEXT = __("I can only take text or a voice message here. Please write your answer.")
 VOICE_ANSWER = __("🎤 Voice message ({seconds} s)")
@@ -98,6 +102,11 @@ TALK_ASK = __("Write your message for your coordinator.\nOr tap Send, and they w
 TALK_SEND = __("Send")
 TALK_CANCEL = __("Cancel")
 TALK_CANCELLED = __("Okay. Nothing was sent.")
+TALK_PROMISE = __n(
+    "Thank you. Your coordinator will answer you within {days} working day.",
+    "Thank you. Your coordinator will answer you within {days} working days.",
+    "days",
+)
 ANSWER_ASK = __("Write your answer to your coordinator. Then send it.")
 ANSWER_SENT = __("Thank you. Your coordinator gets your answer now.")
 

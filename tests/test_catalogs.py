@@ -34,7 +34,8 @@ def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     subprocess.run(
         [
             sys.executable, "-m", "babel.messages.frontend", "extract",
-            "-F", "babel.cfg", "-k", "__", "-k", "ngettext:1,2", "-o", str(output), ".",
+            "-F", "babel.cfg", "-k", "__", "-k", "__n:1,2", "-k", "ngettext:1,2",
+            "-o", str(output), ".",
         ],
         check=True,
         capture_output=True,

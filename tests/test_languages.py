@@ -11,6 +11,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from bot import texts
+from bot.i18n import PDI, Catalogs
 from bot.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"
@@ -65,3 +67,22 @@ def test_glossary_names_the_key_terms_and_the_catalog_keeps_to_it(language: str)
 @pytest.mark.parametrize("language", ("en", *SHIPPED))
 def test_danger_word_list_exists(language: str) -> None:
     assert (LOCALES / "danger" / f"{language}.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("language", "limit", "word"),
+    [
+        ("en", 1, "character."), ("en", 100, "characters."),
+        ("uk", 1, "символ."), ("uk", 3, "символи."), ("uk", 100, "символів."),
+        ("ru", 21, "символ."), ("ru", 22, "символа."), ("ru", 25, "символов."),
+        ("pl", 1, "znak."), ("pl", 4, "znaki."), ("pl", 12, "znaków."),
+        ("ar", 2, "حرفين."), ("ar", 5, "أحرف."), ("ar", 11, "حرفاً."), ("ar", 100, "حرف."),
+    ],
+)  # fmt: skip
+def test_a_number_in_a_message_takes_the_languages_plural_form(
+    language: str, limit: int, word: str
+) -> None:
+    catalogs = Catalogs.load(LOCALES)
+    with catalogs.use(language):
+        shown = texts.TOO_LONG.format(limit=limit).replace(PDI, "")
+    assert shown.endswith(word)
