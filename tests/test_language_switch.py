@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from babel.dates import format_date
+from sqlalchemy import select
+
 from bot import texts
-from bot.conversation import ChooseLanguage
+from bot.conversation import ChooseLanguage, ShowMyData
 from bot.core import Core
 from bot.i18n import language_name
 from bot.questionnaire import QuestionType, load_questionnaires
 from bot.settings import PROJECT_ROOT
+from storage.models import Participant
 from tests.conversation import EngineChat
 
 
@@ -88,3 +92,13 @@ async def test_language_before_consent_shows_the_consent_again_in_the_new_langua
     await person.tap("Dansk")
     with core.catalogs.use("da"):
         assert person.texts[-1] == str(texts.CONSENT)
+
+
+async def test_dates_are_written_the_way_the_persons_language_writes_them(core: Core) -> None:
+    person = await in_intake(core, "Українська")
+    reply = await person.send(ShowMyData())
+    async with core.sessions() as session:
+        agreed = (await session.scalar(select(Participant))).consent_given_at
+    ukrainian = format_date(agreed.date(), format="medium", locale="uk")  # e.g. "27 лист. 2026 р."
+    assert ukrainian in reply.messages[0].text
+    assert format_date(agreed.date(), format="medium", locale="en") not in reply.messages[0].text
