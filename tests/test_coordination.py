@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot import coordination, texts
 from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
 from bot.core import Core
-from bot.flag_replies import message_participant
+from bot.flag_replies import Delivery, message_participant
 from bot.profile import participant_profile
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, FlagStatus
@@ -46,6 +46,22 @@ async def flag(
         session.add(row)
         await session.commit()
         return row.id
+
+
+async def sara_writes_to_amina(
+    core: Core, text: str, language: str = "en"
+) -> tuple[Delivery, int, int]:
+    """Sara, coordinator; Amina, enrolled, with a flag; Sara's message on it. Returns the
+    message for Amina, the flag's id and Amina's participant id."""
+    coordinator = await sara(core)
+    amina = await enrolled(core, "100", "mentee", language=language)
+    flag_id = await flag(core, "soon", T0, participant_id=amina.id)
+    async with core.sessions() as session:
+        row = await session.get(Flag, flag_id)
+        me = await session.get(Coordinator, coordinator.id)
+        delivery = await message_participant(session, me, row, text, core.catalogs)
+        await session.commit()
+    return delivery, flag_id, amina.id
 
 
 def pushed_texts(outbox: RecordingOutbox) -> list[str]:
@@ -112,14 +128,7 @@ async def test_digest_time_is_a_setting(core: Core) -> None:
 async def test_participant_answers_the_coordinator_and_the_answer_reaches_her(
     core: Core,
 ) -> None:
-    coordinator = await sara(core)
-    amina = await enrolled(core, "100", "mentee")
-    flag_id = await flag(core, "soon", T0, participant_id=amina.id)
-    async with core.sessions() as session:
-        row = await session.get(Flag, flag_id)
-        me = await session.get(Coordinator, coordinator.id)
-        delivery = await message_participant(session, me, row, " Can we talk? ", core.catalogs)
-        await session.commit()
+    delivery, flag_id, amina_id = await sara_writes_to_amina(core, " Can we talk? ")
     assert (delivery.channel, delivery.channel_user_id) == ("test", "100")
     assert delivery.message.text == "A message from your coordinator, Sara:\n\nCan we talk?"
 
@@ -132,7 +141,7 @@ async def test_participant_answers_the_coordinator_and_the_answer_reaches_her(
     outbox = RecordingOutbox()
     await core.contact_dispatcher({"telegram": outbox}).push_flags()
     (pushed,) = outbox.to(SARA)
-    assert pushed.text.startswith(f"participant {amina.id} answered you on flag #{flag_id}.")
+    assert pushed.text.startswith(f"participant {amina_id} answered you on flag #{flag_id}.")
     assert pushed.text.endswith(
         "Coordinator wrote: Can we talk?\nParticipant wrote: Yes, on Monday."
     )
@@ -141,13 +150,10 @@ async def test_participant_answers_the_coordinator_and_the_answer_reaches_her(
 
 
 async def test_an_answer_on_a_resolved_flag_opens_it_again(core: Core) -> None:
-    coordinator = await sara(core)
-    amina = await enrolled(core, "100", "mentee")
-    flag_id = await flag(core, "soon", T0, participant_id=amina.id)
+    delivery, flag_id, _ = await sara_writes_to_amina(core, "All done?")
     async with core.sessions() as session:
         row = await session.get(Flag, flag_id)
-        me = await session.get(Coordinator, coordinator.id)
-        delivery = await message_participant(session, me, row, "All done?", core.catalogs)
+        me = await coordination.coordinator_by_telegram(session, int(SARA))
         await coordination.resolve_flag(session, me, row, "Talked.")
         await session.commit()
     person = chat(core, "100")
@@ -176,14 +182,7 @@ async def test_cancel_sends_nothing_and_another_persons_flag_cannot_be_answered(
 
 
 async def test_messages_show_in_mydata_and_go_with_delete(core: Core) -> None:
-    coordinator = await sara(core)
-    amina = await enrolled(core, "100", "mentee")
-    flag_id = await flag(core, "soon", T0, participant_id=amina.id)
-    async with core.sessions() as session:
-        row = await session.get(Flag, flag_id)
-        me = await session.get(Coordinator, coordinator.id)
-        delivery = await message_participant(session, me, row, "How are you?", core.catalogs)
-        await session.commit()
+    delivery, _, amina_id = await sara_writes_to_amina(core, "How are you?")
     person = chat(core, "100")
     await person.tap("Answer", delivery.message)
     await person.say("Fine, thanks.")
@@ -201,7 +200,7 @@ async def test_messages_show_in_mydata_and_go_with_delete(core: Core) -> None:
     async with core.sessions() as session:
         assert list(await session.scalars(select(FlagMessage))) == []
         withdrew = await session.scalar(select(Flag).where(Flag.category == "withdrew"))
-    assert (withdrew.participant_id, withdrew.severity) == (amina.id, "soon")
+    assert (withdrew.participant_id, withdrew.severity) == (amina_id, "soon")
 
 
 async def test_profile_shows_status_match_schedule_and_named_answers(core: Core) -> None:
@@ -237,13 +236,7 @@ async def test_profile_of_another_programmes_participant_is_refused(core: Core) 
 
 
 async def test_the_coordinators_message_is_in_the_participants_language(core: Core) -> None:
-    coordinator = await sara(core)
-    amina = await enrolled(core, "100", "mentee", language="da")
-    flag_id = await flag(core, "soon", T0, participant_id=amina.id)
-    async with core.sessions() as session:
-        row = await session.get(Flag, flag_id)
-        me = await session.get(Coordinator, coordinator.id)
-        delivery = await message_participant(session, me, row, "Hej Amina", core.catalogs)
+    delivery, _, _ = await sara_writes_to_amina(core, "Hej Amina", language="da")
     with core.catalogs.use("da"):
         heading = texts.FROM_COORDINATOR.format(name="Sara")
         answer = str(texts.ANSWER_COORDINATOR)

@@ -51,8 +51,8 @@ async def push_urgent_flags(session: AsyncSession, contacts: ContactDispatcher |
         await contacts.push_flags()
 
 
-def command(incoming: Input) -> Callable[..., Awaitable[None]]:
-    """A handler for a command that is one fixed engine input (/mydata, /delete, /help)."""
+def handler(read: Callable[[Message], Input]) -> Callable[..., Awaitable[None]]:
+    """A handler that turns a message into one engine input and answers it."""
 
     async def handle(
         message: Message,
@@ -61,9 +61,24 @@ def command(incoming: Input) -> Callable[..., Awaitable[None]]:
         engine: SurveyEngine,
         contacts: ContactDispatcher | None = None,
     ) -> None:
-        await answer_message(message, incoming, bot, session, engine, contacts)
+        await answer_message(message, read(message), bot, session, engine, contacts)
 
     return handle
+
+
+def command(incoming: Input) -> Callable[..., Awaitable[None]]:
+    """A command that is one fixed engine input (/mydata, /delete, /help, /language)."""
+    return handler(lambda _: incoming)
+
+
+def _voice(message: Message) -> Voice:
+    assert message.voice is not None
+    return Voice(message.voice.file_id, message.voice.file_unique_id, message.voice.duration)
+
+
+def _unsupported(message: Message) -> Unsupported:
+    """Stickers, photos, locations, unknown commands: the question is repeated."""
+    return Unsupported(kind=str(message.content_type) if not message.text else "command")
 
 
 async def start(
@@ -99,41 +114,6 @@ async def tap(
     await push_urgent_flags(session, contacts)
 
 
-async def text(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    assert message.text is not None
-    await answer_message(message, Text(message.text), bot, session, engine, contacts)
-
-
-async def voice(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    assert message.voice is not None
-    incoming = Voice(message.voice.file_id, message.voice.file_unique_id, message.voice.duration)
-    await answer_message(message, incoming, bot, session, engine, contacts)
-
-
-async def anything_else(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    engine: SurveyEngine,
-    contacts: ContactDispatcher | None = None,
-) -> None:
-    """Stickers, photos, locations, unknown commands: the question is repeated."""
-    kind = message.content_type if not message.text else "command"
-    await answer_message(message, Unsupported(kind=str(kind)), bot, session, engine, contacts)
-
-
 def create_router() -> Router:
     router = Router(name="survey")
     # The intake is a private conversation; the bot ignores group chats.
@@ -144,7 +124,7 @@ def create_router() -> Router:
     router.message.register(command(AskForPerson()), Command("help"))
     router.message.register(command(ChooseLanguage()), Command("language"))
     router.callback_query.register(tap, SurveyTap.filter())
-    router.message.register(text, F.text & ~F.text.startswith("/"))
-    router.message.register(voice, F.voice)
-    router.message.register(anything_else)
+    router.message.register(handler(lambda m: Text(m.text or "")), F.text & ~F.text.startswith("/"))
+    router.message.register(handler(_voice), F.voice)
+    router.message.register(handler(_unsupported))
     return router
