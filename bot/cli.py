@@ -70,6 +70,25 @@ def _admin() -> str:
         return f"by uid {os.getuid()} at the command line"
 
 
+def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
+    # Imported here: the core never loads the web framework unless the dashboard is asked for.
+    uvicorn = importlib.import_module("uvicorn")
+    web = importlib.import_module("dashboard.app")
+
+    async def serve(core: Core) -> int:
+        config = uvicorn.Config(
+            web.create_app(core),
+            host=settings.dashboard_host,
+            port=settings.dashboard_port,
+            log_level=settings.log_level.lower(),
+        )
+        print(f"dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
+        await uvicorn.Server(config).serve()
+        return 0
+
+    return asyncio.run(_with_core(settings, serve))
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.parent and not output.parent.exists():
@@ -295,6 +314,38 @@ def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_core(settings, work))
 
 
+def _read_password() -> str:
+    """Asked twice at a terminal; one line from standard input otherwise (scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        raise SettingsError("the two passwords differ")
+    return password
+
+
+def cmd_coordinator_login(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.accounts import AccountError, set_login
+    from storage.models import Coordinator
+
+    password = _read_password()
+
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            coordinator = await session.get(Coordinator, args.id)
+            if coordinator is None:
+                raise SettingsError(f"--id: there is no coordinator {args.id}")
+            try:
+                await set_login(session, coordinator, args.email, password)
+            except AccountError as error:
+                raise SettingsError(str(error)) from None
+            await session.commit()
+        print(f"coordinator {coordinator.id} ({coordinator.name}) logs in as {coordinator.email}")
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async def upgrade() -> int:
         engine = create_engine(settings.database_url)
@@ -428,6 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", choices=["coordinator", "admin"], default="coordinator")
     invite.add_argument("--language", default="en", help="language of their messages (en, da)")
     invite.set_defaults(handler=cmd_coordinator_add)
+    login = coordinator_commands.add_parser(
+        "login", help="give a coordinator a dashboard log-in (the password is asked for)"
+    )
+    login.add_argument("--id", type=int, required=True, help="the coordinator's number")
+    login.add_argument("--email", required=True, help="their e-mail address")
+    login.set_defaults(handler=cmd_coordinator_login)
 
     people = commands.add_parser("participants", help="list participants and their status")
     people.add_argument("--programme", help="only this programme's code")
@@ -449,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
     )
     check.set_defaults(handler=cmd_check)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="the coordinators' web dashboard (DASHBOARD_HOST, DASHBOARD_PORT)"
+    )
+    dashboard.set_defaults(handler=cmd_dashboard)
 
     audio = commands.add_parser("audio", help="recorded questions (voice notes)")
     audio_commands = audio.add_subparsers(dest="audio_command", required=True, metavar="COMMAND")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -174,11 +175,30 @@ async def own_flag(session: AsyncSession, coordinator: Coordinator, flag_id: int
     return flag
 
 
-async def open_flags(session: AsyncSession, coordinator: Coordinator) -> list[Flag]:
+@dataclass(frozen=True)
+class FlagFilter:
+    """Narrow the queue: one programme, one category, one assignee (0: nobody yet)."""
+
+    programme_id: int | None = None
+    category: str | None = None
+    assignee: int | None = None
+
+
+async def open_flags(
+    session: AsyncSession, coordinator: Coordinator, only: FlagFilter = FlagFilter()
+) -> list[Flag]:
+    """Open flags of the coordinator's programmes, most severe first, then oldest first."""
     mine = await programme_ids(session, coordinator)
-    rows = await session.scalars(
-        select(Flag).where(Flag.programme_id.in_(mine), Flag.status != FlagStatus.RESOLVED)
-    )
+    query = select(Flag).where(Flag.programme_id.in_(mine), Flag.status != FlagStatus.RESOLVED)
+    if only.programme_id is not None:
+        query = query.where(Flag.programme_id == only.programme_id)
+    if only.category:
+        query = query.where(Flag.category == only.category)
+    if only.assignee == 0:
+        query = query.where(Flag.assigned_to.is_(None))
+    elif only.assignee is not None:
+        query = query.where(Flag.assigned_to == only.assignee)
+    rows = await session.scalars(query)
     return sorted(rows, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.created_at))
 
 

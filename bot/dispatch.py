@@ -29,7 +29,7 @@ from bot.coordination import (
     coordinators_of,
     flag_view,
 )
-from bot.flag_replies import claim_answers
+from bot.flag_replies import claim_answers, claim_messages_to_participants
 from bot.flags import UNREACHABLE, raise_flag
 from bot.i18n import Catalogs, _
 from bot.privacy import apply_retention
@@ -239,6 +239,7 @@ class ContactDispatcher:
             )
             answers = await claim_answers(session, self.questionnaires, self.catalogs)
             deliveries += [(d.channel_user_id, d.message) for d in answers]
+            letters = await claim_messages_to_participants(session, self.catalogs)
             await session.commit()
         outbox = self.outboxes.get("telegram")
         for chat, message in deliveries:
@@ -248,7 +249,15 @@ class ContactDispatcher:
                 await outbox.send(chat, message)
             except Exception:  # a coordinator who blocked the bot must not stop the others
                 log.exception("pushing a flag to coordinator chat %s failed", chat)
-        return len(deliveries)
+        for letter in letters:  # written in the dashboard, to participants
+            channel = self.outboxes.get(letter.channel)
+            try:
+                if channel is None:
+                    raise Undeliverable(f"no outbox for channel '{letter.channel}'")
+                await channel.send(letter.channel_user_id, letter.message)
+            except Exception:
+                log.exception("a coordinator's message to %s was not delivered", letter.channel)
+        return len(deliveries) + len(letters)
 
     async def _to_coordinators(
         self, session: AsyncSession, flags: list[Flag], digest: bool = False

@@ -25,10 +25,12 @@ from storage.models import (
     FlagStatus,
     Participant,
     ParticipantStatus,
+    utcnow,
 )
 
 MAX_LENGTH = 3000
 
+EMPTY = __("The message is empty.")
 GONE = __("This person has deleted their data; they cannot be messaged.")
 ANSWER_ON_FLAG = __("{who} answered you on flag #{number}.")
 
@@ -48,23 +50,67 @@ async def message_participant(
     flag: Flag,
     text: str,
     catalogs: Catalogs,
+    *,
+    later: bool = False,
 ) -> Delivery:
-    """Record the coordinator's message on the flag and build it for the participant."""
+    """Record the coordinator's message on the flag and build it for the participant. The
+    Telegram handler sends it at once; from the dashboard (`later`) the bot's dispatcher sends
+    it on its next round (see `claim_messages_to_participants`)."""
     participant = (
         await session.get(Participant, flag.participant_id) if flag.participant_id else None
     )
     if participant is None or participant.status == ParticipantStatus.WITHDRAWN:
         raise coordination.CoordinationError(str(GONE))
     words = text.strip()[:MAX_LENGTH]
-    session.add(FlagMessage(flag_id=flag.id, coordinator_id=coordinator.id, text=words))
+    if not words:
+        raise coordination.CoordinationError(str(EMPTY))
+    pushed = None if later else utcnow()
+    session.add(
+        FlagMessage(flag_id=flag.id, coordinator_id=coordinator.id, text=words, pushed_at=pushed)
+    )
     await coordination.audit(session, coordinator, "message", flag)
-    answer = Press(Action.ANSWER_COORDINATOR, option=flag.id)
+    return _letter(participant, coordinator.name, flag.id, words, catalogs)
+
+
+def _letter(
+    participant: Participant, name: str, flag_id: int, words: str, catalogs: Catalogs
+) -> Delivery:
+    """The coordinator's message as the participant sees it, in their language."""
+    answer = Press(Action.ANSWER_COORDINATOR, option=flag_id)
     with catalogs.use(participant.language or "en"):
         message = OutgoingMessage(
-            f"{texts.FROM_COORDINATOR.format(name=coordinator.name)}\n\n{words}",
+            f"{texts.FROM_COORDINATOR.format(name=name)}\n\n{words}",
             ((Button(str(texts.ANSWER_COORDINATOR), answer),),),
         )
     return Delivery(participant.channel, participant.channel_user_id, message)
+
+
+async def claim_messages_to_participants(
+    session: AsyncSession, catalogs: Catalogs
+) -> list[Delivery]:
+    """Coordinators' messages written in the dashboard and not sent yet, each claimed once."""
+    deliveries = []
+    rows = await session.scalars(
+        select(FlagMessage).where(
+            FlagMessage.coordinator_id.is_not(None), FlagMessage.pushed_at.is_(None)
+        )
+    )
+    for message in list(rows):
+        if not await repo.claim_flag_message_push(session, message.id):
+            continue
+        flag = await session.get(Flag, message.flag_id)
+        author = await session.get(Coordinator, message.coordinator_id)
+        participant = (
+            await session.get(Participant, flag.participant_id)
+            if flag is not None and flag.participant_id
+            else None
+        )
+        if flag is None or author is None or participant is None:
+            continue
+        if participant.status == ParticipantStatus.WITHDRAWN:
+            continue
+        deliveries.append(_letter(participant, author.name, flag.id, message.text, catalogs))
+    return deliveries
 
 
 async def flag_to_answer(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.answer_text import answer_lines, local_date
+from bot.answer_text import answer_lines, local_date, question_of, value_text
 from bot.conversation import VoiceNote
 from bot.coordination import (
     CATEGORY_LABELS,
@@ -151,3 +151,35 @@ async def participant_profile(
         if (voice := voice_of(answer.value)) is not None
     ]
     return Profile("\n".join(lines).rstrip(), voices)
+
+
+@dataclass(frozen=True)
+class FlagContext:
+    """A flag's answer in context, in the active language: the question, the answer as given,
+    and the earlier answers of the same survey if it was a named one (never an anonymous one)."""
+
+    question: str | None
+    answer: str | None
+    earlier: list[str]
+    voice: VoiceNote | None
+
+
+async def flag_context(
+    session: AsyncSession, flag: Flag, questionnaires: dict[str, Questionnaire]
+) -> FlagContext:
+    questionnaire = questionnaires.get(flag.questionnaire_id or "")
+    question = question_of(questionnaire, flag.question_id)
+    earlier: list[str] = []
+    run = await session.get(SurveyRun, flag.run_id) if flag.run_id else None
+    if run is not None and run.participant_id is not None:
+        answers = (await repo.answers_by_run(session, [run.id]))[run.id]
+        earlier = answer_lines(
+            questionnaire, [a for a in answers if a.question_id != flag.question_id]
+        )
+    voice = voice_of(flag.answer)
+    return FlagContext(
+        question=_(question.text) if question else None,
+        answer=None if flag.answer is None else value_text(question, flag.answer),
+        earlier=earlier,
+        voice=VoiceNote(file_id=str(voice["file_id"])) if voice else None,
+    )

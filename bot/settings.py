@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     contact_grace_period: str = "2d"
     # Voice answers are downloaded here (one .ogg per answer); erasure deletes them too.
     voice_storage_dir: Path = Path("voice")
+    # The coordinators' web dashboard (`python -m bot dashboard`). Behind HTTPS, set
+    # DASHBOARD_SECURE_COOKIES=true so the session cookie is never sent over plain HTTP.
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8080, ge=1, le=65535)
+    dashboard_secure_cookies: bool = False
     # When coordinators get the morning digest of `soon` flags (each programme's time zone).
     flag_digest_time: time = time(8, 0)
 

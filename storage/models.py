@@ -305,6 +305,12 @@ class Coordinator(Base):
     # to the participant ("reply"), on the flag `awaiting_flag_id`.
     awaiting: Mapped[str | None] = mapped_column(String(8))
     awaiting_flag_id: Mapped[int | None]
+    # The web dashboard log-in of the same person (bot/accounts.py): an argon2 hash, never the
+    # password; repeated failures lock the account for a while.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -331,6 +337,22 @@ class FlagMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A participant's answer is pushed to the coordinators once: claimed here before the push.
     pushed_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A dashboard log-in. The cookie holds a random token; only its sha256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    coordinator: Mapped[Coordinator] = relationship(lazy="joined")
 
 
 class AuditEntry(Base):

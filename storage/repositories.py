@@ -359,3 +359,7 @@ async def claim_flag_message_push(session: AsyncSession, message_id: int) -> boo
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def programmes(session: AsyncSession) -> list[Programme]:
+    return list(await session.scalars(select(Programme).order_by(Programme.name)))

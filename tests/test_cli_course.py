@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
 
+from bot.accounts import check_login
 from bot.cli import main
 from bot.core import build_core
 from bot.settings import load_settings
@@ -92,3 +94,26 @@ def test_coordinator_add_prints_a_one_time_code(
     assert second.startswith("One-time code, valid 7 days: they send  /coordinator ")
     code, _, err = run(capsys, "coordinator", "add", "--programme", "nope", "--name", "X")
     assert code == 2 and err.strip() == "mentorbot: error: there is no programme 'nope'"
+
+
+def test_coordinator_login_sets_a_dashboard_password_from_stdin(
+    two_people: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "coordinator", "add", "--programme", "bridge", "--name", "Sara")
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    code, out, _ = run(capsys, "coordinator", "login", "--id", "1", "--email", "Sara@Example.org")
+    assert (code, out.strip()) == (0, "coordinator 1 (Sara) logs in as sara@example.org")
+
+    async def can_log_in() -> bool:
+        core = await build_core(load_settings())
+        try:
+            async with core.sessions() as session:
+                login = await check_login(session, "sara@example.org", "correct horse battery")
+                return login.coordinator is not None
+        finally:
+            await core.close()
+
+    assert asyncio.run(can_log_in())
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    code, _, err = run(capsys, "coordinator", "login", "--id", "1", "--email", "s@example.org")
+    assert code == 2 and "at least 12 characters" in err

@@ -1,0 +1,1 @@
+"""The coordinators' web dashboard (FastAPI + Jinja2): see dashboard/app.py."""

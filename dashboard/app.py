@@ -1,0 +1,115 @@
+"""The coordinators' web dashboard: FastAPI, server-rendered Jinja2 pages, the same database and
+the same core functions as the bot (no second copy of any rule).
+
+Every page needs a log-in; every object is looked up through the coordinator's own programmes,
+so another programme's flag or participant is "not found". Every form carries the session's
+CSRF token. The session cookie is HttpOnly and SameSite=Strict.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import accounts
+from bot.core import Core
+from bot.i18n import _, ngettext
+from storage.models import Coordinator, WebSession
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "mentorbot_session"
+LOGIN_CSRF_COOKIE = "mentorbot_login_csrf"
+
+
+class LoginRequired(Exception):
+    """No valid session: the browser goes to the log-in page."""
+
+
+def create_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    # `_` translates in the language made active for the request (bot.i18n's context variable).
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)  # type: ignore[attr-defined]
+    return templates
+
+
+def create_app(core: Core) -> FastAPI:
+    app = FastAPI(title="mentorbot dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.core = core
+    app.state.templates = create_templates()
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _error: LoginRequired) -> Response:
+        target = quote(request.url.path, safe="/")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def as_page(request: Request, error: StarletteHTTPException) -> Response:
+        return render(request, "error.html", None, error.status_code, status=error.status_code,
+                      detail=error.detail)  # fmt: skip
+
+    from dashboard import pages  # the routes; imported here, as they import this module
+
+    app.include_router(pages.router)
+    return app
+
+
+async def database(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; handlers commit what they change before they answer."""
+    core: Core = request.app.state.core
+    async with core.sessions() as session:
+        yield session
+
+
+Database = Annotated[AsyncSession, Depends(database)]
+
+
+async def web_session(request: Request, session: Database) -> WebSession:
+    found = await accounts.session_for(session, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise LoginRequired
+    return found
+
+
+Signed = Annotated[WebSession, Depends(web_session)]
+
+
+async def checked_form(request: Request, signed: Signed) -> dict[str, str]:
+    """The posted form, once its CSRF token matched the session's."""
+    form = await request.form()
+    given = str(form.get("csrf", ""))
+    if not secrets.compare_digest(given.encode(), signed.csrf_token.encode()):
+        raise HTTPException(status_code=403, detail="The form has expired. Reload the page.")
+    return {key: str(value) for key, value in form.items()}
+
+
+Form = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def render(
+    request: Request,
+    template: str,
+    coordinator: Coordinator | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the coordinator's language (English before log-in)."""
+    core: Core = request.app.state.core
+    templates: Jinja2Templates = request.app.state.templates
+    language = coordinator.language if coordinator else core.settings.default_language
+    with core.catalogs.use(language):
+        body = templates.get_template(template).render(
+            request=request, me=coordinator, language=language, **context
+        )
+    return HTMLResponse(body, status_code=status_code)

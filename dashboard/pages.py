@@ -1,0 +1,218 @@
+"""The dashboard's pages. Thin: each reads the request, calls the core, renders a template."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot import accounts
+from bot import coordination as core
+from bot.core import Core
+from bot.flag_replies import message_participant
+from bot.profile import flag_context, participant_profile
+from dashboard.app import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Database,
+    Form,
+    Signed,
+    render,
+)
+from storage import repositories as repo
+from storage.models import Coordinator, Flag, Programme
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/flags"
+
+
+def _cookie_options(request: Request) -> dict[str, object]:
+    core_: Core = request.app.state.core
+    return {
+        "httponly": True,
+        "samesite": "strict",
+        "secure": core_.settings.dashboard_secure_cookies,
+        "path": "/",
+    }
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    page = render(request, "login.html", None, csrf=token, next=_safe_next(next), error=None)
+    page.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_options(request))  # type: ignore[arg-type]
+    return page
+
+
+@router.post("/login")
+async def log_in(request: Request, session: Database) -> Response:
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    given = str(form.get("csrf", ""))
+    if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="The form has expired. Reload the page.")
+    result = await accounts.check_login(
+        session, str(form.get("email", "")), str(form.get("password", ""))
+    )
+    target = _safe_next(str(form.get("next", "")))
+    if result.coordinator is None:
+        await session.commit()
+        error = "locked" if result.locked_until else "wrong"
+        return render(request, "login.html", None, 401, csrf=expected, next=target, error=error)
+    token, _ = await accounts.open_session(session, result.coordinator)
+    await session.commit()
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, **_cookie_options(request))  # type: ignore[arg-type]
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def log_out(request: Request, session: Database, _form: Form) -> Response:
+    await accounts.close_session(session, request.cookies.get(SESSION_COOKIE))
+    await session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+async def home(_signed: Signed) -> Response:
+    return RedirectResponse("/flags", status_code=303)
+
+
+@router.get("/flags", response_class=HTMLResponse)
+async def flag_queue(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    programme: Annotated[int | None, Query()] = None,
+    category: Annotated[str | None, Query()] = None,
+    assignee: Annotated[int | None, Query()] = None,
+) -> Response:
+    me = signed.coordinator
+    only = core.FlagFilter(programme_id=programme, category=category or None, assignee=assignee)
+    flags = await core.open_flags(session, me, only)
+    programmes = await _programmes_of(session, me)
+    colleagues = await _colleagues(session, me)
+    await core.audit(session, me, "view", detail=f"web: {len(flags)} open flags")
+    await session.commit()
+    return render(
+        request,
+        "flags.html",
+        me,
+        csrf=signed.csrf_token,
+        flags=flags,
+        only=only,
+        programmes=programmes,
+        colleagues={c.id: c.name for c in colleagues},
+        categories=core.CATEGORY_LABELS,
+        severities=core.SEVERITY_LABELS,
+    )
+
+
+@router.get("/flags/{flag_id}", response_class=HTMLResponse)
+async def flag_page(request: Request, flag_id: int, session: Database, signed: Signed) -> Response:
+    me = signed.coordinator
+    flag = await _own_flag(session, me, flag_id)
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        context = await flag_context(session, flag, core_.questionnaires)
+    thread = await repo.flag_thread(session, flag.id)
+    colleagues = await _colleagues(session, me)
+    await core.audit(session, me, "view", flag)
+    await session.commit()
+    return render(
+        request,
+        "flag.html",
+        me,
+        csrf=signed.csrf_token,
+        flag=flag,
+        context=context,
+        thread=thread,
+        colleagues={c.id: c.name for c in colleagues},
+        categories=core.CATEGORY_LABELS,
+        severities=core.SEVERITY_LABELS,
+    )
+
+
+@router.post("/flags/{flag_id}/assign")
+async def assign(flag_id: int, session: Database, signed: Signed, _form: Form) -> Response:
+    await _own_flag(session, signed.coordinator, flag_id)
+    await core.take_flag(session, signed.coordinator, flag_id)
+    await session.commit()
+    return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+
+@router.post("/flags/{flag_id}/resolve")
+async def resolve(flag_id: int, session: Database, signed: Signed, form: Form) -> Response:
+    flag = await _own_flag(session, signed.coordinator, flag_id)
+    outcome = form.get("outcome", "").strip()
+    if not outcome:
+        raise HTTPException(status_code=400, detail="Write a short note on the outcome.")
+    await core.resolve_flag(session, signed.coordinator, flag, outcome)
+    await session.commit()
+    return RedirectResponse("/flags", status_code=303)
+
+
+@router.post("/flags/{flag_id}/message")
+async def send_message(
+    request: Request, flag_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    flag = await _own_flag(session, signed.coordinator, flag_id)
+    core_: Core = request.app.state.core
+    try:
+        await message_participant(
+            session, signed.coordinator, flag, form.get("text", ""), core_.catalogs, later=True
+        )
+    except core.CoordinationError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    await session.commit()
+    return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+
+@router.get("/participants/{participant_id}", response_class=HTMLResponse)
+async def participant_page(
+    request: Request, participant_id: int, session: Database, signed: Signed
+) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        try:
+            profile = await participant_profile(session, me, participant_id, core_.questionnaires)
+        except core.CoordinationError:
+            raise HTTPException(status_code=404, detail="Not found.") from None
+    await session.commit()
+    return render(
+        request, "participant.html", me, csrf=signed.csrf_token, number=participant_id,
+        profile=profile,
+    )  # fmt: skip
+
+
+async def _own_flag(session: Database, me: Coordinator, flag_id: int) -> Flag:
+    """Another programme's flag is "not found", as if it did not exist."""
+    try:
+        return await core.own_flag(session, me, flag_id)
+    except core.CoordinationError:
+        raise HTTPException(status_code=404, detail="Not found.") from None
+
+
+async def _programmes_of(session: Database, me: Coordinator) -> list[Programme]:
+    ids = await core.programme_ids(session, me)
+    return [p for p in await repo.programmes(session) if p.id in ids]
+
+
+async def _colleagues(session: Database, me: Coordinator) -> list[Coordinator]:
+    found: dict[int, Coordinator] = {}
+    for programme_id in await core.programme_ids(session, me):
+        for colleague in await core.coordinators_of(session, programme_id):
+            found[colleague.id] = colleague
+    return sorted(found.values(), key=lambda c: c.name)

@@ -1,0 +1,105 @@
+"""Coordinators' web log-in: hashes only, a lock-out after five failures, hashed session tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import accounts
+from bot.coordination import invite_coordinator
+from bot.core import Core
+from storage.models import AuditEntry, Coordinator, WebSession, utcnow
+
+PASSWORD = "correct horse battery"
+
+
+async def with_login(core: Core, email: str = "Sara@Example.org") -> int:
+    async with core.sessions() as session:
+        sara, _ = await invite_coordinator(session, "bridge", "Sara")
+        await accounts.set_login(session, sara, email, PASSWORD)
+        await session.commit()
+        return sara.id
+
+
+async def test_only_an_argon2_hash_is_stored_and_the_email_is_normalised(core: Core) -> None:
+    sara_id = await with_login(core)
+    async with core.sessions() as session:
+        sara = await session.get(Coordinator, sara_id)
+    assert sara.email == "sara@example.org"
+    assert sara.password_hash.startswith("$argon2id$") and PASSWORD not in sara.password_hash
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "complaint"),
+    [
+        ("sara", PASSWORD, "not an e-mail address"),
+        ("sara@example.org", "short", "at least 12 characters"),
+    ],
+)
+async def test_a_bad_login_is_refused_with_a_reason(
+    core: Core, email: str, password: str, complaint: str
+) -> None:
+    async with core.sessions() as session:
+        sara, _ = await invite_coordinator(session, "bridge", "Sara")
+        with pytest.raises(accounts.AccountError, match=complaint):
+            await accounts.set_login(session, sara, email, password)
+
+
+async def test_an_email_belongs_to_one_coordinator(core: Core) -> None:
+    await with_login(core)
+    async with core.sessions() as session:
+        lars, _ = await invite_coordinator(session, "bridge", "Lars")
+        with pytest.raises(accounts.AccountError, match="already used"):
+            await accounts.set_login(session, lars, "sara@example.org", PASSWORD)
+
+
+async def test_right_password_logs_in_wrong_one_and_unknown_email_do_not(core: Core) -> None:
+    sara_id = await with_login(core)
+    async with core.sessions() as session:
+        assert (await accounts.check_login(session, "SARA@example.org ", PASSWORD)).coordinator
+        assert (
+            await accounts.check_login(session, "sara@example.org", "wrong")
+        ).coordinator is None
+        assert (
+            await accounts.check_login(session, "nobody@example.org", PASSWORD)
+        ).coordinator is None
+        await session.commit()
+        actions = [(e.action, e.coordinator_id) for e in await session.scalars(select(AuditEntry))]
+    assert ("login", sara_id) in actions and ("login_failed", sara_id) in actions
+
+
+async def test_five_failures_lock_the_account_for_15_minutes(core: Core) -> None:
+    await with_login(core)
+    now = utcnow()
+    async with core.sessions() as session:
+        for _ in range(4):
+            result = await accounts.check_login(session, "sara@example.org", "wrong", now)
+            assert result.locked_until is None
+        locked = await accounts.check_login(session, "sara@example.org", "wrong", now)
+        assert locked.locked_until == now + timedelta(minutes=15)
+        # Even the right password is refused while locked...
+        refused = await accounts.check_login(session, "sara@example.org", PASSWORD, now)
+        assert refused.coordinator is None and refused.locked_until is not None
+        # ...and accepted once the lock has run out.
+        later = now + timedelta(minutes=15, seconds=1)
+        assert (
+            await accounts.check_login(session, "sara@example.org", PASSWORD, later)
+        ).coordinator
+
+
+async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
+    sara_id = await with_login(core)
+    now = utcnow()
+    async with core.sessions() as session:
+        sara = await session.get(Coordinator, sara_id)
+        token, row = await accounts.open_session(session, sara, now)
+        await session.commit()
+        assert token not in row.token_hash and len(row.csrf_token) >= 32
+        assert (await accounts.session_for(session, token, now)).coordinator_id == sara_id
+        assert await accounts.session_for(session, "forged", now) is None
+        assert await accounts.session_for(session, token, now + timedelta(hours=12)) is None
+        await accounts.close_session(session, token)
+        await session.commit()
+        assert list(await session.scalars(select(WebSession))) == []

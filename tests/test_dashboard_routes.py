@@ -1,0 +1,245 @@
+"""The dashboard's routes through FastAPI's ASGI interface (httpx): log-in, CSRF, lock-out,
+escaping, and that a coordinator of one programme can reach nothing of another."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot import accounts
+from bot.coordination import invite_coordinator
+from bot.core import Core
+from bot.settings import PROJECT_ROOT
+from dashboard.app import create_app
+from storage import repositories as repo
+from storage.models import AuditEntry, Flag, FlagMessage, Participant
+from tests.course import RecordingOutbox
+
+Client = httpx.AsyncClient
+PASSWORD = "correct horse battery"
+EVIL = "<script>alert('x')</script>"
+
+
+async def seed(core: Core) -> dict[str, int]:
+    """Sara (bridge) and Otto (elsewhere) with log-ins; Amina in bridge with a flag whose
+    answer is a script; a flag in the other programme."""
+    async with core.sessions() as session:
+        elsewhere = await repo.sync_programme(session, "elsewhere", "Elsewhere")
+        bridge = await repo.programme_by_code(session, "bridge")
+        ids = {}
+        for name, code in (("Sara", "bridge"), ("Otto", "elsewhere")):
+            coordinator, _ = await invite_coordinator(session, code, name)
+            await accounts.set_login(session, coordinator, f"{name}@example.org", PASSWORD)
+            ids[name] = coordinator.id
+        amina = Participant(
+            channel="test", channel_user_id="100", programme_id=bridge.id, language="en"
+        )
+        session.add(amina)
+        await session.flush()
+        mine = Flag(
+            programme_id=bridge.id, participant_id=amina.id, category="talk_to_person",
+            severity="soon", answer=EVIL,
+        )  # fmt: skip
+        theirs = Flag(programme_id=elsewhere.id, category="wants_to_stop", severity="urgent")
+        session.add_all([mine, theirs])
+        await session.commit()
+        return {**ids, "amina": amina.id, "mine": mine.id, "theirs": theirs.id}
+
+
+@pytest.fixture
+async def client(core: Core) -> AsyncIterator[Client]:
+    transport = httpx.ASGITransport(app=create_app(core))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as web:
+        yield web
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, "no CSRF token in the form"
+    return found.group(1)
+
+
+async def log_in(client: Client, name: str = "Sara", password: str = PASSWORD) -> httpx.Response:
+    page = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={"csrf": csrf_of(page), "email": f"{name}@example.org", "password": password},
+    )
+
+
+async def test_every_page_needs_a_log_in(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    for path in ("/", "/flags", f"/flags/{ids['mine']}", f"/participants/{ids['amina']}"):
+        response = await client.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    refused = await client.post(f"/flags/{ids['mine']}/assign", data={"csrf": "x"})
+    assert refused.status_code == 303
+
+
+async def test_log_in_sets_an_httponly_samesite_cookie(core: Core, client: Client) -> None:
+    await seed(core)
+    response = await log_in(client)
+    assert response.status_code == 303 and response.headers["location"] == "/flags"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if "mentorbot_session" in c)
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert (await client.get("/flags")).status_code == 200
+
+
+async def test_log_in_needs_the_forms_csrf_token(core: Core, client: Client) -> None:
+    await seed(core)
+    await client.get("/login")
+    forged = await client.post(
+        "/login", data={"csrf": "forged", "email": "sara@example.org", "password": PASSWORD}
+    )
+    assert forged.status_code == 403
+
+
+async def test_a_wrong_password_is_refused_and_five_lock_the_account(
+    core: Core, client: Client
+) -> None:
+    await seed(core)
+    wrong = await log_in(client, password="wrong password")
+    assert wrong.status_code == 401 and "The e-mail or the password is wrong." in wrong.text
+    for _ in range(4):
+        last = await log_in(client, password="wrong password")
+    assert "Too many failed log-ins" in last.text
+    locked = await log_in(client)  # the right password, too late
+    assert locked.status_code == 401 and "Too many failed log-ins" in locked.text
+
+
+async def test_log_in_never_redirects_to_another_site(core: Core, client: Client) -> None:
+    await seed(core)
+    page = await client.get("/login?next=//evil.example/steal")
+    response = await client.post(
+        "/login",
+        data={
+            "csrf": csrf_of(page), "email": "sara@example.org", "password": PASSWORD,
+            "next": "//evil.example/steal",
+        },
+    )  # fmt: skip
+    assert response.headers["location"] == "/flags"
+
+
+async def test_user_text_is_escaped(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    page = await client.get(f"/flags/{ids['mine']}")
+    assert EVIL not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+
+
+async def test_a_coordinator_sees_only_the_own_programme(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    queue = await client.get("/flags")
+    assert f'/flags/{ids["mine"]}"' in queue.text and f'/flags/{ids["theirs"]}"' not in queue.text
+    csrf = csrf_of(queue)
+    assert (await client.get(f"/flags/{ids['theirs']}")).status_code == 404
+    for action in ("assign", "resolve", "message"):
+        posted = await client.post(
+            f"/flags/{ids['theirs']}/{action}", data={"csrf": csrf, "outcome": "x", "text": "x"}
+        )
+        assert posted.status_code == 404, action
+
+    await client.post("/logout", data={"csrf": csrf})
+    await log_in(client, "Otto")
+    assert (await client.get(f"/participants/{ids['amina']}")).status_code == 404
+    assert (await client.get(f"/flags/{ids['mine']}")).status_code == 404
+    async with core.sessions() as session:
+        untouched = await session.get(Flag, ids["theirs"])
+    assert untouched.assigned_to is None and untouched.status == "open"
+
+
+async def test_a_form_without_the_csrf_token_changes_nothing(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    forged = await client.post(f"/flags/{ids['mine']}/assign", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    async with core.sessions() as session:
+        assert (await session.get(Flag, ids["mine"])).assigned_to is None
+
+
+async def test_take_message_and_resolve_a_flag_from_the_web(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    csrf = csrf_of(await client.get(f"/flags/{ids['mine']}"))
+    assert (
+        await client.post(f"/flags/{ids['mine']}/assign", data={"csrf": csrf})
+    ).status_code == 303
+    sent = await client.post(
+        f"/flags/{ids['mine']}/message", data={"csrf": csrf, "text": "Can we talk on Monday?"}
+    )
+    assert sent.status_code == 303
+    # The bot's dispatcher delivers what was written in the dashboard, once.
+    outbox = RecordingOutbox()
+    contacts = core.contact_dispatcher({"test": outbox})
+    await contacts.push_flags()
+    await contacts.push_flags()
+    (letter,) = outbox.to("100")
+    assert letter.text == "A message from your coordinator, Sara:\n\nCan we talk on Monday?"
+
+    empty = await client.post(f"/flags/{ids['mine']}/resolve", data={"csrf": csrf, "outcome": " "})
+    assert empty.status_code == 400
+    done = await client.post(
+        f"/flags/{ids['mine']}/resolve", data={"csrf": csrf, "outcome": "Called her."}
+    )
+    assert done.status_code == 303
+    async with core.sessions() as session:
+        flag = await session.get(Flag, ids["mine"])
+        (message,) = await session.scalars(select(FlagMessage))
+        actions = [e.action for e in await session.scalars(select(AuditEntry).where(
+            AuditEntry.coordinator_id == ids["Sara"]
+        ))]  # fmt: skip
+    assert (flag.status, flag.outcome, flag.assigned_to) == ("resolved", "Called her.", ids["Sara"])
+    assert message.pushed_at is not None
+    assert actions == ["login", "view", "assign", "message", "resolve"]
+
+
+async def test_log_out_ends_the_session(core: Core, client: Client) -> None:
+    await seed(core)
+    await log_in(client)
+    csrf = csrf_of(await client.get("/flags"))
+    out = await client.post("/logout", data={"csrf": csrf})
+    assert out.status_code == 303
+    assert (await client.get("/flags")).status_code == 303
+
+
+def test_the_dashboard_command_serves_the_log_in_page(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "dashboard"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT),
+            "DASHBOARD_PORT": str(port), "LOG_LEVEL": "WARNING",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the dashboard did not start"
+                time.sleep(0.2)
+        assert page.status_code == 200 and 'name="password"' in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/flags", timeout=2).status_code == 303
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # waits, and closes the pipes
