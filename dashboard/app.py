@@ -59,7 +59,8 @@ def create_app(core: Core) -> FastAPI:
         return render(request, "error.html", None, error.status_code, status=error.status_code,
                       detail=error.detail)  # fmt: skip
 
-    from dashboard import pages  # the routes; imported here, as they import this module
+    # The routes, one module per area; imported here, as they import this module.
+    from dashboard import pages
 
     app.include_router(pages.router)
     return app

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -79,3 +80,13 @@ async def running(settings: Settings, server: FakeBotAPI) -> AsyncIterator[Runni
     """The real bot, long polling the fake Bot API server."""
     async with running_bot(settings, server) as bot:
         yield bot
+
+
+@pytest.fixture
+async def client(core: Core) -> AsyncIterator[httpx.AsyncClient]:
+    """The dashboard app, spoken to through ASGI (no socket)."""
+    from dashboard.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(core))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as web:
+        yield web
