@@ -80,6 +80,7 @@ async def web_session(request: Request, session: Database) -> WebSession:
     found = await accounts.session_for(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise LoginRequired
+    request.state.is_admin = await accounts.is_admin(session, found.coordinator)
     return found
 
 
@@ -111,6 +112,10 @@ def render(
     language = coordinator.language if coordinator else core.settings.default_language
     with core.catalogs.use(language):
         body = templates.get_template(template).render(
-            request=request, me=coordinator, language=language, **context
+            request=request,
+            me=coordinator,
+            language=language,
+            is_admin=getattr(request.state, "is_admin", False),
+            **context,
         )
     return HTMLResponse(body, status_code=status_code)
