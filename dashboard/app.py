@@ -60,9 +60,10 @@ def create_app(core: Core) -> FastAPI:
                       detail=error.detail)  # fmt: skip
 
     # The routes, one module per area; imported here, as they import this module.
-    from dashboard import pages
+    from dashboard import admin, pages
 
     app.include_router(pages.router)
+    app.include_router(admin.router)
     return app
 
 

@@ -1,0 +1,106 @@
+"""Admins' pages: the audit log of their programmes, and their programmes' coordinators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot import administration as admin
+from bot.accounts import AccountError, set_login
+from bot.coordination import CoordinationError, audit
+from dashboard.app import Database, Form, Signed, render
+from storage.models import Coordinator
+
+router = APIRouter()
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    action: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    try:
+        rows = await admin.audit_log(session, signed.coordinator, action=action or None, page=page)
+    except admin.NotAdmin:
+        raise HTTPException(status_code=403, detail="Only admins can see the audit log.") from None
+    return render(
+        request, "audit.html", signed.coordinator, csrf=signed.csrf_token, rows=rows,
+        action=action or "", page=page, more=len(rows) == admin.PAGE_SIZE,
+    )  # fmt: skip
+
+
+async def _coordinators_page(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    error: str | None = None,
+    added: str | None = None,
+    code: str | None = None,
+) -> Response:
+    try:
+        people = await admin.colleagues(session, signed.coordinator)
+    except admin.NotAdmin:
+        raise HTTPException(
+            status_code=403, detail="Only admins can manage coordinators."
+        ) from None
+    programmes = await admin.admin_programmes(session, signed.coordinator)
+    await session.commit()
+    return render(
+        request, "coordinators.html", signed.coordinator, csrf=signed.csrf_token,
+        people=people, programmes=programmes, languages=request.app.state.core.catalogs.languages,
+        error=error, added=added, code=code,
+    )  # fmt: skip
+
+
+@router.get("/admin/coordinators", response_class=HTMLResponse)
+async def coordinators(request: Request, session: Database, signed: Signed) -> Response:
+    return await _coordinators_page(request, session, signed)
+
+
+@router.post("/admin/coordinators", response_class=HTMLResponse)
+async def add_coordinator(
+    request: Request, session: Database, signed: Signed, form: Form
+) -> Response:
+    programmes = {p.id: p for p in await admin.admin_programmes(session, signed.coordinator)}
+    programme = programmes.get(int(form.get("programme", "0") or 0))
+    if programme is None:
+        raise HTTPException(status_code=403, detail="You are not an admin of this programme.")
+    try:
+        added, code = await admin.add_colleague(
+            session, signed.coordinator, programme, form.get("name", ""),
+            form.get("role", "coordinator"), form.get("language", "en"),
+            form.get("email") or None, form.get("password") or None,
+        )  # fmt: skip
+    except (CoordinationError, AccountError) as error:
+        await session.rollback()
+        return await _coordinators_page(request, session, signed, error=str(error))
+    await session.commit()
+    return await _coordinators_page(request, session, signed, added=added.name, code=code)
+
+
+@router.post("/admin/coordinators/{coordinator_id}/login", response_class=HTMLResponse)
+async def give_login(
+    request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    colleague = await session.get(Coordinator, coordinator_id)
+    try:
+        allowed = colleague is not None and await admin.shares_a_programme(
+            session, signed.coordinator, colleague
+        )
+    except admin.NotAdmin:
+        allowed = False
+    if colleague is None or not allowed:
+        raise HTTPException(status_code=404, detail="Not found.")
+    try:
+        await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
+    except AccountError as error:
+        await session.rollback()
+        return await _coordinators_page(request, session, signed, error=str(error))
+    await audit(session, signed.coordinator, "set_login", detail=colleague.name)
+    await session.commit()
+    return await _coordinators_page(request, session, signed, added=colleague.name)

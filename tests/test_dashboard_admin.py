@@ -1,0 +1,93 @@
+"""Admins: the audit log of their programmes, and adding coordinators; others are refused."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core import Core
+from storage import repositories as repo
+from storage.models import Coordinator, CoordinatorRole
+from tests.dashboard import PASSWORD, Client, csrf_of, log_in, seed
+
+
+async def make_admin(core: Core, coordinator_id: int, code: str = "bridge") -> None:
+    async with core.sessions() as session:
+        programme = await repo.programme_by_code(session, code)
+        role = await session.get(CoordinatorRole, (coordinator_id, programme.id))
+        role.role = "admin"
+        await session.commit()
+
+
+async def test_only_admins_see_the_audit_log_and_the_coordinators(
+    core: Core, client: Client
+) -> None:
+    await seed(core)
+    await log_in(client)
+    assert (await client.get("/audit")).status_code == 403
+    assert (await client.get("/admin/coordinators")).status_code == 403
+    assert 'href="/audit"' not in (await client.get("/flags")).text
+
+
+async def test_the_audit_log_shows_who_did_what_in_the_own_programmes_only(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client, "Otto")  # a log-in in the other programme
+    await client.get(f"/flags/{ids['theirs']}")
+    client.cookies.clear()
+    await log_in(client)
+    await client.get(f"/flags/{ids['mine']}")
+    page = await client.get("/audit")
+    assert page.status_code == 200 and 'href="/audit"' in page.text
+    assert f'<a href="/flags/{ids["mine"]}">' in page.text and "Sara" in page.text
+    assert f'<a href="/flags/{ids["theirs"]}">' not in page.text and "Otto" not in page.text
+    views = await client.get("/audit?action=view")
+    assert views.text.count("<tr>") == 2  # the header row and Sara's one view
+
+
+async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    page = await client.get("/admin/coordinators")
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+    added = await client.post(
+        "/admin/coordinators",
+        data={
+            "csrf": csrf_of(page), "name": "<b>Lars</b>", "programme": str(bridge.id),
+            "role": "coordinator", "language": "da", "email": "lars@example.org",
+            "password": PASSWORD,
+        },
+    )  # fmt: skip
+    assert added.status_code == 200 and "/coordinator " in added.text
+    assert "&lt;b&gt;Lars&lt;/b&gt;" in added.text and "<b>Lars</b>" not in added.text
+    async with core.sessions() as session:
+        lars = await session.scalar(select(Coordinator).where(Coordinator.name == "<b>Lars</b>"))
+    assert (lars.email, lars.language) == ("lars@example.org", "da")
+    client.cookies.clear()
+    assert (await log_in(client, "lars")).status_code == 303
+
+
+async def test_an_admin_cannot_add_to_or_touch_another_programme(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    csrf = csrf_of(await client.get("/admin/coordinators"))
+    async with core.sessions() as session:
+        elsewhere = await repo.programme_by_code(session, "elsewhere")
+    refused = await client.post(
+        "/admin/coordinators",
+        data={"csrf": csrf, "name": "Mallory", "programme": str(elsewhere.id), "role": "admin"},
+    )
+    assert refused.status_code == 403
+    otto = await client.post(
+        f"/admin/coordinators/{ids['Otto']}/login",
+        data={"csrf": csrf, "email": "evil@example.org", "password": PASSWORD},
+    )
+    assert otto.status_code == 404
+    async with core.sessions() as session:
+        assert (await session.get(Coordinator, ids["Otto"])).email == "otto@example.org"
