@@ -1,6 +1,5 @@
 # Developer shortcuts. The README's two commands work without make.
 PY ?= .venv/bin/python
-LANGS := $(patsubst locales/%/LC_MESSAGES/messages.po,%,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
 .PHONY: install lint format typecheck test i18n i18n-check demo
 
@@ -19,15 +18,27 @@ format:
 test:
 	$(PY) -m pytest
 
-# Extract every string (Python and questionnaires) and merge it into each language's catalog.
+# Extract every string (Python and questionnaires) and merge it into each language's catalog;
+# then the dashboard's own strings (domain "dashboard", for DASHBOARD_LANGS).
+DASHBOARD_LANGS := da nb sv fi
 i18n:
 	$(PY) -m babel.messages.frontend extract -F babel.cfg -k __ -k __n:1,2 -k ngettext:1,2 \
 	    --no-location --sort-output --project mentorbot --version 0.1 --copyright-holder "mentorbot contributors" -o locales/messages.pot .
 	$(PY) -m babel.messages.frontend update -i locales/messages.pot -d locales -D messages \
 	    --no-fuzzy-matching --ignore-obsolete
+	$(PY) -m babel.messages.frontend extract -F babel-dashboard.cfg -k __ \
+	    --no-location --sort-output --project mentorbot --version 0.1 --copyright-holder "mentorbot contributors" -o locales/dashboard.pot .
+	$(PY) -m bot.catalog_prune locales/dashboard.pot locales/messages.pot
+	for lang in $(DASHBOARD_LANGS); do \
+	    if [ -f locales/$$lang/LC_MESSAGES/dashboard.po ]; then \
+	        $(PY) -m babel.messages.frontend update -i locales/dashboard.pot -d locales -D dashboard -l $$lang --no-fuzzy-matching --ignore-obsolete; \
+	    else \
+	        $(PY) -m babel.messages.frontend init -i locales/dashboard.pot -d locales -D dashboard -l $$lang; \
+	    fi; \
+	done
 
 i18n-check:
-	for lang in $(LANGS); do msgfmt --check -o /dev/null locales/$$lang/LC_MESSAGES/messages.po || exit 1; done
+	for po in locales/*/LC_MESSAGES/*.po; do msgfmt --check -o /dev/null $$po || exit 1; done
 
 demo:
 	$(PY) -m bot demo

@@ -122,6 +122,4 @@ async def add_colleague(
 async def shares_a_programme(
     session: AsyncSession, admin: Coordinator, coordinator: Coordinator
 ) -> bool:
-    return bool(
-        await _require_admin(session, admin) & await programme_ids(session, coordinator)
-    )
+    return bool(await _require_admin(session, admin) & await programme_ids(session, coordinator))

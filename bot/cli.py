@@ -51,6 +51,8 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if args.with_dashboard:
+        return _demo_dashboard(settings)
     console = importlib.import_module(CONSOLE)
     # The terminal is the conversation here: only problems are logged into it.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -70,21 +72,66 @@ def _admin() -> str:
         return f"by uid {os.getuid()} at the command line"
 
 
-def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
+async def _seed_demo(core: Core) -> bool:
+    """Fill an empty database with the demo programme's data; False if it had people."""
+    from bot.demo_data import DemoError, seed_demo
+
+    async with core.sessions() as session:
+        try:
+            summary = await seed_demo(session, core.programmes, core.questionnaires)
+        except DemoError:
+            return False
+        await session.commit()
+    print(
+        f"demo data: {summary.mentees} mentees, {summary.mentors} mentors, "
+        f"{summary.matches} matches, {summary.flags} flags"
+    )
+    return True
+
+
+def _print_demo_login() -> None:
+    from bot.demo_data import DEMO_EMAIL, DEMO_PASSWORD
+
+    print(f"dashboard log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        if not await _seed_demo(core):
+            raise SettingsError("the database already has participants; use an empty one")
+        _print_demo_login()
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
+def _demo_dashboard(settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        await _seed_demo(core)  # the first time only
+        _print_demo_login()
+        return await _serve_dashboard(core, settings)
+
+    return asyncio.run(_with_core(settings, work))
+
+
+async def _serve_dashboard(core: Core, settings: Settings) -> int:
     # Imported here: the core never loads the web framework unless the dashboard is asked for.
     uvicorn = importlib.import_module("uvicorn")
     web = importlib.import_module("dashboard.app")
+    config = uvicorn.Config(
+        web.create_app(core),
+        host=settings.dashboard_host,
+        port=settings.dashboard_port,
+        log_level=settings.log_level.lower(),
+    )
+    print(f"dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
+    await uvicorn.Server(config).serve()
+    return 0
 
+
+def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
     async def serve(core: Core) -> int:
-        config = uvicorn.Config(
-            web.create_app(core),
-            host=settings.dashboard_host,
-            port=settings.dashboard_port,
-            log_level=settings.log_level.lower(),
-        )
-        print(f"dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
-        await uvicorn.Server(config).serve()
-        return 0
+        return await _serve_dashboard(core, settings)
 
     return asyncio.run(_with_core(settings, serve))
 
@@ -424,7 +471,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="continue as this demo person (default: a new person each time)",
     )
+    demo.add_argument(
+        "--with-dashboard",
+        action="store_true",
+        help="instead: fill the database with demo data (once) and open the web dashboard",
+    )
     demo.set_defaults(handler=cmd_demo)
+
+    seed = commands.add_parser(
+        "seed-demo", help="fill an empty database with a demo programme's made-up data"
+    )
+    seed.set_defaults(handler=cmd_seed_demo)
 
     export = commands.add_parser(
         "export", help="write one questionnaire's answers to a CSV or Excel file"

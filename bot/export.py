@@ -1,17 +1,27 @@
-"""Answers of one questionnaire as a table: one row per respondent, one column per question."""
+"""Answers of one questionnaire as a table: one row per respondent, one column per question.
+
+The rows come from `answer_batches`, an async generator that reads the database one batch of
+runs at a time (keyset pages: the runs after the last one seen, then the answers of just those
+runs), so a table of any size is written or streamed without holding more than one batch of
+answers in memory. Pages rather than a server-side cursor: no cursor stays open while a slow
+client downloads, and the answer query between pages works the same on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
-from collections.abc import Sequence
+import io
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.questionnaire import Question, Questionnaire, QuestionType
 from bot.voice import voice_of
-from storage import repositories as repo
 from storage.models import Answer, AnswerStatus, SurveyRun
 
 FIXED_COLUMNS = (
@@ -22,6 +32,8 @@ FIXED_COLUMNS = (
     ("completed_at", "Completed (UTC)"),
 )
 DECLINED = "Prefer not to say"
+BATCH_SIZE = 500  # runs per database round trip; answers are fetched for one batch at a time
+BOM = "\ufeff"
 
 
 @dataclass
@@ -36,12 +48,12 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 
-def _readable(question: Question, answer: Answer | None) -> str:
-    if answer is None or answer.status == AnswerStatus.SKIPPED:
+def _readable(question: Question, status: str | None, value: Any) -> str:
+    """One answer as text; `status` None: the question was not answered (or not shown)."""
+    if status is None or status == AnswerStatus.SKIPPED:
         return ""
-    if answer.status == AnswerStatus.DECLINED:
+    if status == AnswerStatus.DECLINED:
         return DECLINED
-    value = answer.value
     if question.type is QuestionType.MULTI and isinstance(value, list):
         return "; ".join(question.option_text(choice) for choice in value)
     if question.type is QuestionType.SINGLE and isinstance(value, str):
@@ -52,35 +64,121 @@ def _readable(question: Question, answer: Answer | None) -> str:
     return "" if value is None else _cell(str(value))
 
 
-def _respondent(run: SurveyRun) -> str:
+def _respondent(participant_id: int | None, respondent_key: str | None) -> str:
     # Anonymous runs carry no identity; the pseudonym still pairs a person's anonymous runs.
-    if run.participant_id is None:
-        return f"anon-{(run.respondent_key or '')[:12]}"
-    return str(run.participant_id)
+    if participant_id is None:
+        return f"anon-{(respondent_key or '')[:12]}"
+    return str(participant_id)
 
 
-async def answer_table(session: AsyncSession, questionnaire: Questionnaire) -> AnswerTable:
-    questions = [q for q in questionnaire.questions if q.type is not QuestionType.INFO]
-    runs = await repo.runs_of_questionnaire(session, questionnaire.id)
-    answers = await repo.answers_by_run(session, [run.id for run in runs])
-    rows = []
-    for run in runs:
-        by_question = {answer.question_id: answer for answer in answers[run.id]}
-        rows.append(
-            [
-                _respondent(run),
-                run.language or "",
-                run.status,
-                run.started_at.isoformat(timespec="seconds"),
-                run.completed_at.isoformat(timespec="seconds") if run.completed_at else "",
-                *(_readable(question, by_question.get(question.id)) for question in questions),
-            ]
-        )
-    return AnswerTable(
-        ids=[column for column, _ in FIXED_COLUMNS] + [question.id for question in questions],
-        texts=[text for _, text in FIXED_COLUMNS] + [question.text for question in questions],
-        rows=rows,
+def _questions(questionnaire: Questionnaire) -> list[Question]:
+    return [q for q in questionnaire.questions if q.type is not QuestionType.INFO]
+
+
+def header(questionnaire: Questionnaire) -> tuple[list[str], list[str]]:
+    """The column ids (row 1) and the English column texts (row 2)."""
+    questions = _questions(questionnaire)
+    return (
+        [column for column, _ in FIXED_COLUMNS] + [question.id for question in questions],
+        [text for _, text in FIXED_COLUMNS] + [question.text for question in questions],
     )
+
+
+async def answer_batches(
+    session: AsyncSession,
+    questionnaire: Questionnaire,
+    programme_ids: Collection[int] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> AsyncIterator[list[list[str]]]:
+    """The table's rows in order of the runs, `batch_size` runs (and their answers) per batch.
+
+    `programme_ids`: only runs of these programmes (None: every programme, as at the command
+    line). Each batch is two queries: the next runs, then the answers of those runs only.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    questions = _questions(questionnaire)
+    runs_query = (
+        select(
+            SurveyRun.id,
+            SurveyRun.participant_id,
+            SurveyRun.respondent_key,
+            SurveyRun.language,
+            SurveyRun.status,
+            SurveyRun.started_at,
+            SurveyRun.completed_at,
+        )
+        .where(SurveyRun.questionnaire_id == questionnaire.id)
+        .order_by(SurveyRun.id)
+        .limit(batch_size)
+    )
+    if programme_ids is not None:
+        runs_query = runs_query.where(SurveyRun.programme_id.in_(sorted(programme_ids)))
+    last = None
+    while True:
+        page = runs_query if last is None else runs_query.where(SurveyRun.id > last)
+        runs = (await session.execute(page)).all()
+        if not runs:
+            return
+        given: dict[tuple[int, str], tuple[str, Any]] = {}
+        answers = await session.execute(
+            select(Answer.run_id, Answer.question_id, Answer.status, Answer.value).where(
+                Answer.run_id.in_([run.id for run in runs])
+            )
+        )
+        for run_id, question_id, status, value in answers:
+            given[(run_id, question_id)] = (status, value)
+        batch = []
+        for run in runs:
+            cells = [given.get((run.id, question.id), (None, None)) for question in questions]
+            batch.append(
+                [
+                    _respondent(run.participant_id, run.respondent_key),
+                    run.language or "",
+                    run.status,
+                    run.started_at.isoformat(timespec="seconds"),
+                    run.completed_at.isoformat(timespec="seconds") if run.completed_at else "",
+                    *(
+                        _readable(question, status, value)
+                        for question, (status, value) in zip(questions, cells, strict=True)
+                    ),
+                ]
+            )
+        yield batch
+        if len(runs) < batch_size:
+            return
+        last = runs[-1].id
+
+
+async def answer_table(
+    session: AsyncSession,
+    questionnaire: Questionnaire,
+    programme_ids: Collection[int] | None = None,
+) -> AnswerTable:
+    """The whole table in memory (the command line's files); large downloads use the batches."""
+    ids, texts = header(questionnaire)
+    rows = [
+        row
+        async for batch in answer_batches(session, questionnaire, programme_ids)
+        for row in batch
+    ]
+    return AnswerTable(ids=ids, texts=texts, rows=rows)
+
+
+def _csv_text(rows: Sequence[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+async def csv_chunks(
+    questionnaire: Questionnaire, batches: AsyncIterator[list[list[str]]]
+) -> AsyncIterator[bytes]:
+    """The CSV file (UTF-8 with a BOM, as `write_csv` writes it) one batch at a time."""
+    ids, texts = header(questionnaire)
+    yield (BOM + _csv_text([ids, texts])).encode("utf-8")
+    async for batch in batches:
+        yield _csv_text(batch).encode("utf-8")
 
 
 def write_csv(table: AnswerTable, path: Path) -> None:
@@ -92,6 +190,13 @@ def write_csv(table: AnswerTable, path: Path) -> None:
         writer.writerows(table.rows)
 
 
+def _question_sheet(workbook: Any, ids: Sequence[str], texts: Sequence[str]) -> None:
+    questions = workbook.create_sheet("questions")
+    questions.append(["id", "text"])
+    for column, text in zip(ids, texts, strict=True):
+        questions.append([column, text])
+
+
 def write_xlsx(table: AnswerTable, path: Path) -> None:
     """Sheet "answers": ids then one row per respondent; sheet "questions": id and English text."""
     from openpyxl import Workbook
@@ -101,11 +206,29 @@ def write_xlsx(table: AnswerTable, path: Path) -> None:
     answers.append(table.ids)
     for row in table.rows:
         answers.append(row)
-    questions = workbook.create_sheet("questions")
-    questions.append(["id", "text"])
-    for column, text in zip(table.ids, table.texts, strict=True):
-        questions.append([column, text])
+    _question_sheet(workbook, table.ids, table.texts)
     workbook.save(path)
+
+
+async def write_xlsx_batches(
+    questionnaire: Questionnaire, batches: AsyncIterator[list[list[str]]], path: Path
+) -> int:
+    """The same workbook as `write_xlsx`, written row by row from the batches (openpyxl's
+    write-only mode keeps rows on disk, not in memory). Returns the number of respondents."""
+    from openpyxl import Workbook
+
+    ids, texts = header(questionnaire)
+    workbook = Workbook(write_only=True)
+    answers = workbook.create_sheet("answers")
+    answers.append(ids)
+    count = 0
+    async for batch in batches:
+        for row in batch:
+            answers.append(row)
+        count += len(batch)
+    _question_sheet(workbook, ids, texts)
+    await asyncio.to_thread(workbook.save, path)
+    return count
 
 
 WRITERS = {"csv": write_csv, "xlsx": write_xlsx}

@@ -24,6 +24,9 @@ from babel.numbers import format_decimal
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
+DASHBOARD_DOMAIN = "dashboard"
+# The languages the dashboard's own pages are translated into (besides English).
+DASHBOARD_LANGUAGES = ("da", "nb", "sv", "fi")
 
 _SOURCE = gettext.NullTranslations()
 _active: ContextVar[gettext.NullTranslations] = ContextVar(
@@ -154,6 +157,25 @@ def fill(template: str, **values: object) -> str:
     return template.format(**shown)
 
 
+def _compiled(po_path: Path, language: str) -> gettext.GNUTranslations:
+    """A .po file read with Babel and compiled in memory (no .mo files in the repository)."""
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    if is_rtl(language):
+        for message in catalog:
+            if message.id and message.string:
+                strings = message.string
+                message.string = (
+                    isolate_latin(strings)
+                    if isinstance(strings, str)
+                    else tuple(isolate_latin(form) for form in strings)
+                )
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
 class Catalogs:
     """All shipped translations, loaded once at start-up."""
 
@@ -167,21 +189,11 @@ class Catalogs:
         }
         for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             language = po_path.parent.parent.name
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=language)
-            if is_rtl(language):
-                for message in catalog:
-                    if message.id and message.string:
-                        strings = message.string
-                        message.string = (
-                            isolate_latin(strings)
-                            if isinstance(strings, str)
-                            else tuple(isolate_latin(form) for form in strings)
-                        )
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations[language] = gettext.GNUTranslations(buffer)
+            translations[language] = _compiled(po_path, language)
+            # The dashboard's own texts: looked up when "messages" does not have them.
+            dashboard = po_path.with_name(f"{DASHBOARD_DOMAIN}.po")
+            if dashboard.is_file():
+                translations[language].add_fallback(_compiled(dashboard, language))
         return cls(translations)
 
     @property

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot import administration as admin
 from bot.accounts import AccountError, set_login
 from bot.coordination import CoordinationError, audit
-from dashboard.app import Database, Form, Signed, render
+from bot.i18n import __
+from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
 from storage.models import Coordinator
 
 router = APIRouter()
+ADMINS_ONLY = __("Only admins can do this.")
+NOT_ADMIN_HERE = __("You are not an admin of this programme.")
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -27,7 +30,7 @@ async def audit_page(
     try:
         rows = await admin.audit_log(session, signed.coordinator, action=action or None, page=page)
     except admin.NotAdmin:
-        raise HTTPException(status_code=403, detail="Only admins can see the audit log.") from None
+        raise refused(403, ADMINS_ONLY) from None
     return render(
         request, "audit.html", signed.coordinator, csrf=signed.csrf_token, rows=rows,
         action=action or "", page=page, more=len(rows) == admin.PAGE_SIZE,
@@ -45,9 +48,7 @@ async def _coordinators_page(
     try:
         people = await admin.colleagues(session, signed.coordinator)
     except admin.NotAdmin:
-        raise HTTPException(
-            status_code=403, detail="Only admins can manage coordinators."
-        ) from None
+        raise refused(403, ADMINS_ONLY) from None
     programmes = await admin.admin_programmes(session, signed.coordinator)
     await session.commit()
     return render(
@@ -69,7 +70,7 @@ async def add_coordinator(
     programmes = {p.id: p for p in await admin.admin_programmes(session, signed.coordinator)}
     programme = programmes.get(int(form.get("programme", "0") or 0))
     if programme is None:
-        raise HTTPException(status_code=403, detail="You are not an admin of this programme.")
+        raise refused(403, NOT_ADMIN_HERE)
     try:
         added, code = await admin.add_colleague(
             session, signed.coordinator, programme, form.get("name", ""),
@@ -95,7 +96,7 @@ async def give_login(
     except admin.NotAdmin:
         allowed = False
     if colleague is None or not allowed:
-        raise HTTPException(status_code=404, detail="Not found.")
+        raise refused(404, NOT_FOUND)
     try:
         await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
     except AccountError as error:

@@ -23,12 +23,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import accounts
 from bot.core import Core
-from bot.i18n import _, ngettext
+from bot.i18n import LazyText, _, __, ngettext
 from storage.models import Coordinator, WebSession
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "mentorbot_session"
 LOGIN_CSRF_COOKIE = "mentorbot_login_csrf"
+
+
+NOT_FOUND = __("Not found.")
+FORM_EXPIRED = __("The form has expired. Reload the page.")
+
+
+def refused(status_code: int, reason: LazyText) -> HTTPException:
+    """An error page; its text is translated when shown, in the coordinator's language."""
+    return HTTPException(status_code=status_code, detail=reason.message)
 
 
 class LoginRequired(Exception):
@@ -56,13 +65,16 @@ def create_app(core: Core) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def as_page(request: Request, error: StarletteHTTPException) -> Response:
-        return render(request, "error.html", None, error.status_code, status=error.status_code,
+        who = getattr(request.state, "coordinator", None)
+        return render(request, "error.html", who, error.status_code, status=error.status_code,
                       detail=error.detail)  # fmt: skip
 
     # The routes, one module per area; imported here, as they import this module.
-    from dashboard import admin, pages
+    from dashboard import admin, pages, people, results
 
+    app.include_router(people.router)  # before pages: its participant page replaces the old one
     app.include_router(pages.router)
+    app.include_router(results.router)
     app.include_router(admin.router)
     return app
 
@@ -82,6 +94,7 @@ async def web_session(request: Request, session: Database) -> WebSession:
     if found is None:
         raise LoginRequired
     request.state.is_admin = await accounts.is_admin(session, found.coordinator)
+    request.state.coordinator = found.coordinator  # for error pages in their language
     return found
 
 
@@ -93,7 +106,7 @@ async def checked_form(request: Request, signed: Signed) -> dict[str, str]:
     form = await request.form()
     given = str(form.get("csrf", ""))
     if not secrets.compare_digest(given.encode(), signed.csrf_token.encode()):
-        raise HTTPException(status_code=403, detail="The form has expired. Reload the page.")
+        raise refused(403, FORM_EXPIRED)
     return {key: str(value) for key, value in form.items()}
 
 

@@ -12,19 +12,25 @@ from bot import accounts
 from bot import coordination as core
 from bot.core import Core
 from bot.flag_replies import message_participant
-from bot.profile import flag_context, participant_profile
+from bot.i18n import DASHBOARD_LANGUAGES, __, language_name
+from bot.profile import flag_context
 from dashboard.app import (
+    FORM_EXPIRED,
     LOGIN_CSRF_COOKIE,
+    NOT_FOUND,
     SESSION_COOKIE,
     Database,
     Form,
     Signed,
+    refused,
     render,
 )
 from storage import repositories as repo
 from storage.models import Coordinator, Flag, Programme
 
 router = APIRouter()
+OUTCOME_NEEDED = __("Write a short note on the outcome.")
+UNKNOWN_LANGUAGE = __("There is no such language.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,7 +64,7 @@ async def log_in(request: Request, session: Database) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     given = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(status_code=403, detail="The form has expired. Reload the page.")
+        raise refused(403, FORM_EXPIRED)
     result = await accounts.check_login(
         session, str(form.get("email", "")), str(form.get("password", ""))
     )
@@ -157,7 +163,7 @@ async def resolve(flag_id: int, session: Database, signed: Signed, form: Form) -
     flag = await _own_flag(session, signed.coordinator, flag_id)
     outcome = form.get("outcome", "").strip()
     if not outcome:
-        raise HTTPException(status_code=400, detail="Write a short note on the outcome.")
+        raise refused(400, OUTCOME_NEEDED)
     await core.resolve_flag(session, signed.coordinator, flag, outcome)
     await session.commit()
     return RedirectResponse("/flags", status_code=303)
@@ -179,21 +185,32 @@ async def send_message(
     return RedirectResponse(f"/flags/{flag_id}", status_code=303)
 
 
-@router.get("/participants/{participant_id}", response_class=HTMLResponse)
-async def participant_page(
-    request: Request, participant_id: int, session: Database, signed: Signed
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, signed: Signed) -> Response:
+    return _settings(request, signed)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(
+    request: Request, session: Database, signed: Signed, form: Form
 ) -> Response:
-    me = signed.coordinator
     core_: Core = request.app.state.core
-    with core_.catalogs.use(me.language):
-        try:
-            profile = await participant_profile(session, me, participant_id, core_.questionnaires)
-        except core.CoordinationError:
-            raise HTTPException(status_code=404, detail="Not found.") from None
+    language = form.get("language", "")
+    if not core_.catalogs.has(language):
+        raise refused(400, UNKNOWN_LANGUAGE)
+    signed.coordinator.language = language
+    await core.audit(session, signed.coordinator, "settings", detail=f"language {language}")
     await session.commit()
+    return _settings(request, signed, saved=True)
+
+
+def _settings(request: Request, signed: Signed, saved: bool = False) -> Response:
+    """The coordinator's language: the dashboard's and that of the bot's messages to them."""
+    core_: Core = request.app.state.core
+    choices = [(code, language_name(code)) for code in core_.catalogs.languages]
     return render(
-        request, "participant.html", me, csrf=signed.csrf_token, number=participant_id,
-        profile=profile,
+        request, "settings.html", signed.coordinator, csrf=signed.csrf_token, choices=choices,
+        full={"en", *DASHBOARD_LANGUAGES}, saved=saved,
     )  # fmt: skip
 
 
@@ -202,7 +219,7 @@ async def _own_flag(session: Database, me: Coordinator, flag_id: int) -> Flag:
     try:
         return await core.own_flag(session, me, flag_id)
     except core.CoordinationError:
-        raise HTTPException(status_code=404, detail="Not found.") from None
+        raise refused(404, NOT_FOUND) from None
 
 
 async def _programmes_of(session: Database, me: Coordinator) -> list[Programme]:

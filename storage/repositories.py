@@ -363,3 +363,10 @@ async def claim_flag_message_push(session: AsyncSession, message_id: int) -> boo
 
 async def programmes(session: AsyncSession) -> list[Programme]:
     return list(await session.scalars(select(Programme).order_by(Programme.name)))
+
+
+async def count_flags(session: AsyncSession, programme_id: int) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Flag).where(Flag.programme_id == programme_id)
+    )
+    return int(count or 0)

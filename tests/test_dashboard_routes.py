@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core import Core
 from bot.settings import PROJECT_ROOT
-from storage.models import AuditEntry, Flag, FlagMessage
+from storage.models import AuditEntry, Coordinator, Flag, FlagMessage
 from tests.course import RecordingOutbox
 from tests.dashboard import EVIL, PASSWORD, Client, csrf_of, log_in, seed
 
@@ -186,3 +186,21 @@ def test_the_dashboard_command_serves_the_log_in_page(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=10)  # waits, and closes the pipes
+
+
+async def test_the_coordinator_chooses_the_language_of_the_pages(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    page = await client.get("/settings")
+    assert '<option value="da"' in page.text and "العربية" in page.text
+    refused = await client.post("/settings", data={"csrf": csrf_of(page), "language": "xx"})
+    assert refused.status_code == 400
+    saved = await client.post("/settings", data={"csrf": csrf_of(page), "language": "da"})
+    assert saved.status_code == 200 and '<html lang="da">' in saved.text
+    flag = await client.get(f"/flags/{ids['mine']}")
+    assert ">Jeg tager den</button>" in flag.text  # shared with the bot's Danish catalog
+    async with core.sessions() as session:
+        sara = await session.get(Coordinator, ids["Sara"])
+    assert sara.language == "da"  # the bot writes to her in Danish too

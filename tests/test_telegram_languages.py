@@ -40,7 +40,9 @@ class Speaker:
         (menu,) = await self.user.wait_for_reply()
         await self.user.tap(language_name(self.language), message=menu)
         await until(lambda: text_of(self.user.messages[-1]) == self.t(texts.CONSENT))
+        count = len(self.user.messages)
         await self.user.tap(self.t(texts.CONSENT_YES))
+        await until(lambda: len(self.user.messages) > count)  # the first question came
 
     async def answer_until_done(self, stop_at: str | None = None) -> list[str]:
         """Answer each question with its first choice (free text: a few words); returns the

@@ -1,0 +1,264 @@
+"""Participants, matches and the schedule: the list with search and filters, a participant's
+timeline, the pairs with their check-ins (make and end a match), and the week's contacts.
+
+Thin: the lists, the timeline and the rules come from `bot.participants`,
+`bot.match_overview`, `bot.schedule_view` and `bot.course`; every lookup goes through the
+coordinator's own programmes, so another programme's participant or match is "not found".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot import coordination
+from bot.core import Core
+from bot.course import MatchError
+from bot.i18n import LazyText, __, language_name
+from bot.match_overview import finish_match, make_match, own_match, pairs
+from bot.participants import ParticipantFilter, languages_in_use, list_participants
+from bot.participants import participant_timeline as build_timeline
+from bot.profile import CONTACT_STATES as BOT_CONTACT_STATES
+from bot.profile import ROLES, STATUSES
+from bot.schedule_view import schedule
+from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
+from storage import repositories as repo
+from storage.models import Coordinator, EndReason, Programme
+
+router = APIRouter()
+
+END_REASONS: dict[str, LazyText] = {
+    EndReason.COMPLETED: __("Course completed"),
+    EndReason.GOAL_REACHED_EARLY: __("Goal reached early"),
+    EndReason.ENDED_BY_MENTEE: __("Ended by the mentee"),
+    EndReason.ENDED_BY_MENTOR: __("Ended by the mentor"),
+    EndReason.NOT_REACHABLE: __("Could not be reached"),
+    EndReason.OTHER: __("Other reason"),
+}
+CONTACT_STATES: dict[str, LazyText] = {
+    **BOT_CONTACT_STATES,
+    "reminded": __("reminded, no answer yet"),
+    "expired": __("expired, no answer"),
+}
+FLAG_STATUSES: dict[str, LazyText] = {
+    "open": __("open"),
+    "assigned": __("taken"),
+    "resolved": __("resolved"),
+}
+RUN_STATUSES: dict[str, LazyText] = {
+    "in_progress": __("not finished yet"),
+    "partial": __("stopped before the end"),
+}
+# Why a pair needs attention, by the side that said so.
+CONCERNS: dict[tuple[str, str], LazyText] = {
+    ("mentee", "no_answer"): __("The mentee did not answer the last check-in."),
+    ("mentor", "no_answer"): __("The mentor did not answer the last check-in."),
+    ("mentee", "not_met"): __("The mentee says they have not met."),
+    ("mentor", "not_met"): __("The mentor says they have not met."),
+    ("mentee", "not_going_well"): __("The mentee says it is not going well."),
+    ("mentor", "not_going_well"): __("The mentor says it is not going well."),
+}
+
+
+def _number(text: str | None) -> int | None:
+    text = (text or "").strip().lstrip("#")
+    return int(text) if text.isdigit() else None
+
+
+def _day(text: str | None) -> date | None:
+    """A date from a form's date field; ValueError if it is not one."""
+    text = (text or "").strip()
+    return date.fromisoformat(text) if text else None
+
+
+async def _programmes_of(session: Database, me: Coordinator) -> list[Programme]:
+    ids = await coordination.programme_ids(session, me)
+    return [p for p in await repo.programmes(session) if p.id in ids]
+
+
+# --- participants ------------------------------------------------------------------------------
+
+
+@router.get("/participants", response_class=HTMLResponse)
+async def participant_list(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    q: Annotated[str, Query(max_length=200)] = "",
+    programme: Annotated[str, Query()] = "",
+    role: Annotated[str, Query()] = "",
+    status: Annotated[str, Query()] = "",
+    language: Annotated[str, Query()] = "",
+    waiting: Annotated[str, Query()] = "",
+) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    only = ParticipantFilter(
+        search=q.strip(),
+        programme_id=_number(programme),
+        role=role if role in ROLES else None,
+        status=status if status in STATUSES else None,
+        language=language or None,
+        waiting_weeks=_number(waiting),
+    )
+    with core_.catalogs.use(me.language):
+        rows = await list_participants(session, me, only)
+    languages = await languages_in_use(session, me)
+    await coordination.audit(session, me, "view", detail=f"web: {len(rows)} participants")
+    await session.commit()
+    return render(
+        request,
+        "participants.html",
+        me,
+        csrf=signed.csrf_token,
+        rows=rows,
+        only=only,
+        programmes=await _programmes_of(session, me),
+        roles=ROLES,
+        statuses=STATUSES,
+        languages={code: language_name(code) for code in languages},
+    )
+
+
+@router.get("/participants/{participant_id}", response_class=HTMLResponse)
+async def participant_timeline(
+    request: Request, participant_id: int, session: Database, signed: Signed
+) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        try:
+            timeline = await build_timeline(
+                session, me, participant_id, core_.questionnaires, core_.programmes,
+                core_.settings.timezone,
+            )  # fmt: skip
+        except coordination.CoordinationError:
+            raise refused(404, NOT_FOUND) from None
+    await session.commit()
+    return render(
+        request,
+        "participant_timeline.html",
+        me,
+        csrf=signed.csrf_token,
+        timeline=timeline,
+        person=timeline.participant,
+        roles=ROLES,
+        statuses=STATUSES,
+        contact_states=CONTACT_STATES,
+        flag_statuses=FLAG_STATUSES,
+        run_statuses=RUN_STATUSES,
+        end_reasons=END_REASONS,
+    )
+
+
+# --- matches -----------------------------------------------------------------------------------
+
+
+async def _matches_page(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    status_code: int = 200,
+    error: str = "",
+    reason: str = "",
+    form: dict[str, str] | None = None,
+) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        found = await pairs(
+            session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
+        )
+    await coordination.audit(session, me, "view", detail=f"web: {len(found)} matches")
+    await session.commit()
+    return render(
+        request,
+        "matches.html",
+        me,
+        status_code,
+        csrf=signed.csrf_token,
+        pairs=found,
+        error=error,
+        reason=reason,
+        form=form or {},
+        roles=ROLES,
+        end_reasons=END_REASONS,
+        concerns=CONCERNS,
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.get("/matches", response_class=HTMLResponse)
+async def matches_page(request: Request, session: Database, signed: Signed) -> Response:
+    return await _matches_page(request, session, signed)
+
+
+@router.post("/matches")
+async def new_match(request: Request, session: Database, signed: Signed, form: Form) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    mentee, mentor = _number(form.get("mentee")), _number(form.get("mentor"))
+    if mentee is None or mentor is None:
+        return await _matches_page(request, session, signed, 400, "numbers", form=form)
+    try:
+        start = _day(form.get("start"))
+    except ValueError:
+        return await _matches_page(request, session, signed, 400, "date", form=form)
+    try:
+        with core_.catalogs.use(me.language):
+            async with session.begin_nested():  # a refused match leaves nothing behind
+                match = await make_match(
+                    session, me, core_.programmes, core_.settings.timezone, mentee, mentor, start
+                )
+    except MatchError as error:
+        return await _matches_page(request, session, signed, 400, "match", str(error), form)
+    await session.commit()
+    return RedirectResponse(f"/matches?done=made#match-{match.id}", status_code=303)
+
+
+@router.post("/matches/{match_id}/end")
+async def end_match(
+    request: Request, match_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    try:
+        await own_match(session, me, match_id)
+    except coordination.CoordinationError:
+        raise refused(404, NOT_FOUND) from None
+    try:
+        reason = EndReason(form.get("reason", ""))
+    except ValueError:
+        return await _matches_page(request, session, signed, 400, "reason")
+    try:
+        ended = _day(form.get("date"))
+    except ValueError:
+        return await _matches_page(request, session, signed, 400, "date")
+    try:
+        async with session.begin_nested():
+            await finish_match(
+                session, me, core_.programmes, core_.settings.timezone, match_id, reason, ended
+            )
+    except MatchError as error:
+        return await _matches_page(request, session, signed, 400, "end", str(error))
+    await session.commit()
+    return RedirectResponse(f"/matches?done=ended#match-{match_id}", status_code=303)
+
+
+# --- schedule ----------------------------------------------------------------------------------
+
+
+@router.get("/schedule", response_class=HTMLResponse)
+async def schedule_page(request: Request, session: Database, signed: Signed) -> Response:
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        week = await schedule(
+            session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
+        )
+    await coordination.audit(session, me, "view", detail="web: schedule")
+    await session.commit()
+    return render(request, "schedule.html", me, csrf=signed.csrf_token, week=week, roles=ROLES)
