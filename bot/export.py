@@ -236,3 +236,20 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
 
 def formats() -> Sequence[str]:
     return sorted(WRITERS)
+
+
+def plain_table_csv(header_row: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    """A small table (one header row) as CSV: UTF-8 with a BOM, cells safe in a spreadsheet."""
+    cleaned = [[_cell(str(cell)) for cell in row] for row in rows]
+    return (BOM + _csv_text([list(header_row), *cleaned])).encode("utf-8")
+
+
+def plain_table_xlsx(header_row: Sequence[str], rows: Sequence[Sequence[str]], path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("participants")
+    sheet.append(list(header_row))
+    for row in rows:
+        sheet.append([_cell(str(cell)) for cell in row])
+    workbook.save(path)

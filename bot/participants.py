@@ -7,7 +7,7 @@ are read only from runs that carry the participant's id, and anonymous runs carr
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -478,3 +478,22 @@ async def _flags(
             )
         )  # fmt: skip
     return entries
+
+
+PARTICIPANT_COLUMNS = ("number", "name", "role", "status", "language", "programme", "waiting_since")
+
+
+def participant_table(rows: Sequence[ParticipantRow]) -> list[list[str]]:
+    """The list as an export: one row per person; a withdrawn person has no name or language."""
+    return [
+        [
+            str(row.id),
+            "" if row.withdrawn else row.name or "",
+            row.role,
+            row.status,
+            "" if row.withdrawn else row.language or "",
+            row.programme,
+            row.waiting_since.date().isoformat() if row.waiting_since else "",
+        ]
+        for row in rows
+    ]

@@ -8,18 +8,27 @@ coordinator's own programmes, so another programme's participant or match is "no
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import coordination
+from bot import coordination, export
 from bot.core import Core
 from bot.course import MatchError
 from bot.i18n import LazyText, __, language_name
 from bot.match_overview import finish_match, make_match, own_match, pairs
-from bot.participants import ParticipantFilter, languages_in_use, list_participants
+from bot.participants import (
+    PARTICIPANT_COLUMNS,
+    ParticipantFilter,
+    languages_in_use,
+    list_participants,
+    participant_table,
+)
 from bot.participants import participant_timeline as build_timeline
 from bot.profile import CONTACT_STATES as BOT_CONTACT_STATES
 from bot.profile import ROLES, STATUSES
@@ -96,14 +105,7 @@ async def participant_list(
 ) -> Response:
     me = signed.coordinator
     core_: Core = request.app.state.core
-    only = ParticipantFilter(
-        search=q.strip(),
-        programme_id=_number(programme),
-        role=role if role in ROLES else None,
-        status=status if status in STATUSES else None,
-        language=language or None,
-        waiting_weeks=_number(waiting),
-    )
+    only = _filter(q, programme, role, status, language, waiting)
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     languages = await languages_in_use(session, me)
@@ -121,6 +123,61 @@ async def participant_list(
         statuses=STATUSES,
         languages={code: language_name(code) for code in languages},
     )
+
+
+def _filter(
+    q: str, programme: str, role: str, status: str, language: str, waiting: str
+) -> ParticipantFilter:
+    return ParticipantFilter(
+        search=q.strip(),
+        programme_id=_number(programme),
+        role=role if role in ROLES else None,
+        status=status if status in STATUSES else None,
+        language=language or None,
+        waiting_weeks=_number(waiting),
+    )
+
+
+@router.get("/participants/export.{kind}")
+async def participant_export(
+    request: Request,
+    kind: str,
+    session: Database,
+    signed: Signed,
+    q: Annotated[str, Query(max_length=200)] = "",
+    programme: Annotated[str, Query()] = "",
+    role: Annotated[str, Query()] = "",
+    status: Annotated[str, Query()] = "",
+    language: Annotated[str, Query()] = "",
+    waiting: Annotated[str, Query()] = "",
+) -> Response:
+    """The list as shown (same filters), as CSV or Excel; written to the audit log."""
+    if kind not in {"csv", "xlsx"}:
+        raise refused(404, NOT_FOUND)
+    me = signed.coordinator
+    core_: Core = request.app.state.core
+    with core_.catalogs.use(me.language):
+        rows = await list_participants(
+            session, me, _filter(q, programme, role, status, language, waiting)
+        )
+    table = participant_table(rows)
+    await coordination.audit(
+        session, me, "export", detail=f"web: {len(table)} participants as {kind}"
+    )
+    await session.commit()
+    name = f"participants.{kind}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if kind == "csv":
+        body = export.plain_table_csv(PARTICIPANT_COLUMNS, table)
+        return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        await asyncio.to_thread(export.plain_table_xlsx, PARTICIPANT_COLUMNS, table, path)
+        content = await asyncio.to_thread(path.read_bytes)
+    return Response(content, media_type=XLSX, headers=disposition)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/participants/{participant_id}", response_class=HTMLResponse)
