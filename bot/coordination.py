@@ -235,6 +235,26 @@ async def awaited_flag(session: AsyncSession, coordinator: Coordinator) -> Flag:
     return await own_flag(session, coordinator, flag_id)
 
 
+async def add_note(
+    session: AsyncSession, coordinator: Coordinator, flag: Flag, text: str
+) -> FlagMessage:
+    """A note for colleagues on the flag; the participant is never sent it (but sees it in
+    their own data: /mydata)."""
+    words = text.strip()[:4000]
+    if not words:
+        raise CoordinationError("the note is empty")
+    note = FlagMessage(
+        flag_id=flag.id,
+        coordinator_id=coordinator.id,
+        internal=True,
+        text=words,
+        pushed_at=utcnow(),
+    )
+    session.add(note)
+    await audit(session, coordinator, "note", flag)
+    return note
+
+
 async def resolve_flag(
     session: AsyncSession, coordinator: Coordinator, flag: Flag, note: str
 ) -> None:
@@ -317,4 +337,5 @@ def flag_message(
 async def flag_view(
     session: AsyncSession, flag: Flag, questionnaires: dict[str, Questionnaire]
 ) -> OutgoingMessage:
-    return flag_message(flag, questionnaires, await repo.flag_thread(session, flag.id))
+    thread = [m for m in await repo.flag_thread(session, flag.id) if not m.internal]
+    return flag_message(flag, questionnaires, thread)

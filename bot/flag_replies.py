@@ -92,7 +92,9 @@ async def claim_messages_to_participants(
     deliveries = []
     rows = await session.scalars(
         select(FlagMessage).where(
-            FlagMessage.coordinator_id.is_not(None), FlagMessage.pushed_at.is_(None)
+            FlagMessage.coordinator_id.is_not(None),
+            FlagMessage.pushed_at.is_(None),
+            FlagMessage.internal.is_(False),
         )
     )
     for message in list(rows):

@@ -472,7 +472,8 @@ async def _flags(
     for message in messages:
         entries.append(
             _entry(
-                message.sent_at, zone, "message", text=message.text, flag_id=message.flag_id,
+                message.sent_at, zone, "note" if message.internal else "message",
+                text=message.text, flag_id=message.flag_id,
                 writer=coordinators.get(message.coordinator_id or 0, ""),
                 state="coordinator" if message.coordinator_id is not None else "participant",
             )

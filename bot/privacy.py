@@ -143,6 +143,7 @@ async def personal_data(
         "messages_with_coordinator": [
             {
                 "from": "you" if m.coordinator_id is None else "coordinator",
+                "note_for_colleagues": m.internal,
                 "sent_at": when(m.sent_at),
                 "text": m.text,
             }

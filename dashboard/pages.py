@@ -31,6 +31,7 @@ from storage.models import Coordinator, Flag, Programme
 router = APIRouter()
 OUTCOME_NEEDED = __("Write a short note on the outcome.")
 UNKNOWN_LANGUAGE = __("There is no such language.")
+NOTE_NEEDED = __("Write the note first.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -154,6 +155,17 @@ async def flag_page(request: Request, flag_id: int, session: Database, signed: S
 async def assign(flag_id: int, session: Database, signed: Signed, _form: Form) -> Response:
     await _own_flag(session, signed.coordinator, flag_id)
     await core.take_flag(session, signed.coordinator, flag_id)
+    await session.commit()
+    return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+
+@router.post("/flags/{flag_id}/note")
+async def note(flag_id: int, session: Database, signed: Signed, form: Form) -> Response:
+    flag = await _own_flag(session, signed.coordinator, flag_id)
+    try:
+        await core.add_note(session, signed.coordinator, flag, form.get("note", ""))
+    except core.CoordinationError:
+        raise refused(400, NOTE_NEEDED) from None
     await session.commit()
     return RedirectResponse(f"/flags/{flag_id}", status_code=303)
 

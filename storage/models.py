@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -333,6 +334,8 @@ class FlagMessage(Base):
     flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"), index=True)
     # None for the participant's own words.
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
+    # A coordinators' note for colleagues: on the flag, never sent to the participant.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=false())
     text: Mapped[str] = mapped_column(String(4000))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A participant's answer is pushed to the coordinators once: claimed here before the push.

@@ -3,6 +3,7 @@ escaping, and that a coordinator of one programme can reach nothing of another."
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -12,9 +13,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from bot.coordination import flag_view
 from bot.core import Core
+from bot.privacy import personal_data
 from bot.settings import PROJECT_ROOT
-from storage.models import AuditEntry, Coordinator, Flag, FlagMessage
+from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, Participant
 from tests.course import RecordingOutbox
 from tests.dashboard import EVIL, PASSWORD, Client, csrf_of, log_in, seed
 
@@ -204,3 +207,35 @@ async def test_the_coordinator_chooses_the_language_of_the_pages(
     async with core.sessions() as session:
         sara = await session.get(Coordinator, ids["Sara"])
     assert sara.language == "da"  # the bot writes to her in Danish too
+
+
+async def test_a_note_for_colleagues_stays_on_the_flag_and_is_never_sent(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await log_in(client)
+    csrf = csrf_of(await client.get(f"/flags/{ids['mine']}"))
+    empty = await client.post(f"/flags/{ids['mine']}/note", data={"csrf": csrf, "note": "  "})
+    assert empty.status_code == 400
+    added = await client.post(
+        f"/flags/{ids['mine']}/note", data={"csrf": csrf, "note": "Her sister translates."}
+    )
+    assert added.status_code == 303
+    page = await client.get(f"/flags/{ids['mine']}")
+    assert "Note for colleagues:</strong> Her sister translates." in page.text
+    timeline = await client.get(f"/participants/{ids['amina']}")
+    assert "Her sister translates." in timeline.text
+
+    outbox = RecordingOutbox()
+    await core.contact_dispatcher({"test": outbox}).push_flags()
+    assert outbox.sent == []  # a note is not a message to the participant
+    async with core.sessions() as session:
+        flag = await session.get(Flag, ids["mine"])
+        view = await flag_view(session, flag, core.questionnaires)
+        amina = await session.get(Participant, ids["amina"])
+        mine = await personal_data(session, amina, core.questionnaires)
+        actions = [e.action for e in await session.scalars(select(AuditEntry))]
+    assert "Her sister translates." not in view.text  # nor in the bot's view of the flag
+    (noted,) = json.loads(mine.document)["messages_with_coordinator"]
+    assert noted["note_for_colleagues"] is True  # the person can see it in their own data
+    assert "note" in actions
