@@ -26,6 +26,7 @@ from storage.models import (
     Flag,
     FlagMessage,
     FlagStatus,
+    Programme,
     utcnow,
 )
 
@@ -136,6 +137,12 @@ async def programme_ids(session: AsyncSession, coordinator: Coordinator) -> set[
         select(CoordinatorRole.programme_id).where(CoordinatorRole.coordinator_id == coordinator.id)
     )
     return set(rows)
+
+
+async def programmes_of(session: AsyncSession, coordinator: Coordinator) -> list[Programme]:
+    """The coordinator's programmes, by name."""
+    mine = await programme_ids(session, coordinator)
+    return [p for p in await repo.programmes(session) if p.id in mine]
 
 
 async def coordinators_of(session: AsyncSession, programme_id: int) -> list[Coordinator]:

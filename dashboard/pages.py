@@ -26,7 +26,7 @@ from dashboard.app import (
     render,
 )
 from storage import repositories as repo
-from storage.models import Coordinator, Flag, Programme
+from storage.models import Coordinator, Flag
 
 router = APIRouter()
 OUTCOME_NEEDED = __("Write a short note on the outcome.")
@@ -108,7 +108,7 @@ async def flag_queue(
     me = signed.coordinator
     only = core.FlagFilter(programme_id=programme, category=category or None, assignee=assignee)
     flags = await core.open_flags(session, me, only)
-    programmes = await _programmes_of(session, me)
+    programmes = await core.programmes_of(session, me)
     colleagues = await _colleagues(session, me)
     await core.audit(session, me, "view", detail=f"web: {len(flags)} open flags")
     await session.commit()
@@ -232,11 +232,6 @@ async def _own_flag(session: Database, me: Coordinator, flag_id: int) -> Flag:
         return await core.own_flag(session, me, flag_id)
     except core.CoordinationError:
         raise refused(404, NOT_FOUND) from None
-
-
-async def _programmes_of(session: Database, me: Coordinator) -> list[Programme]:
-    ids = await core.programme_ids(session, me)
-    return [p for p in await repo.programmes(session) if p.id in ids]
 
 
 async def _colleagues(session: Database, me: Coordinator) -> list[Coordinator]:

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import coordination, export
@@ -34,8 +34,7 @@ from bot.profile import CONTACT_STATES as BOT_CONTACT_STATES
 from bot.profile import ROLES, STATUSES
 from bot.schedule_view import schedule
 from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
-from storage import repositories as repo
-from storage.models import Coordinator, EndReason, Programme
+from storage.models import EndReason
 
 router = APIRouter()
 
@@ -83,29 +82,37 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-async def _programmes_of(session: Database, me: Coordinator) -> list[Programme]:
-    ids = await coordination.programme_ids(session, me)
-    return [p for p in await repo.programmes(session) if p.id in ids]
-
-
 # --- participants ------------------------------------------------------------------------------
 
 
-@router.get("/participants", response_class=HTMLResponse)
-async def participant_list(
-    request: Request,
-    session: Database,
-    signed: Signed,
+def participant_filter(
     q: Annotated[str, Query(max_length=200)] = "",
     programme: Annotated[str, Query()] = "",
     role: Annotated[str, Query()] = "",
     status: Annotated[str, Query()] = "",
     language: Annotated[str, Query()] = "",
     waiting: Annotated[str, Query()] = "",
+) -> ParticipantFilter:
+    """The list's search and filters, from the query string (the page and its downloads)."""
+    return ParticipantFilter(
+        search=q.strip(),
+        programme_id=_number(programme),
+        role=role if role in ROLES else None,
+        status=status if status in STATUSES else None,
+        language=language or None,
+        waiting_weeks=_number(waiting),
+    )
+
+
+Filtered = Annotated[ParticipantFilter, Depends(participant_filter)]
+
+
+@router.get("/participants", response_class=HTMLResponse)
+async def participant_list(
+    request: Request, session: Database, signed: Signed, only: Filtered
 ) -> Response:
     me = signed.coordinator
     core_: Core = request.app.state.core
-    only = _filter(q, programme, role, status, language, waiting)
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     languages = await languages_in_use(session, me)
@@ -118,38 +125,16 @@ async def participant_list(
         csrf=signed.csrf_token,
         rows=rows,
         only=only,
-        programmes=await _programmes_of(session, me),
+        programmes=await coordination.programmes_of(session, me),
         roles=ROLES,
         statuses=STATUSES,
         languages={code: language_name(code) for code in languages},
     )
 
 
-def _filter(
-    q: str, programme: str, role: str, status: str, language: str, waiting: str
-) -> ParticipantFilter:
-    return ParticipantFilter(
-        search=q.strip(),
-        programme_id=_number(programme),
-        role=role if role in ROLES else None,
-        status=status if status in STATUSES else None,
-        language=language or None,
-        waiting_weeks=_number(waiting),
-    )
-
-
 @router.get("/participants/export.{kind}")
 async def participant_export(
-    request: Request,
-    kind: str,
-    session: Database,
-    signed: Signed,
-    q: Annotated[str, Query(max_length=200)] = "",
-    programme: Annotated[str, Query()] = "",
-    role: Annotated[str, Query()] = "",
-    status: Annotated[str, Query()] = "",
-    language: Annotated[str, Query()] = "",
-    waiting: Annotated[str, Query()] = "",
+    request: Request, kind: str, session: Database, signed: Signed, only: Filtered
 ) -> Response:
     """The list as shown (same filters), as CSV or Excel; written to the audit log."""
     if kind not in {"csv", "xlsx"}:
@@ -157,9 +142,7 @@ async def participant_export(
     me = signed.coordinator
     core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
-        rows = await list_participants(
-            session, me, _filter(q, programme, role, status, language, waiting)
-        )
+        rows = await list_participants(session, me, only)
     table = participant_table(rows)
     await coordination.audit(
         session, me, "export", detail=f"web: {len(table)} participants as {kind}"

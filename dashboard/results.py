@@ -37,7 +37,6 @@ from bot.report import (
 from bot.report_text import percent_text
 from bot.report_xlsx import write_report_xlsx
 from dashboard.app import NOT_FOUND, Database, Signed, refused, render
-from storage import repositories as repo
 from storage.models import Coordinator
 from storage.models import Programme as ProgrammeRow
 
@@ -63,7 +62,7 @@ async def results_page(
 ) -> Response:
     me = signed.coordinator
     core_: Core = request.app.state.core
-    mine = await _programmes_of(session, me)
+    mine = await coordination.programmes_of(session, me)
     row = _chosen(mine, programme)
     config = _config(core_, row)
     report = None
@@ -105,7 +104,7 @@ async def report_workbook(
 ) -> Response:
     me = signed.coordinator
     core_: Core = request.app.state.core
-    row = _chosen(await _programmes_of(session, me), programme)
+    row = _chosen(await coordination.programmes_of(session, me), programme)
     config = _config(core_, row)
     if config is None:
         raise refused(404, NOT_FOUND)
@@ -183,11 +182,6 @@ async def export_xlsx(
     return _file(path, f"{questionnaire.id}-answers.xlsx")
 
 
-async def _programmes_of(session: Database, me: Coordinator) -> list[ProgrammeRow]:
-    ids = await coordination.programme_ids(session, me)
-    return [p for p in await repo.programmes(session) if p.id in ids]
-
-
 def _chosen(mine: list[ProgrammeRow], programme_id: int | None) -> ProgrammeRow:
     """The asked programme if it is one of the coordinator's, else "not found"; by default the
     first of theirs."""
@@ -225,7 +219,7 @@ async def _export_scope(
     """The questionnaire and the programmes whose answers go out: the asked one, or all the
     coordinator's. Anything else is "not found"."""
     questionnaire = core_.questionnaires.get(survey)
-    mine = await _programmes_of(session, me)
+    mine = await coordination.programmes_of(session, me)
     if questionnaire is None or not mine:
         raise refused(404, NOT_FOUND)
     rows = mine if programme_id is None else [_chosen(mine, programme_id)]
