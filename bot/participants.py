@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.answer_text import answer_text, local_date, question_text
@@ -69,26 +69,20 @@ async def names_of(session: AsyncSession, participant_ids: Collection[int]) -> d
     """The names people gave in their intake (typed text only; withdrawn people have none)."""
     if not participant_ids:
         return {}
-    rows = await session.execute(
-        select(SurveyRun.participant_id, Answer.value)
-        .join(Answer, Answer.run_id == SurveyRun.id)
-        .where(
-            SurveyRun.participant_id.in_(list(participant_ids)),
-            SurveyRun.occasion == INTAKE,
-            Answer.question_id == NAME_QUESTION,
-            Answer.status == AnswerStatus.ANSWERED,
-        )
-    )
-    return {pid: value for pid, value in rows if pid is not None and isinstance(value, str)}
+    return await _intake_names(session, SurveyRun.participant_id.in_(list(participant_ids)))
 
 
 async def _names_in(session: AsyncSession, programmes: Collection[int]) -> dict[int, str]:
+    return await _intake_names(session, Participant.programme_id.in_(list(programmes)))
+
+
+async def _intake_names(session: AsyncSession, whose: ColumnElement[bool]) -> dict[int, str]:
     rows = await session.execute(
         select(SurveyRun.participant_id, Answer.value)
         .join(Answer, Answer.run_id == SurveyRun.id)
         .join(Participant, Participant.id == SurveyRun.participant_id)
         .where(
-            Participant.programme_id.in_(list(programmes)),
+            whose,
             SurveyRun.occasion == INTAKE,
             Answer.question_id == NAME_QUESTION,
             Answer.status == AnswerStatus.ANSWERED,
