@@ -109,3 +109,7 @@ def test_the_readability_command_prints_a_row_per_language(
     out = capsys.readouterr().out
     for language in CATALOGS.languages:
         assert f"| {language} " in out
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert out.strip() in readme, (
+        "the README's table is out of date: paste `python -m bot readability`"
+    )
