@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from bot import texts
 from bot.i18n import Catalogs
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.telegram.errors import SOMETHING_WENT_WRONG
-from storage.models import Answer
+from storage.models import Answer, ProcessedUpdate
 from tests.fakes import FakeBotAPI
 from tests.telegram import TOKEN, Mentee, RunningBot, running_bot, stored_answers
 
@@ -192,3 +193,19 @@ async def _answers(settings: Settings) -> dict[str, int]:
             return {question: count for question, count in rows}
     finally:
         await engine.dispose()
+
+
+async def test_stopping_the_bot_lets_the_update_in_hand_finish(
+    running: RunningBot, server: FakeBotAPI
+) -> None:
+    # Regression: aiogram does not wait for its handler tasks when polling stops, so the bot's
+    # session and the database were closed under an update still being answered.
+    amina = server.user(91, "Amina", language_code="en")
+    server.delay_next("sendMessage", 0.5)
+    await amina.send_command("/start", "bridge")
+    await asyncio.sleep(0.2)  # the update is in hand, its reply held by the server
+    await running.dispatcher.stop_polling()
+    await running.task
+    assert amina.messages and "Choose your language." in amina.messages[-1]["text"]
+    async with running.core.sessions() as session:
+        assert await session.scalar(select(ProcessedUpdate.update_id)) is not None

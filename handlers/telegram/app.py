@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -51,10 +52,15 @@ def create_bot(
     return Bot(token=settings.require_token(), session=session)
 
 
+SHUTDOWN_GRACE = 10.0  # seconds for the updates in hand to finish when the bot stops
+
+
 def create_dispatcher(core: Core) -> Dispatcher:
     # The database is the memory (DESIGN.md): no in-memory FSM that a restart would lose.
     dispatcher = Dispatcher(disable_fsm=True, engine=core.engine)
-    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(core.sessions))
+    work = UnitOfWorkMiddleware(core.sessions)
+    dispatcher.update.outer_middleware(work)
+    dispatcher["unit_of_work"] = work
     dispatcher.include_routers(*create_routers())
     return dispatcher
 
@@ -86,4 +92,12 @@ async def run_polling(
     finally:
         if clock is not None:
             clock.shutdown(wait=False)
+        # Updates being handled finish before the session and the database close under them.
+        work = dispatcher.get("unit_of_work")
+        if isinstance(work, UnitOfWorkMiddleware):
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE):
+                    await work.wait_idle()
+            except TimeoutError:
+                log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
         await bot.session.close()

@@ -28,6 +28,14 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Until no update is being handled: aiogram does not wait for its handler tasks when
+        polling stops. Callers bound it with `asyncio.timeout`."""
+        await self._idle.wait()
 
     def _lock_for(self, user_id: int) -> asyncio.Lock:
         lock = self._locks.get(user_id)
@@ -43,6 +51,21 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._handle(handler, event, data)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: Update,
+        data: dict[str, Any],
+    ) -> Any:
         user = data.get("event_from_user")
         lock = self._lock_for(user.id) if user is not None else asyncio.Lock()
         async with lock, self.sessions() as session:
