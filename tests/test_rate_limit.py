@@ -361,9 +361,9 @@ async def test_a_retry_waits_for_its_turn_too(server: FakeBotAPI) -> None:
     acquired: list[int | str | None] = []
     original = limit.acquire
 
-    async def counting(chat_id: int | str | None = None) -> None:
+    async def counting(chat_id: int | str | None = None) -> object:
         acquired.append(chat_id)
-        await original(chat_id)
+        return await original(chat_id)
 
     limit.acquire = counting  # type: ignore[method-assign]
     try:
@@ -422,3 +422,24 @@ async def test_fake_flood_control_is_off_by_default(server: FakeBotAPI) -> None:
     finally:
         await bot.session.close()
     assert server.flood_rejections == []
+
+
+async def test_the_window_counts_from_the_answer_so_a_slow_burst_cannot_bunch() -> None:
+    # Regression: a first burst on new connections arrived late at the server, so the next
+    # burst, timed from the starts, landed in the same second there (30 flood refusals in CI).
+    time_ = VirtualTime()
+    limit = limiter(time_, per_second=2, per_chat=math.inf)
+    starts: list[float] = []
+
+    async def slow_call(_bot: object, _method: object) -> str:
+        starts.append(time_.now)
+        await time_.sleep(0.4)  # on its way for 0.4 s; Telegram counts it somewhere in there
+        return "ok"
+
+    async def call() -> None:
+        await limit(slow_call, None, SendMessage(chat_id=AMINA, text="hej"))  # type: ignore[arg-type]
+
+    tasks = [asyncio.create_task(call()) for _ in range(3)]
+    await time_.run(tasks)
+    # The first two start at once and come back at 0.4 s; the third waits a window after that.
+    assert starts == [0.0, 0.0, 1.4]

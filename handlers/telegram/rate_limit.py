@@ -69,6 +69,15 @@ _MIN_SWEEP = 1024
 
 
 @dataclass
+class _Slot:
+    """One call in the global window: when it started, then when its answer came back.
+    Telegram counts the call when it arrives, somewhere between the two; anchoring the window
+    at the answer keeps a slow first burst (new connections) from bunching with the next."""
+
+    at: float
+
+
+@dataclass
 class _ChatState:
     burst: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -126,7 +135,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self._interval = 1.0 / per_chat_per_second
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque(maxlen=self._capacity)
+        self._starts: deque[_Slot] = deque(maxlen=self._capacity)
         self._global = asyncio.Lock()
         self._chats: dict[ChatKey, _ChatState] = {}
         self._sweep_at = _MIN_SWEEP
@@ -137,18 +146,21 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ in THROTTLED_METHODS:
-            await self.acquire(getattr(method, "chat_id", None))
-        return await make_request(bot, method)
+        if method.__api_method__ not in THROTTLED_METHODS:
+            return await make_request(bot, method)
+        slot = await self.acquire(getattr(method, "chat_id", None))
+        try:
+            return await make_request(bot, method)
+        finally:
+            slot.at = max(slot.at, self._clock())
 
-    async def acquire(self, chat_id: ChatKey | None = None) -> None:
+    async def acquire(self, chat_id: ChatKey | None = None) -> _Slot:
         """Wait until a message to ``chat_id`` (or to no particular chat) may start now.
 
         Returning counts as the start: call it once per request, right before sending.
         """
         if chat_id is None:
-            await self._take_global_slot()
-            return
+            return await self._take_global_slot()
         key = _normalise(chat_id)
         chat = self._chats.get(key)
         if chat is None:
@@ -163,7 +175,9 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                     (wait := chat.starts[0] + window - self._clock()) > 0
                 ):
                     await self._sleep(wait)
-                chat.starts.append(await self._take_global_slot())
+                slot = await self._take_global_slot()
+                chat.starts.append(slot.at)
+                return slot
         finally:
             chat.users -= 1
 
@@ -172,20 +186,20 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         """How many chats the limiter currently remembers (for tests and monitoring)."""
         return len(self._chats)
 
-    async def _take_global_slot(self) -> float:
+    async def _take_global_slot(self) -> _Slot:
         """Wait (first come, first served) until fewer than the limit started in the window."""
         if not self._capacity:  # per_second=math.inf: no global limit
-            return self._clock()
+            return _Slot(self._clock())
         async with self._global:
             starts = self._starts
             while len(starts) == self._capacity:
-                wait = starts[0] + self._window - self._clock()
+                wait = starts[0].at + self._window - self._clock()
                 if wait <= 0:
                     break
                 await self._sleep(wait)
-            now = self._clock()
-            starts.append(now)  # the deque's maxlen drops the oldest start
-            return now
+            slot = _Slot(self._clock())
+            starts.append(slot)  # the deque's maxlen drops the oldest
+            return slot
 
     def _forget_idle_chats(self) -> None:
         """Drop chats nobody waits for whose spacing has passed; they would not delay anyone."""
