@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
 from bot import coordination, export
@@ -67,10 +68,7 @@ async def results_page(
     config = _config(core_, row)
     report = None
     if config is not None:
-        period = _period(config, core_, start, end)
-        report = await build_report(
-            session, config, core_.questionnaires, core_.secret, period, _zone(config, core_)
-        )
+        report, _, _ = await _report(session, core_, config, start, end)
     await coordination.audit(session, me, "view", detail=f"web: results of {row.code}")
     await session.commit()
     with core_.catalogs.use(me.language):
@@ -108,9 +106,7 @@ async def report_workbook(
     config = _config(core_, row)
     if config is None:
         raise refused(404, NOT_FOUND)
-    period = _period(config, core_, start, end)
-    zone = _zone(config, core_)
-    report = await build_report(session, config, core_.questionnaires, core_.secret, period, zone)
+    report, period, zone = await _report(session, core_, config, start, end)
     path = _temporary(".xlsx")
     try:
         write_report_xlsx(report, path)
@@ -180,6 +176,16 @@ async def export_xlsx(
     )  # fmt: skip
     await session.commit()
     return _file(path, f"{questionnaire.id}-answers.xlsx")
+
+
+async def _report(
+    session: AsyncSession, core_: Core, config: Programme, start: str | None, end: str | None
+) -> tuple[Report, Period, ZoneInfo]:
+    """The `report` command's figures for the period asked (the page and its workbook)."""
+    period = _period(config, core_, start, end)
+    zone = _zone(config, core_)
+    report = await build_report(session, config, core_.questionnaires, core_.secret, period, zone)
+    return report, period, zone
 
 
 def _chosen(mine: list[ProgrammeRow], programme_id: int | None) -> ProgrammeRow:
