@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from bot.coordination import INVITE_DAYS, CoordinationError, audit, invite_coordinator
 from bot.core import Core, build_core, load_content
 from bot.course import MatchError, create_match, end_match
@@ -393,6 +395,37 @@ def cmd_coordinator_login(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_core(settings, work))
 
 
+def cmd_programmes(settings: Settings, args: argparse.Namespace) -> int:
+    """The programmes as the database holds them (a dashboard change included)."""
+    from bot.programme_store import programme_definition, programme_edits
+
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            if args.programmes_command == "list":
+                edited = await programme_edits(session)
+                _print_table(
+                    ["code", "mentor code", "name", "languages", "changed in the dashboard"],
+                    [
+                        (p.code, p.mentor_code or "", p.name, " ".join(p.languages),
+                         _local(edited.get(p.code), ZoneInfo(settings.timezone)))
+                        for p in core.programmes.values()
+                    ],
+                )  # fmt: skip
+                return 0
+            definition = await programme_definition(session, args.code)
+        if definition is None:
+            raise SettingsError(f"no programme '{args.code}' (see `python -m bot programmes list`)")
+        text = yaml.safe_dump(definition, allow_unicode=True, sort_keys=False)
+        if args.to is None:
+            print(text, end="")
+        else:
+            args.to.write_text(text, encoding="utf-8")
+            print(f"programme '{args.code}' written to {args.to}")
+        return 0
+
+    return asyncio.run(_with_core(settings, work))
+
+
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async def upgrade() -> int:
         engine = create_engine(settings.database_url)
@@ -542,6 +575,21 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--id", type=int, required=True, help="the coordinator's number")
     login.add_argument("--email", required=True, help="their e-mail address")
     login.set_defaults(handler=cmd_coordinator_login)
+
+    programmes = commands.add_parser(
+        "programmes", help="programmes as the database holds them (dashboard changes included)"
+    )
+    programme_commands = programmes.add_subparsers(
+        dest="programmes_command", required=True, metavar="COMMAND"
+    )
+    programme_list = programme_commands.add_parser("list", help="every programme and its codes")
+    programme_list.set_defaults(handler=cmd_programmes)
+    programme_export = programme_commands.add_parser(
+        "export", help="a programme as YAML, in the shape of a programme file"
+    )
+    programme_export.add_argument("code", help="the programme's code")
+    programme_export.add_argument("--to", type=Path, help="write to this file, not the screen")
+    programme_export.set_defaults(handler=cmd_programmes)
 
     people = commands.add_parser("participants", help="list participants and their status")
     people.add_argument("--programme", help="only this programme's code")

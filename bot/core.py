@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -11,7 +13,13 @@ from bot.danger import DangerScreen
 from bot.dispatch import ContactDispatcher, Outbox
 from bot.engine import EngineConfig, SurveyEngine
 from bot.i18n import Catalogs
-from bot.programme import Programme, ProgrammeError, load_programmes
+from bot.programme import Programme, ProgrammeError, load_programmes, read_programme_files
+from bot.programme_store import (
+    ProgrammeSources,
+    programme_versions,
+    seed_from_files,
+    stored_programmes,
+)
 from bot.questionnaire import Questionnaire, load_questionnaires
 from bot.schedule import Offset
 from bot.settings import Settings, SettingsError
@@ -19,6 +27,8 @@ from bot.voice import QuestionAudio
 from storage import repositories as repo
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,9 +42,31 @@ class Core:
     sessions: async_sessionmaker[AsyncSession]
 
     secret: bytes
+    sources: ProgrammeSources
+    versions: dict[str, datetime] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.database.dispose()
+
+    async def reload_programmes(self) -> bool:
+        """Take in programmes created or changed since (by an admin in the dashboard, which
+        may run in another process); True if anything changed. `programmes` is updated in
+        place: the engine and the dispatcher hold the same mapping."""
+        async with self.sessions() as session:
+            versions = await programme_versions(session)
+            if versions == self.versions:
+                return False
+            try:
+                fresh = await stored_programmes(session, self.sources)
+            except ProgrammeError as error:
+                log.error("programmes not reloaded, keeping the ones in use: %s", error)
+                return False
+        self.programmes.clear()
+        self.programmes.update(fresh)
+        self.engine.audio = QuestionAudio.scan(self.programmes)
+        self.versions = versions
+        log.info("programmes reloaded: %s", ", ".join(sorted(fresh)))
+        return True
 
     def contact_dispatcher(self, outboxes: dict[str, Outbox]) -> ContactDispatcher:
         return ContactDispatcher(
@@ -63,12 +95,15 @@ def load_content(
         )
     questionnaires = load_questionnaires(settings.surveys_dir)
     programmes = load_programmes(settings.programmes_dir, questionnaires, catalogs.languages)
+    return catalogs, questionnaires, programmes
+
+
+def check_default_programme(settings: Settings, programmes: dict[str, Programme]) -> None:
     if settings.default_programme and settings.default_programme not in programmes:
         raise SettingsError(
             f"DEFAULT_PROGRAMME is invalid: no programme with code '{settings.default_programme}' "
             f"(have {', '.join(programmes)})"
         )
-    return catalogs, questionnaires, programmes
 
 
 def check_anonymity_locks(
@@ -93,15 +128,21 @@ def check_anonymity_locks(
 
 
 async def build_core(settings: Settings) -> Core:
-    """Load the content, migrate the database and record the programmes in it."""
-    catalogs, questionnaires, programmes = load_content(settings)
+    """Load the content, migrate the database, seed it with the programme files and take the
+    programmes from it (bot/programme_store.py)."""
+    catalogs, questionnaires, _ = load_content(settings)  # a broken file stops us here
+    sources = ProgrammeSources(questionnaires, catalogs.languages, settings.programmes_dir)
     database = create_engine(settings.database_url)
     try:
         await upgrade_database(database)
         sessions = create_session_factory(database)
         async with sessions.begin() as session:
-            for programme in programmes.values():
-                await repo.sync_programme(session, programme.code, programme.name)
+            files = read_programme_files(settings.programmes_dir)
+            for warning in await seed_from_files(session, files, sources):
+                log.warning(warning)
+            programmes = await stored_programmes(session, sources)
+            versions = await programme_versions(session)
+            check_default_programme(settings, programmes)
             check_anonymity_locks(await repo.anonymity_locks(session), programmes, questionnaires)
     except BaseException:
         await database.dispose()
@@ -121,4 +162,7 @@ async def build_core(settings: Settings) -> Core:
         DangerScreen.load(settings.locales_dir / "danger"),
         QuestionAudio.scan(programmes),
     )
-    return Core(settings, catalogs, questionnaires, programmes, engine, database, sessions, secret)
+    return Core(
+        settings, catalogs, questionnaires, programmes, engine, database, sessions, secret,
+        sources, versions,
+    )  # fmt: skip

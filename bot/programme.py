@@ -105,59 +105,93 @@ class Programme(BaseModel):
         return used
 
 
+def _field_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(file)"
+    return f"field '{where}': {first['msg'].removeprefix('Value error, ')}"
+
+
+def check_programme(
+    data: object,
+    where: str,
+    questionnaires: dict[str, Questionnaire],
+    languages: list[str],
+    base_dir: Path,
+) -> Programme:
+    """The programme a definition describes, if it is whole and refers only to questionnaires
+    and languages that exist; `where` names it in the one-line error (a file name, or a
+    programme edited in the dashboard). A relative `audio` folder is taken from `base_dir`."""
+    try:
+        programme = Programme.model_validate(data)
+    except ValidationError as error:
+        raise ProgrammeError(f"{where}: {_field_error(error)}") from None
+    for role, questionnaire_id in programme.intake.items():
+        if questionnaire_id not in questionnaires:
+            raise ProgrammeError(
+                f"{where}: field 'intake.{role}': no questionnaire '{questionnaire_id}'"
+            )
+    missing_surveys = sorted(programme.questionnaire_ids() - set(questionnaires))
+    if missing_surveys:
+        raise ProgrammeError(
+            f"{where}: field 'schedule': no questionnaire {missing_surveys} "
+            "(the default schedule needs them unless the programme sets its own)"
+        )
+    for role in programme.schedule.rules:
+        if role not in ROLES:
+            raise ProgrammeError(f"{where}: field 'schedule.rules': unknown role '{role}'")
+    for index, trigger in enumerate(programme.schedule.triggers):
+        watched = questionnaires[trigger.watch]
+        for question_id, values in trigger.when.items():
+            known = {q.id: q.choice_ids for q in watched.questions}
+            if question_id not in known or not set(values) <= set(known[question_id]):
+                raise ProgrammeError(
+                    f"{where}: field 'schedule.triggers.{index}.when': "
+                    f"'{trigger.watch}' has no question '{question_id}' with answers {values}"
+                )
+    if programme.audio is not None:
+        folder = (base_dir / programme.audio).resolve()
+        if not folder.is_dir():
+            raise ProgrammeError(f"{where}: field 'audio': no folder {folder}")
+        programme = programme.model_copy(update={"audio": folder})
+    missing = [language for language in programme.languages if language not in languages]
+    if missing:
+        raise ProgrammeError(f"{where}: field 'languages': no catalog for {missing}")
+    return programme
+
+
+def check_codes_unique(programmes: dict[str, Programme], programme: Programme, where: str) -> None:
+    """A deep-link code leads to one programme only, whatever its case; `programmes` are the
+    others."""
+    taken = {
+        code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code
+    }
+    for field, code in (("code", programme.code), ("mentor_code", programme.mentor_code)):
+        if code and code.lower() in taken:
+            raise ProgrammeError(f"{where}: field '{field}': '{code}' is used twice")
+
+
+def read_programme_files(directory: Path) -> dict[str, dict[str, object]]:
+    """Each programme file's data by file name, as written (checked by `check_programme`)."""
+    files: dict[str, dict[str, object]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise ProgrammeError(f"{path.name}: not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise ProgrammeError(f"{path.name}: field '(file)': not a mapping of fields")
+        files[path.name] = data
+    return files
+
+
 def load_programmes(
     directory: Path, questionnaires: dict[str, Questionnaire], languages: list[str]
 ) -> dict[str, Programme]:
-    """Load every programme and check that its questionnaires and languages exist."""
+    """Load every programme file and check that its questionnaires and languages exist."""
     programmes: dict[str, Programme] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            programme = Programme.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, ValidationError) as error:
-            if isinstance(error, ValidationError):
-                first = error.errors()[0]
-                where = ".".join(str(part) for part in first["loc"]) or "(file)"
-                detail = f"field '{where}': {first['msg'].removeprefix('Value error, ')}"
-            else:
-                detail = f"not valid YAML: {error}"
-            raise ProgrammeError(f"{path.name}: {detail}") from None
-        for role, questionnaire_id in programme.intake.items():
-            if questionnaire_id not in questionnaires:
-                raise ProgrammeError(
-                    f"{path.name}: field 'intake.{role}': no questionnaire '{questionnaire_id}'"
-                )
-        missing_surveys = sorted(programme.questionnaire_ids() - set(questionnaires))
-        if missing_surveys:
-            raise ProgrammeError(
-                f"{path.name}: field 'schedule': no questionnaire {missing_surveys} "
-                "(the default schedule needs them unless the programme sets its own)"
-            )
-        for role in programme.schedule.rules:
-            if role not in ROLES:
-                raise ProgrammeError(f"{path.name}: field 'schedule.rules': unknown role '{role}'")
-        for index, trigger in enumerate(programme.schedule.triggers):
-            watched = questionnaires[trigger.watch]
-            for question_id, values in trigger.when.items():
-                known = {q.id: q.choice_ids for q in watched.questions}
-                if question_id not in known or not set(values) <= set(known[question_id]):
-                    raise ProgrammeError(
-                        f"{path.name}: field 'schedule.triggers.{index}.when': "
-                        f"'{trigger.watch}' has no question '{question_id}' with answers {values}"
-                    )
-        if programme.audio is not None:
-            folder = (path.parent / programme.audio).resolve()
-            if not folder.is_dir():
-                raise ProgrammeError(f"{path.name}: field 'audio': no folder {folder}")
-            programme = programme.model_copy(update={"audio": folder})
-        missing = [language for language in programme.languages if language not in languages]
-        if missing:
-            raise ProgrammeError(f"{path.name}: field 'languages': no catalog for {missing}")
-        taken = {
-            code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code
-        }
-        for field, code in (("code", programme.code), ("mentor_code", programme.mentor_code)):
-            if code and code.lower() in taken:
-                raise ProgrammeError(f"{path.name}: field '{field}': '{code}' is used twice")
+    for name, data in read_programme_files(directory).items():
+        programme = check_programme(data, name, questionnaires, languages, directory)
+        check_codes_unique(programmes, programme, name)
         programmes[programme.code] = programme
     if not programmes:
         raise ProgrammeError(f"{directory}: no programme files (*.yaml)")

@@ -11,7 +11,7 @@ from bot import administration as admin
 from bot.accounts import AccountError, set_login
 from bot.coordination import CoordinationError, audit
 from bot.i18n import __
-from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
+from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render, roll_back
 from storage.models import Coordinator
 
 router = APIRouter()
@@ -78,7 +78,7 @@ async def add_coordinator(
             form.get("email") or None, form.get("password") or None,
         )  # fmt: skip
     except (CoordinationError, AccountError) as error:
-        await session.rollback()
+        await roll_back(session, signed)
         return await _coordinators_page(request, session, signed, error=str(error))
     await session.commit()
     return await _coordinators_page(request, session, signed, added=added.name, code=code)
@@ -100,7 +100,7 @@ async def give_login(
     try:
         await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
     except AccountError as error:
-        await session.rollback()
+        await roll_back(session, signed)
         return await _coordinators_page(request, session, signed, error=str(error))
     await audit(session, signed.coordinator, "set_login", detail=colleague.name)
     await session.commit()

@@ -70,12 +70,13 @@ def create_app(core: Core) -> FastAPI:
                       detail=error.detail)  # fmt: skip
 
     # The routes, one module per area; imported here, as they import this module.
-    from dashboard import admin, pages, people, results
+    from dashboard import admin, pages, people, programmes, results
 
     app.include_router(people.router)  # before pages: its participant page replaces the old one
     app.include_router(pages.router)
     app.include_router(results.router)
     app.include_router(admin.router)
+    app.include_router(programmes.router)
     return app
 
 
@@ -99,6 +100,14 @@ async def web_session(request: Request, session: Database) -> WebSession:
 
 
 Signed = Annotated[WebSession, Depends(web_session)]
+
+
+async def roll_back(session: AsyncSession, signed: WebSession) -> None:
+    """Undo a refused change and read the log-in again: a rollback expires every loaded row,
+    and the page that says what went wrong still needs the coordinator."""
+    await session.rollback()
+    await session.refresh(signed)
+    await session.refresh(signed.coordinator)
 
 
 async def checked_form(request: Request, signed: Signed) -> dict[str, str]:

@@ -97,7 +97,9 @@ class AnswerStatus(StrEnum):
 
 
 class Programme(Base):
-    """A programme's row; its definition lives in `programmes/*.yaml` and is synced at start."""
+    """A programme and its definition (see bot/programme_store.py): seeded from
+    `programmes/*.yaml` at start, or created in the dashboard; once an admin has changed it in
+    the dashboard, the database holds the truth and the file no longer overwrites it."""
 
     __tablename__ = "programmes"
 
@@ -105,6 +107,13 @@ class Programme(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The programme as data, in the shape of a programme file; None for a programme whose file
+    # was removed before definitions were stored (it has no rules the bot could follow).
+    definition: Mapped[dict[str, Any] | None]
+    # Bumped on every change, so running processes notice and reload.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an admin changed or created it in the dashboard: from then on it is kept.
+    edited_at: Mapped[datetime | None]
 
 
 class Participant(Base):

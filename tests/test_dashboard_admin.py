@@ -91,3 +91,26 @@ async def test_an_admin_cannot_add_to_or_touch_another_programme(
     assert otto.status_code == 404
     async with core.sessions() as session:
         assert (await session.get(Coordinator, ids["Otto"])).email == "otto@example.org"
+
+
+async def test_a_refused_coordinator_form_shows_the_page_again_not_a_server_error(
+    core: Core, client: Client
+) -> None:
+    # A rollback expired the log-in's rows, and rendering the page then failed (500).
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    page = await client.get("/admin/coordinators")
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+    refused = await client.post(
+        "/admin/coordinators",
+        data={
+            "csrf": csrf_of(page), "name": "Lars", "programme": str(bridge.id),
+            "role": "coordinator", "language": "da", "email": "Sara@example.org",
+            "password": PASSWORD,
+        },
+    )  # fmt: skip
+    assert refused.status_code == 200 and 'role="alert"' in refused.text
+    async with core.sessions() as session:
+        assert await session.scalar(select(Coordinator).where(Coordinator.name == "Lars")) is None

@@ -82,7 +82,7 @@ async def run_polling(
         await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         dispatcher["contacts"] = contacts
-        clock = start_clock(contacts, core.settings.dispatch_interval)
+        clock = start_clock(contacts, core.settings.dispatch_interval, core.reload_programmes)
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),

@@ -64,7 +64,7 @@ async def test_every_page_passes_axe_and_fits_the_screen(
     await web.log_in(page, sara)
     for path in (
         "/participants", "/participants/1", "/matches", "/schedule", "/results", "/audit",
-        "/admin/coordinators", "/settings",
+        "/admin/coordinators", "/admin/programmes", "/admin/programmes/bridge", "/settings",
     ):  # fmt: skip
         response = await page.goto(path)
         assert response is not None and response.status == 200, path

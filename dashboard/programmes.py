@@ -1,0 +1,183 @@
+"""Admins' programme pages: see their programmes, change a programme's settings, start a new
+programme from one they run. The rules are bot/programme_store.py's; this only words them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import administration as admin
+from bot.core import Core
+from bot.i18n import LazyText, __, language_name
+from bot.programme import Programme
+from bot.programme_store import (
+    MAX_HELP_LINES,
+    Problem,
+    ProgrammeInvalid,
+    ProgrammeSettings,
+    change_programme,
+    create_programme,
+    programme_edits,
+)
+from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
+from storage.models import WebSession
+
+router = APIRouter()
+ADMINS_ONLY = __("Only admins can do this.")
+PROBLEMS: dict[Problem, LazyText] = {
+    Problem.MISSING: __("This is needed."),
+    Problem.UNKNOWN_LANGUAGE: __("Choose only languages from the list."),
+    Problem.UNKNOWN_TIMEZONE: __("Unknown time zone. Use a name like Europe/Copenhagen."),
+    Problem.OUT_OF_RANGE: __("A whole number of days, from 1 to 14."),
+    Problem.INCOMPLETE: __("Each help line needs both a label and a number."),
+    Problem.BAD_CODE: __("Use 1 to 64 letters (a to z), digits, - or _."),
+    Problem.CODE_TAKEN: __("Another programme uses this code."),
+    Problem.SAME_CODES: __("The mentors' code must differ from the mentees' code."),
+    Problem.NOT_ALLOWED: __("Choose a programme you are an admin of."),
+    Problem.INVALID: __("The programme breaks a rule of its file:"),
+}
+
+
+def _core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+async def _settings(request: Request, form: dict[str, str]) -> ProgrammeSettings:
+    posted = await request.form()  # Starlette keeps the parsed form: checked_form read it
+    return ProgrammeSettings(
+        name=form.get("name", ""),
+        languages=tuple(str(code) for code in posted.getlist("languages")),
+        timezone=form.get("timezone", ""),
+        coordinator_reply_days=form.get("coordinator_reply_days", ""),
+        help_lines=tuple(
+            (form.get(f"help_label_{n}", ""), form.get(f"help_number_{n}", ""))
+            for n in range(MAX_HELP_LINES)
+        ),
+    )
+
+
+def _language_choices(core: Core, chosen: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+    """The chosen languages first, in their order (the bot's menu follows it), then the rest."""
+    rest = [code for code in core.catalogs.languages if code not in chosen]
+    return [(code, language_name(code), code in chosen) for code in (*chosen, *rest)]
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    signed: WebSession,
+    *,
+    status_code: int = 200,
+    problems: dict[str, Problem] | None = None,
+    detail: str = "",
+    draft: ProgrammeSettings | None = None,
+    codes: tuple[str, str, str] = ("", "", ""),
+) -> Response:
+    """The list of the admin's programmes and the form for a new one."""
+    core = _core(request)
+    rows = await admin.admin_programmes(session, signed.coordinator)
+    mine = [core.programmes[row.code] for row in rows if row.code in core.programmes]
+    if not mine:
+        raise refused(403, ADMINS_ONLY)
+    edits = await programme_edits(session)
+    draft = draft or replace(ProgrammeSettings.of(mine[0]), name="")
+    return render(
+        request, "programmes.html", signed.coordinator, status_code, csrf=signed.csrf_token,
+        programmes=mine, edits=edits, draft=draft, problems=problems or {}, detail=detail,
+        texts=PROBLEMS, languages=_language_choices(core, draft.languages), codes=codes,
+        max_lines=MAX_HELP_LINES,
+    )  # fmt: skip
+
+
+async def _programme_page(
+    request: Request,
+    signed: WebSession,
+    programme: Programme,
+    *,
+    status_code: int = 200,
+    problems: dict[str, Problem] | None = None,
+    detail: str = "",
+    draft: ProgrammeSettings | None = None,
+    saved: bool = False,
+) -> Response:
+    draft = draft or ProgrammeSettings.of(programme)
+    return render(
+        request, "programme.html", signed.coordinator, status_code, csrf=signed.csrf_token,
+        programme=programme, draft=draft, problems=problems or {}, detail=detail,
+        texts=PROBLEMS, languages=_language_choices(_core(request), draft.languages),
+        saved=saved, max_lines=MAX_HELP_LINES,
+    )  # fmt: skip
+
+
+async def _administered(
+    session: AsyncSession, signed: WebSession, core: Core, code: str
+) -> Programme:
+    """The admin's programme with this code; another programme is "not found"."""
+    rows = await admin.admin_programmes(session, signed.coordinator)
+    if not any(row.code == code for row in rows) or code not in core.programmes:
+        raise refused(404, NOT_FOUND)
+    return core.programmes[code]
+
+
+@router.get("/admin/programmes", response_class=HTMLResponse)
+async def programmes(request: Request, session: Database, signed: Signed) -> Response:
+    return await _page(request, session, signed)
+
+
+@router.post("/admin/programmes", response_class=HTMLResponse)
+async def new_programme(
+    request: Request, session: Database, signed: Signed, form: Form
+) -> Response:
+    core = _core(request)
+    draft = await _settings(request, form)
+    template, code, mentor_code = (
+        form.get("template", ""),
+        form.get("code", ""),
+        form.get("mentor_code", ""),
+    )
+    try:
+        created = await create_programme(
+            session, signed.coordinator, template, code, mentor_code, draft, core.sources,
+            core.programmes,
+        )  # fmt: skip
+    except admin.NotAdmin:
+        raise refused(403, ADMINS_ONLY) from None
+    except ProgrammeInvalid as invalid:
+        return await _page(
+            request, session, signed, status_code=422, problems=invalid.problems,
+            detail=str(invalid), draft=draft, codes=(template, code, mentor_code),
+        )  # fmt: skip
+    await session.commit()
+    await core.reload_programmes()
+    return RedirectResponse(f"/admin/programmes/{created.code}?saved=1", status_code=303)
+
+
+@router.get("/admin/programmes/{code}", response_class=HTMLResponse)
+async def programme(
+    request: Request, code: str, session: Database, signed: Signed, saved: bool = False
+) -> Response:
+    found = await _administered(session, signed, _core(request), code)
+    return await _programme_page(request, signed, found, saved=saved)
+
+
+@router.post("/admin/programmes/{code}", response_class=HTMLResponse)
+async def change(
+    request: Request, code: str, session: Database, signed: Signed, form: Form
+) -> Response:
+    core = _core(request)
+    found = await _administered(session, signed, core, code)
+    draft = await _settings(request, form)
+    try:
+        await change_programme(session, signed.coordinator, code, draft, core.sources)
+    except ProgrammeInvalid as invalid:
+        return await _programme_page(
+            request, signed, found, status_code=422, problems=invalid.problems,
+            detail=str(invalid), draft=draft,
+        )  # fmt: skip
+    await session.commit()
+    await core.reload_programmes()
+    return RedirectResponse(f"/admin/programmes/{code}?saved=1", status_code=303)

@@ -1,0 +1,236 @@
+"""Programmes in the database: seeded from their files, changed and created by admins, and
+taken in by a running process without a restart."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.administration import NotAdmin
+from bot.coordination import invite_coordinator
+from bot.core import Core, build_core
+from bot.programme import ProgrammeError, load_programmes
+from bot.programme_store import (
+    Problem,
+    ProgrammeInvalid,
+    ProgrammeSettings,
+    change_programme,
+    create_programme,
+)
+from bot.questionnaire import load_questionnaires
+from bot.settings import PROJECT_ROOT, Settings
+from storage import repositories as repo
+from storage.models import AuditEntry, Coordinator, CoordinatorRole
+
+BRIDGE = PROJECT_ROOT / "programmes" / "bridge.yaml"
+
+
+async def admin_of_bridge(core: Core, name: str = "Ada") -> Coordinator:
+    async with core.sessions() as session:
+        coordinator, _ = await invite_coordinator(session, "bridge", name, "admin")
+        await session.commit()
+        return coordinator
+
+
+def bridge_settings(core: Core, **changes: object) -> ProgrammeSettings:
+    return replace(ProgrammeSettings.of(core.programmes["bridge"]), **changes)
+
+
+@pytest.fixture
+def own_files(tmp_path: Path, settings: Settings) -> Settings:
+    """A programmes folder of the test's own, holding a copy of the shipped bridge.yaml."""
+    folder = tmp_path / "programmes"
+    folder.mkdir()
+    shutil.copy(BRIDGE, folder / "bridge.yaml")
+    return settings.model_copy(update={"programmes_dir": folder})
+
+
+async def test_a_file_seeds_its_programme_and_a_changed_file_applies_at_the_next_start(
+    own_files: Settings,
+) -> None:
+    core = await build_core(own_files)
+    await core.close()
+    path = own_files.programmes_dir / "bridge.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**data, "coordinator_reply_days": 5}), encoding="utf-8")
+    core = await build_core(own_files)
+    try:
+        assert core.programmes["bridge"].coordinator_reply_days == 5
+    finally:
+        await core.close()
+
+
+async def test_a_programme_changed_in_the_dashboard_is_kept_over_its_file(
+    own_files: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = await build_core(own_files)
+    try:
+        ada = await admin_of_bridge(core)
+        async with core.sessions() as session:
+            await change_programme(
+                session, ada, "bridge", bridge_settings(core, name="Bro til job"), core.sources
+            )
+            await session.commit()
+    finally:
+        await core.close()
+    path = own_files.programmes_dir / "bridge.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**data, "name": "From the file"}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bot.core"):
+        core = await build_core(own_files)
+    try:
+        assert core.programmes["bridge"].name == "Bro til job"
+        assert "bridge.yaml: programme 'bridge' was changed in the dashboard" in caplog.text
+        assert "python -m bot programmes export bridge" in caplog.text
+    finally:
+        await core.close()
+
+
+async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in(
+    core: Core, settings: Settings
+) -> None:
+    bot_side = await build_core(settings)  # another process on the same database
+    try:
+        ada = await admin_of_bridge(core)
+        wanted = bridge_settings(
+            core, languages=("uk", "ar", "da"), timezone="Europe/Oslo",
+            coordinator_reply_days="3", help_lines=(("Nødnummer", "113"), ("", "")),
+        )  # fmt: skip
+        async with core.sessions() as session:
+            await change_programme(session, ada, "bridge", wanted, core.sources)
+            await session.commit()
+        assert await bot_side.reload_programmes() is True
+        assert await bot_side.reload_programmes() is False  # nothing new the second time
+        changed = bot_side.programmes["bridge"]
+        assert changed.languages == ("uk", "ar", "da") and changed.timezone == "Europe/Oslo"
+        assert changed.coordinator_reply_days == 3
+        assert [(line.label, line.number) for line in changed.help_lines] == [("Nødnummer", "113")]
+        # The engine holds the same mapping: it offers the new languages at once.
+        assert bot_side.engine.programmes["bridge"] is changed
+        assert changed.schedule == core.programmes["bridge"].schedule  # untouched by the form
+        async with core.sessions() as session:
+            entry = await session.scalar(
+                select(AuditEntry).where(AuditEntry.action == "change_programme")
+            )
+        assert entry is not None and (entry.coordinator_id, entry.detail) == (ada.id, "bridge")
+    finally:
+        await bot_side.close()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "problem"),
+    [
+        ({"name": "  "}, "name", Problem.MISSING),
+        ({"languages": ()}, "languages", Problem.MISSING),
+        ({"languages": ("da", "xx")}, "languages", Problem.UNKNOWN_LANGUAGE),
+        ({"timezone": "Mars/Olympus"}, "timezone", Problem.UNKNOWN_TIMEZONE),
+        ({"coordinator_reply_days": "15"}, "coordinator_reply_days", Problem.OUT_OF_RANGE),
+        ({"coordinator_reply_days": "two"}, "coordinator_reply_days", Problem.OUT_OF_RANGE),
+        ({"help_lines": (("Police", ""),)}, "help_lines", Problem.INCOMPLETE),
+        ({"help_lines": (("", ""),)}, "help_lines", Problem.MISSING),
+    ],
+)
+async def test_a_wrong_setting_is_refused_and_nothing_changes(
+    core: Core, changes: dict[str, object], field: str, problem: Problem
+) -> None:
+    ada = await admin_of_bridge(core)
+    async with core.sessions() as session:
+        with pytest.raises(ProgrammeInvalid) as refused:
+            await change_programme(
+                session, ada, "bridge", bridge_settings(core, **changes), core.sources
+            )
+        await session.rollback()
+    assert refused.value.problems == {field: problem}
+    assert await core.reload_programmes() is False
+
+
+async def test_only_an_admin_of_the_programme_changes_it(core: Core) -> None:
+    async with core.sessions() as session:
+        plain, _ = await invite_coordinator(session, "bridge", "Pia", "coordinator")
+        await session.commit()
+        with pytest.raises(NotAdmin):
+            await change_programme(session, plain, "bridge", bridge_settings(core), core.sources)
+
+
+async def test_an_admin_starts_a_programme_from_one_they_run(core: Core) -> None:
+    ada = await admin_of_bridge(core)
+    draft = bridge_settings(core, name="Aarhus", languages=("da", "so"))
+    async with core.sessions() as session:
+        created = await create_programme(
+            session, ada, "bridge", "aarhus", "", draft, core.sources, core.programmes
+        )
+        await session.commit()
+        row = await repo.programme_by_code(session, "aarhus")
+        role = await session.get(CoordinatorRole, (ada.id, row.id))
+    assert role is not None and role.role == "admin"
+    assert created.mentor_code is None and "mentor" not in created.intake  # no mentor link
+    assert created.schedule == core.programmes["bridge"].schedule
+    assert await core.reload_programmes() is True
+    assert core.programmes["aarhus"].languages == ("da", "so")
+
+
+@pytest.mark.parametrize(
+    ("code", "mentor_code", "field", "problem"),
+    [
+        ("bridge", "", "code", Problem.CODE_TAKEN),
+        ("BRIDGE-mentor", "", "code", Problem.CODE_TAKEN),  # a deep link ignores case
+        ("aarhus", "bridge", "mentor_code", Problem.CODE_TAKEN),
+        ("aar hus", "", "code", Problem.BAD_CODE),
+        ("", "", "code", Problem.BAD_CODE),
+        ("aarhus", "AARHUS", "mentor_code", Problem.SAME_CODES),
+    ],
+)
+async def test_a_new_programme_needs_codes_of_its_own(
+    core: Core, code: str, mentor_code: str, field: str, problem: Problem
+) -> None:
+    ada = await admin_of_bridge(core)
+    async with core.sessions() as session:
+        with pytest.raises(ProgrammeInvalid) as refused:
+            await create_programme(
+                session, ada, "bridge", code, mentor_code, bridge_settings(core, name="New"),
+                core.sources, core.programmes,
+            )  # fmt: skip
+    assert refused.value.problems == {field: problem}
+
+
+async def test_a_programme_cannot_be_copied_from_one_the_admin_does_not_run(core: Core) -> None:
+    async with core.sessions() as session:
+        await repo.sync_programme(session, "elsewhere", "Elsewhere")
+        otto, _ = await invite_coordinator(session, "elsewhere", "Otto", "admin")
+        await session.commit()
+        with pytest.raises(ProgrammeInvalid) as refused:
+            await create_programme(
+                session, otto, "bridge", "copy", "", bridge_settings(core, name="Copy"),
+                core.sources, core.programmes,
+            )  # fmt: skip
+    assert refused.value.problems == {"template": Problem.NOT_ALLOWED}
+
+
+async def test_a_broken_definition_in_the_database_keeps_the_programmes_in_use(
+    core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with core.sessions() as session:
+        row = await repo.programme_by_code(session, "bridge")
+        row.definition = {**row.definition, "intake": {"mentee": "no_such_survey"}}
+        row.updated_at = row.updated_at.replace(year=row.updated_at.year + 1)
+        await session.commit()
+    with caplog.at_level(logging.ERROR, logger="bot.core"):
+        assert await core.reload_programmes() is False
+    assert "no questionnaire 'no_such_survey'" in caplog.text
+    assert core.programmes["bridge"].intake["mentee"] == "mentee_intake"
+
+
+async def test_two_programme_files_with_the_same_code_are_refused(
+    core: Core, tmp_path: Path
+) -> None:
+    for name in ("one.yaml", "two.yaml"):
+        shutil.copy(BRIDGE, tmp_path / name)
+    surveys = load_questionnaires(PROJECT_ROOT / "surveys")
+    with pytest.raises(ProgrammeError, match=r"two\.yaml: field 'code': 'bridge' is used twice"):
+        load_programmes(tmp_path, surveys, core.catalogs.languages)
