@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,8 +29,20 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+class AccountProblem(StrEnum):
+    """Why an account change was refused; the dashboard words it in the reader's language."""
+
+    NOT_AN_EMAIL = "not_an_email"
+    SHORT_PASSWORD = "short_password"
+    EMAIL_TAKEN = "email_taken"
+
+
 class AccountError(Exception):
-    """A refused account change; the message says why."""
+    """A refused account change; the message says why (in English, for the command line)."""
+
+    def __init__(self, problem: AccountProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -52,14 +65,19 @@ async def set_login(
     """Give a coordinator (or change) their web log-in."""
     address = normalise_email(email)
     if "@" not in address or address.startswith("@") or address.endswith("@"):
-        raise AccountError(f"'{email}' is not an e-mail address")
+        raise AccountError(AccountProblem.NOT_AN_EMAIL, f"'{email}' is not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            AccountProblem.SHORT_PASSWORD,
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+        )
     taken = await session.scalar(
         select(Coordinator.id).where(Coordinator.email == address, Coordinator.id != coordinator.id)
     )
     if taken is not None:
-        raise AccountError(f"'{address}' is already used by another coordinator")
+        raise AccountError(
+            AccountProblem.EMAIL_TAKEN, f"'{address}' is already used by another coordinator"
+        )
     coordinator.email = address
     coordinator.password_hash = _hasher.hash(password)
     coordinator.failed_logins = 0

@@ -13,10 +13,19 @@ from bot.coordination import CoordinationError, audit, invite_coordinator, progr
 from storage.models import AuditEntry, Coordinator, CoordinatorRole, Participant, Programme
 
 PAGE_SIZE = 100
+ROLES = ("coordinator", "admin")
 
 
 class NotAdmin(CoordinationError):
     """Only an admin of a programme may do this."""
+
+
+class ColleagueInvalid(CoordinationError):
+    """A new coordinator without a name, or with a role that does not exist."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field  # "name" or "role"
 
 
 async def admin_programmes(session: AsyncSession, coordinator: Coordinator) -> list[Programme]:
@@ -39,7 +48,7 @@ async def _require_admin(session: AsyncSession, admin: Coordinator) -> set[int]:
 @dataclass(frozen=True)
 class AuditRow:
     entry: AuditEntry
-    who: str  # the coordinator's name, or "command line"
+    who: str | None  # the coordinator's name; None: an admin at the command line
 
 
 async def audit_log(
@@ -68,7 +77,7 @@ async def audit_log(
     if action:
         query = query.where(AuditEntry.action == action)
     rows = await session.execute(query)
-    return [AuditRow(entry, name or "command line") for entry, name in rows]
+    return [AuditRow(entry, name) for entry, name in rows]
 
 
 @dataclass(frozen=True)
@@ -106,10 +115,10 @@ async def add_colleague(
     web log-in if an e-mail and a first password are given."""
     if programme.id not in await _require_admin(session, admin):
         raise NotAdmin("you are not an admin of this programme")
-    if role not in {"coordinator", "admin"}:
-        raise CoordinationError(f"unknown role '{role}'")
+    if role not in ROLES:
+        raise ColleagueInvalid("role", f"unknown role '{role}'")
     if not name.strip():
-        raise CoordinationError("a name is needed")
+        raise ColleagueInvalid("name", "a name is needed")
     coordinator, code = await invite_coordinator(
         session, programme.code, name.strip(), role, language
     )

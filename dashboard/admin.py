@@ -8,15 +8,46 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot import administration as admin
-from bot.accounts import AccountError, set_login
-from bot.coordination import CoordinationError, audit
-from bot.i18n import __
+from bot.accounts import AccountError, AccountProblem, set_login
+from bot.coordination import audit
+from bot.i18n import LazyText, __
 from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render, roll_back
 from storage.models import Coordinator
 
 router = APIRouter()
 ADMINS_ONLY = __("Only admins can do this.")
 NOT_ADMIN_HERE = __("You are not an admin of this programme.")
+ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
+    AccountProblem.NOT_AN_EMAIL: __("This is not an e-mail address."),
+    AccountProblem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
+    AccountProblem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
+}
+COLLEAGUE_PROBLEMS: dict[str, LazyText] = {
+    "name": __("Write the coordinator's name."),
+    "role": __("Choose a role from the list."),
+}
+# What each audit entry's action means; an action not listed here shows as its code.
+ACTIONS: dict[str, LazyText] = {
+    "view": __("looked at"),
+    "export": __("downloaded or exported"),
+    "assign": __("took a flag"),
+    "note": __("wrote a note"),
+    "message": __("wrote to a participant"),
+    "resolve": __("resolved a flag"),
+    "match": __("matched a pair"),
+    "end_match": __("ended a match"),
+    "invite": __("invited a coordinator"),
+    "link": __("linked Telegram"),
+    "add_coordinator": __("added a coordinator"),
+    "set_login": __("set a web log-in"),
+    "login": __("logged in"),
+    "login_failed": __("failed to log in"),
+    "locked": __("was locked out"),
+    "logout": __("logged out"),
+    "settings": __("changed their settings"),
+    "change_programme": __("changed a programme"),
+    "create_programme": __("started a programme"),
+}
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -33,7 +64,7 @@ async def audit_page(
         raise refused(403, ADMINS_ONLY) from None
     return render(
         request, "audit.html", signed.coordinator, csrf=signed.csrf_token, rows=rows,
-        action=action or "", page=page, more=len(rows) == admin.PAGE_SIZE,
+        action=action or "", actions=ACTIONS, page=page, more=len(rows) == admin.PAGE_SIZE,
     )  # fmt: skip
 
 
@@ -41,7 +72,7 @@ async def _coordinators_page(
     request: Request,
     session: Database,
     signed: Signed,
-    error: str | None = None,
+    error: LazyText | None = None,
     added: str | None = None,
     code: str | None = None,
 ) -> Response:
@@ -77,9 +108,14 @@ async def add_coordinator(
             form.get("role", "coordinator"), form.get("language", "en"),
             form.get("email") or None, form.get("password") or None,
         )  # fmt: skip
-    except (CoordinationError, AccountError) as error:
+    except admin.ColleagueInvalid as invalid:
         await roll_back(session, signed)
-        return await _coordinators_page(request, session, signed, error=str(error))
+        problem = COLLEAGUE_PROBLEMS[invalid.field]
+        return await _coordinators_page(request, session, signed, error=problem)
+    except AccountError as error:
+        await roll_back(session, signed)
+        problem = ACCOUNT_PROBLEMS[error.problem]
+        return await _coordinators_page(request, session, signed, error=problem)
     await session.commit()
     return await _coordinators_page(request, session, signed, added=added.name, code=code)
 
@@ -101,7 +137,8 @@ async def give_login(
         await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
     except AccountError as error:
         await roll_back(session, signed)
-        return await _coordinators_page(request, session, signed, error=str(error))
+        problem = ACCOUNT_PROBLEMS[error.problem]
+        return await _coordinators_page(request, session, signed, error=problem)
     await audit(session, signed.coordinator, "set_login", detail=colleague.name)
     await session.commit()
     return await _coordinators_page(request, session, signed, added=colleague.name)

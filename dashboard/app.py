@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import accounts
 from bot.core import Core
 from bot.i18n import LazyText, _, __, ngettext
+from bot.local_time import local_day, local_moment
 from storage.models import Coordinator, WebSession
 
 HERE = Path(__file__).parent
@@ -44,8 +46,12 @@ class LoginRequired(Exception):
     """No valid session: the browser goes to the log-in page."""
 
 
-def create_templates() -> Jinja2Templates:
+def create_templates(timezone: str) -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
+    # Moments in the TIMEZONE setting, written the way the page's language writes them.
+    zone = ZoneInfo(timezone)
+    templates.env.filters["moment"] = lambda moment: local_moment(moment, zone)
+    templates.env.filters["day"] = lambda moment: local_day(moment, zone)
     # `_` translates in the language made active for the request (bot.i18n's context variable).
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)  # type: ignore[attr-defined]
@@ -55,7 +61,7 @@ def create_templates() -> Jinja2Templates:
 def create_app(core: Core) -> FastAPI:
     app = FastAPI(title="mentorbot dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.core = core
-    app.state.templates = create_templates()
+    app.state.templates = create_templates(core.settings.timezone)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(LoginRequired)
@@ -66,8 +72,16 @@ def create_app(core: Core) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def as_page(request: Request, error: StarletteHTTPException) -> Response:
         who = getattr(request.state, "coordinator", None)
+        if who is None and SESSION_COOKIE in request.cookies:
+            # No page ran (an unknown address): the log-in still sets the page's language.
+            async with core.sessions() as session:
+                found = await accounts.session_for(session, request.cookies[SESSION_COOKIE])
+            who = found.coordinator if found else None
+        detail = error.detail
+        if error.status_code == 404 and detail == "Not Found":  # Starlette's own, untranslated
+            detail = NOT_FOUND.message
         return render(request, "error.html", who, error.status_code, status=error.status_code,
-                      detail=error.detail)  # fmt: skip
+                      detail=detail)  # fmt: skip
 
     # The routes, one module per area; imported here, as they import this module.
     from dashboard import admin, pages, people, programmes, results

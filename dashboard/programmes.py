@@ -33,7 +33,7 @@ PROBLEMS: dict[Problem, LazyText] = {
     Problem.UNKNOWN_TIMEZONE: __("Unknown time zone. Use a name like Europe/Copenhagen."),
     Problem.OUT_OF_RANGE: __("A whole number of days, from 1 to 14."),
     Problem.INCOMPLETE: __("Each help line needs both a label and a number."),
-    Problem.BAD_CODE: __("Use 1 to 64 letters (a to z), digits, - or _."),
+    Problem.BAD_CODE: __("Use 1 to 64 characters: letters (a to z), digits, - or _."),
     Problem.CODE_TAKEN: __("Another programme uses this code."),
     Problem.SAME_CODES: __("The mentors' code must differ from the mentees' code."),
     Problem.NOT_ALLOWED: __("Choose a programme you are an admin of."),
@@ -110,6 +110,7 @@ async def _programme_page(
         programme=programme, draft=draft, problems=problems or {}, detail=detail,
         texts=PROBLEMS, languages=_language_choices(_core(request), draft.languages),
         saved=saved, max_lines=MAX_HELP_LINES,
+        reload_seconds=f"{_core(request).settings.dispatch_interval:g}",
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ taken in by a running process without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 from dataclasses import replace
@@ -13,6 +14,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.administration import NotAdmin
+from bot.cli import main
 from bot.coordination import invite_coordinator
 from bot.core import Core, build_core
 from bot.programme import ProgrammeError, load_programmes
@@ -24,7 +26,7 @@ from bot.programme_store import (
     create_programme,
 )
 from bot.questionnaire import load_questionnaires
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole
 
@@ -234,3 +236,35 @@ async def test_two_programme_files_with_the_same_code_are_refused(
     surveys = load_questionnaires(PROJECT_ROOT / "surveys")
     with pytest.raises(ProgrammeError, match=r"two\.yaml: field 'code': 'bridge' is used twice"):
         load_programmes(tmp_path, surveys, core.catalogs.languages)
+
+
+def test_the_command_line_lists_and_exports_a_programme_as_the_database_holds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+
+    async def rename() -> None:
+        core = await build_core(load_settings())
+        try:
+            ada = await admin_of_bridge(core)
+            async with core.sessions() as session:
+                await change_programme(
+                    session, ada, "bridge", bridge_settings(core, name="Bro"), core.sources
+                )
+                await session.commit()
+        finally:
+            await core.close()
+
+    asyncio.run(rename())
+    capsys.readouterr()
+    assert main(["programmes", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].split()[:3] == ["bridge", "bridge-mentor", "Bro"]
+    exported = tmp_path / "bridge.yaml"
+    assert main(["programmes", "export", "bridge", "--to", str(exported)]) == 0
+    data = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    original = yaml.safe_load(BRIDGE.read_text(encoding="utf-8"))
+    # The file's shape, with the dashboard's change (the form writes out every field it shows).
+    assert data == {**original, "name": "Bro", "coordinator_reply_days": 2}
+    assert main(["programmes", "export", "nowhere"]) == 2
+    assert "no programme 'nowhere'" in capsys.readouterr().err
