@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts import set_login
 from bot.coordination import CoordinationError, audit, invite_coordinator, programme_ids
-from storage.models import AuditEntry, Coordinator, CoordinatorRole, Participant, Programme
+from storage.models import (
+    AuditEntry,
+    Coordinator,
+    CoordinatorRole,
+    Participant,
+    Programme,
+    WebSession,
+)
 
 PAGE_SIZE = 100
 ROLES = ("coordinator", "admin")
@@ -126,6 +133,49 @@ async def add_colleague(
         await set_login(session, coordinator, email, password or "")
     await audit(session, admin, "add_coordinator", detail=f"{coordinator.name} ({role})")
     return coordinator, code
+
+
+class LastAdmin(CoordinationError):
+    """A programme must keep at least one admin, or nobody could manage it any more."""
+
+
+async def set_role(
+    session: AsyncSession,
+    admin: Coordinator,
+    colleague: Coordinator,
+    programme: Programme,
+    role: str | None,
+) -> None:
+    """Give a coordinator a role in one of the admin's programmes, change it, or (None) take
+    their access away. Someone left with no programme is logged out of the dashboard."""
+    if programme.id not in await _require_admin(session, admin):
+        raise NotAdmin("you are not an admin of this programme")
+    if role is not None and role not in ROLES:
+        raise ColleagueInvalid("role", f"unknown role '{role}'")
+    current = await session.get(CoordinatorRole, (colleague.id, programme.id))
+    if current is not None and current.role == "admin" and role != "admin":
+        admins = await session.scalar(
+            select(func.count())
+            .select_from(CoordinatorRole)
+            .where(CoordinatorRole.programme_id == programme.id, CoordinatorRole.role == "admin")
+        )
+        if admins == 1:
+            raise LastAdmin(f"'{programme.code}' needs another admin first")
+    if role is None:
+        if current is not None:
+            await session.delete(current)
+    elif current is None:
+        session.add(
+            CoordinatorRole(coordinator_id=colleague.id, programme_id=programme.id, role=role)
+        )
+    else:
+        current.role = role
+    await session.flush()
+    if not await programme_ids(session, colleague):
+        await session.execute(delete(WebSession).where(WebSession.coordinator_id == colleague.id))
+    await audit(
+        session, admin, "set_role", detail=f"{colleague.name}: {programme.code} {role or 'none'}"
+    )
 
 
 async def shares_a_programme(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import administration as admin
 from bot.accounts import AccountError, AccountProblem, set_login
 from bot.coordination import audit
-from bot.i18n import LazyText, __
+from bot.i18n import LazyText, __, language_name
 from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render, roll_back
-from storage.models import Coordinator
+from storage.models import Coordinator, WebSession
 
 router = APIRouter()
 ADMINS_ONLY = __("Only admins can do this.")
@@ -22,6 +23,7 @@ ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
     AccountProblem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
     AccountProblem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
 }
+LAST_ADMIN = __("A programme needs at least one admin: make someone else its admin first.")
 COLLEAGUE_PROBLEMS: dict[str, LazyText] = {
     "name": __("Write the coordinator's name."),
     "role": __("Choose a role from the list."),
@@ -39,6 +41,7 @@ ACTIONS: dict[str, LazyText] = {
     "invite": __("invited a coordinator"),
     "link": __("linked Telegram"),
     "add_coordinator": __("added a coordinator"),
+    "set_role": __("changed a coordinator's access"),
     "set_login": __("set a web log-in"),
     "login": __("logged in"),
     "login_failed": __("failed to log in"),
@@ -82,9 +85,10 @@ async def _coordinators_page(
         raise refused(403, ADMINS_ONLY) from None
     programmes = await admin.admin_programmes(session, signed.coordinator)
     await session.commit()
+    languages = [(code, language_name(code)) for code in request.app.state.core.catalogs.languages]
     return render(
         request, "coordinators.html", signed.coordinator, csrf=signed.csrf_token,
-        people=people, programmes=programmes, languages=request.app.state.core.catalogs.languages,
+        people=people, programmes=programmes, languages=languages,
         error=error, added=added, code=code,
     )  # fmt: skip
 
@@ -120,10 +124,8 @@ async def add_coordinator(
     return await _coordinators_page(request, session, signed, added=added.name, code=code)
 
 
-@router.post("/admin/coordinators/{coordinator_id}/login", response_class=HTMLResponse)
-async def give_login(
-    request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
-) -> Response:
+async def _colleague(session: AsyncSession, signed: WebSession, coordinator_id: int) -> Coordinator:
+    """A coordinator of one of the admin's programmes; anyone else is "not found"."""
     colleague = await session.get(Coordinator, coordinator_id)
     try:
         allowed = colleague is not None and await admin.shares_a_programme(
@@ -133,6 +135,41 @@ async def give_login(
         allowed = False
     if colleague is None or not allowed:
         raise refused(404, NOT_FOUND)
+    return colleague
+
+
+@router.post("/admin/coordinators/{coordinator_id}/role", response_class=HTMLResponse)
+async def change_role(
+    request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    colleague = await _colleague(session, signed, coordinator_id)
+    programmes = {p.id: p for p in await admin.admin_programmes(session, signed.coordinator)}
+    programme = programmes.get(int(form.get("programme", "0") or 0))
+    if programme is None:
+        raise refused(403, NOT_ADMIN_HERE)
+    role = form.get("role", "")
+    try:
+        await admin.set_role(
+            session, signed.coordinator, colleague, programme, None if role == "none" else role
+        )
+    except admin.LastAdmin:
+        await roll_back(session, signed)
+        return await _coordinators_page(request, session, signed, error=LAST_ADMIN)
+    except admin.ColleagueInvalid as invalid:
+        await roll_back(session, signed)
+        problem = COLLEAGUE_PROBLEMS[invalid.field]
+        return await _coordinators_page(request, session, signed, error=problem)
+    await session.commit()
+    if colleague.id == signed.coordinator.id:  # they may have given up being an admin here
+        return RedirectResponse("/admin/coordinators", status_code=303)
+    return await _coordinators_page(request, session, signed, added=colleague.name)
+
+
+@router.post("/admin/coordinators/{coordinator_id}/login", response_class=HTMLResponse)
+async def give_login(
+    request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    colleague = await _colleague(session, signed, coordinator_id)
     try:
         await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
     except AccountError as error:

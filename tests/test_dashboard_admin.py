@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import select
 
+from bot import accounts
+from bot.coordination import invite_coordinator
 from bot.core import Core
+from dashboard.app import create_app
 from storage import repositories as repo
-from storage.models import Coordinator, CoordinatorRole
+from storage.models import AuditEntry, Coordinator, CoordinatorRole, Programme
 from tests.dashboard import PASSWORD, Client, csrf_of, log_in, seed
 
 
@@ -114,3 +118,85 @@ async def test_a_refused_coordinator_form_shows_the_page_again_not_a_server_erro
     assert refused.status_code == 200 and 'role="alert"' in refused.text
     async with core.sessions() as session:
         assert await session.scalar(select(Coordinator).where(Coordinator.name == "Lars")) is None
+
+
+async def _roles(core: Core, coordinator_id: int) -> dict[str, str]:
+    async with core.sessions() as session:
+        rows = await session.execute(
+            select(Programme.code, CoordinatorRole.role)
+            .join(CoordinatorRole, CoordinatorRole.programme_id == Programme.id)
+            .where(CoordinatorRole.coordinator_id == coordinator_id)
+        )
+        return {code: role for code, role in rows}
+
+
+async def test_an_admin_gives_takes_and_changes_access_and_a_removed_coordinator_is_logged_out(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+        pia, _ = await invite_coordinator(session, "bridge", "Pia")
+        await accounts.set_login(session, pia, "pia@example.org", PASSWORD)
+        await session.commit()
+    async with Client(
+        transport=httpx.ASGITransport(app=create_app(core)), base_url="http://dashboard"
+    ) as pias_browser:
+        await log_in(pias_browser, "pia")
+        assert (await pias_browser.get("/flags")).status_code == 200
+        await log_in(client)
+        csrf = csrf_of(await client.get("/admin/coordinators"))
+        url = f"/admin/coordinators/{pia.id}/role"
+        made_admin = await client.post(
+            url, data={"csrf": csrf, "programme": bridge.id, "role": "admin"}
+        )
+        assert made_admin.status_code == 200 and await _roles(core, pia.id) == {"bridge": "admin"}
+        removed = await client.post(
+            url, data={"csrf": csrf, "programme": bridge.id, "role": "none"}
+        )
+        assert removed.status_code == 200 and await _roles(core, pia.id) == {}
+        # Pia's open dashboard session ended with her last programme.
+        assert (await pias_browser.get("/flags")).status_code == 303
+    async with core.sessions() as session:
+        actions = list(await session.scalars(select(AuditEntry.detail).where(
+            AuditEntry.action == "set_role")))  # fmt: skip
+    assert actions == ["Pia: bridge admin", "Pia: bridge none"]
+
+
+async def test_the_last_admin_of_a_programme_cannot_give_it_up(core: Core, client: Client) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+    csrf = csrf_of(await client.get("/admin/coordinators"))
+    refused = await client.post(
+        f"/admin/coordinators/{ids['Sara']}/role",
+        data={"csrf": csrf, "programme": bridge.id, "role": "coordinator"},
+    )
+    assert refused.status_code == 200 and "needs at least one admin" in refused.text
+    assert await _roles(core, ids["Sara"]) == {"bridge": "admin"}
+
+
+async def test_an_admin_cannot_change_access_of_someone_outside_their_programmes(
+    core: Core, client: Client
+) -> None:
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+        elsewhere = await repo.programme_by_code(session, "elsewhere")
+    csrf = csrf_of(await client.get("/admin/coordinators"))
+    otto = await client.post(
+        f"/admin/coordinators/{ids['Otto']}/role",
+        data={"csrf": csrf, "programme": bridge.id, "role": "admin"},
+    )
+    assert otto.status_code == 404
+    theirs = await client.post(
+        f"/admin/coordinators/{ids['Sara']}/role",
+        data={"csrf": csrf, "programme": elsewhere.id, "role": "admin"},
+    )
+    assert theirs.status_code == 403
+    assert await _roles(core, ids["Otto"]) == {"elsewhere": "coordinator"}
