@@ -6,10 +6,14 @@ lives here, none in a channel.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import LazyText, __
+from bot.local_time import local_day
 from bot.programme import Programme
 from bot.questionnaire import AnswerValue
 from storage import repositories as repo
@@ -23,21 +27,59 @@ from storage.models import (
     utcnow,
 )
 
+# Why a match cannot be made or ended. Coordinators read them on the dashboard, in their
+# language; the command line shows them in English.
+NO_PARTICIPANT = __("There is no participant {number}.")
+# By the role the match needs (a programme has only mentees and mentors).
+WRONG_ROLE = {
+    "mentee": __("Participant {number} is a mentor, not a mentee."),
+    "mentor": __("Participant {number} is a mentee, not a mentor."),
+}
+WITHDRAWN = __("Participant {number} has withdrawn.")
+ALREADY_MATCHED = __("Participant {number} is already in a match.")
+NOT_SAME_PROGRAMME = __("A mentee and a mentor must be in the same programme.")
+END_NOT_AFTER_START = __("The end must be after the start.")
+NO_MATCH = __("There is no match {number}.")
+ENDED_ALREADY = __("Match {number} ended already on {date}.")
+END_BEFORE_START = __("The end must not be before the start.")
+
 
 class MatchError(Exception):
-    """A match cannot be made or ended as asked; the message says why in one line."""
+    """A match cannot be made or ended as asked. `str()` says why in one line, in the language
+    active when it is shown: it may be raised in one language and read in another."""
+
+    def __init__(self, reason: LazyText, **values: object) -> None:
+        super().__init__(reason.message)
+        self.reason = reason
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.reason.format(**self.values)
+
+
+@dataclass(frozen=True)
+class LocalDay:
+    """A day in an error, written when the error is shown, as the reader's language writes it."""
+
+    moment: datetime
+    zone: ZoneInfo
+
+    def __str__(self) -> str:
+        return local_day(self.moment, self.zone)
 
 
 async def _participant(session: AsyncSession, participant_id: int, role: str) -> Participant:
+    # Ids are passed as text: a number would be grouped ("1.234") like an amount.
+    number = str(participant_id)
     participant = await session.get(Participant, participant_id)
     if participant is None:
-        raise MatchError(f"there is no participant {participant_id}")
+        raise MatchError(NO_PARTICIPANT, number=number)
     if participant.role != role:
-        raise MatchError(f"participant {participant_id} is a {participant.role}, not a {role}")
+        raise MatchError(WRONG_ROLE[role], number=number)
     if participant.status == ParticipantStatus.WITHDRAWN:
-        raise MatchError(f"participant {participant_id} has withdrawn")
+        raise MatchError(WITHDRAWN, number=number)
     if await repo.active_match_of(session, participant_id) is not None:
-        raise MatchError(f"participant {participant_id} is already in a match")
+        raise MatchError(ALREADY_MATCHED, number=number)
     return participant
 
 
@@ -53,12 +95,12 @@ async def create_match(
     mentee = await _participant(session, mentee_id, "mentee")
     mentor = await _participant(session, mentor_id, "mentor")
     if mentee.programme is None or mentee.programme_id != mentor.programme_id:
-        raise MatchError("a mentee and a mentor must be in the same programme")
+        raise MatchError(NOT_SAME_PROGRAMME)
     programme = programmes[mentee.programme.code]
     start = start or utcnow()
     planned_end = planned_end or programme.schedule.course_length.after(start)
     if planned_end <= start:
-        raise MatchError("the end must be after the start")
+        raise MatchError(END_NOT_AFTER_START)
     match = Match(
         programme_id=mentee.programme_id,
         mentee_id=mentee.id,
@@ -107,12 +149,15 @@ async def end_match(
     """End a match: later check-ins are cancelled, end-of-course contacts move to the end."""
     match = await session.get(Match, match_id)
     if match is None:
-        raise MatchError(f"there is no match {match_id}")
+        raise MatchError(NO_MATCH, number=str(match_id))
     if match.ended_at is not None:
-        raise MatchError(f"match {match_id} ended already on {match.ended_at:%Y-%m-%d}")
+        known = programmes.get(match.programme.code)
+        zone = ZoneInfo((known and known.timezone) or "UTC")
+        day = LocalDay(match.ended_at, zone)
+        raise MatchError(ENDED_ALREADY, number=str(match_id), date=day)
     ended_at = ended_at or utcnow()
     if ended_at < match.started_at:
-        raise MatchError("the end must not be before the start")
+        raise MatchError(END_BEFORE_START)
     programme = programmes[match.programme.code]
     match.ended_at, match.end_reason = ended_at, reason
     for person, status in zip((match.mentee, match.mentor), _STATUS_AFTER[reason], strict=True):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.answer_text import question_of, value_text
 from bot.coordination import CoordinationError, audit, programme_ids
 from bot.course import MatchError, create_match, end_match
+from bot.i18n import __
 from bot.local_time import local_day, local_moment, moment_of_day, zone_of
 from bot.participants import names_of
 from bot.profile import NOT_FOUND
@@ -44,6 +45,8 @@ NOT_MET, NOT_GOING_WELL = "no", "not_good"
 
 # Why a pair needs attention, as codes for the page to put into words.
 NO_ANSWER, SAYS_NOT_MET, SAYS_NOT_GOING_WELL = "no_answer", "not_met", "not_going_well"
+
+NO_PROGRAMME_FILE = __("The programme {code} has no programme file.")
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ async def _own(session: AsyncSession, coordinator: Coordinator, participant_id: 
     if participant is None or participant.programme_id not in await programme_ids(
         session, coordinator
     ):
-        raise MatchError(NOT_FOUND.format(number=str(participant_id)))
+        raise MatchError(NOT_FOUND, number=str(participant_id))
     return participant
 
 
@@ -237,7 +240,7 @@ async def make_match(
     await _own(session, coordinator, mentor_id)
     code = mentee.programme.code if mentee.programme else None
     if code not in programmes:
-        raise MatchError(f"programme '{code}' has no programme file")
+        raise MatchError(NO_PROGRAMME_FILE, code=str(code))
     zone = zone_of(programmes, code, default_zone)
     start = moment_of_day(start_day, zone, now or utcnow())
     match = await create_match(session, dict(programmes), mentee_id, mentor_id, start)
@@ -262,7 +265,7 @@ async def finish_match(
     """A coordinator ends one of their programmes' matches on the given day (today: now)."""
     match = await own_match(session, coordinator, match_id)
     if match.programme.code not in programmes:
-        raise MatchError(f"programme '{match.programme.code}' has no programme file")
+        raise MatchError(NO_PROGRAMME_FILE, code=match.programme.code)
     zone = zone_of(programmes, match.programme.code, default_zone)
     ended = moment_of_day(end_day, zone, now or utcnow())
     await end_match(session, dict(programmes), match.id, reason, ended)

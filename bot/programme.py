@@ -162,9 +162,7 @@ def check_programme(
 def check_codes_unique(programmes: dict[str, Programme], programme: Programme, where: str) -> None:
     """A deep-link code leads to one programme only, whatever its case; `programmes` are the
     others."""
-    taken = {
-        code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code
-    }
+    taken = {code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code}
     for field, code in (("code", programme.code), ("mentor_code", programme.mentor_code)):
         if code and code.lower() in taken:
             raise ProgrammeError(f"{where}: field '{field}': '{code}' is used twice")

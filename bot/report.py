@@ -21,8 +21,8 @@ Decisions:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,13 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
-from bot.anonymity import run_of_contact
+from bot.anonymity import anonymous_occasion, respondent_key
 from bot.programme import Anonymity, Programme
 from bot.questionnaire import Question, Questionnaire, QuestionType
 from bot.results import before_after
 from storage import repositories as repo
 from storage.models import (
-    Answer,
     AnswerStatus,
     Contact,
     ContactState,
@@ -182,12 +181,18 @@ class BeforeAfter:
     after_questionnaire: str
     pairs: int
     rows: tuple[BeforeAfterRow, ...]
-    high_text: str
+    high: tuple[str, ...]  # the option ids counted together ("high or very high"), in that order
     high_before: int
     high_after: int
 
     def share(self, count: int) -> int | None:
         return percent(count, self.pairs)
+
+    @property
+    def high_texts(self) -> tuple[str, ...]:
+        """The "high" options' texts in the source language; whoever shows them translates."""
+        texts = {row.option_id: row.text for row in self.rows}
+        return tuple(texts.get(choice, choice) for choice in self.high)
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,9 @@ class Report:
     questionnaires: tuple[QuestionnaireResult, ...]
     response_rates: tuple[ResponseRate, ...]
     before_after: BeforeAfter | None
-    notes: tuple[str, ...] = field(default=())
+    # Before/after pairs a person's intake with their end survey whenever each was answered,
+    # so a period asked for does not narrow it; the reader's side says so.
+    before_after_ignores_period: bool = False
 
 
 def end_survey_ids(programme: Programme) -> list[str]:
@@ -234,26 +241,29 @@ def _in_period(
     return conditions
 
 
-def _question_result(question: Question, answers: Sequence[Answer]) -> QuestionResult:
+def _question_result(question: Question, tallies: Iterable[repo.AnswerTally]) -> QuestionResult:
+    """The figures of one question from its answers, each distinct status and value once with
+    the number of answers that have it."""
     counts: Counter[str] = Counter()
     respondents = declined = skipped = 0
-    steps: list[int] = []  # the numbers chosen on a scale
-    for answer in answers:
-        if answer.status == AnswerStatus.DECLINED:
-            declined += 1
+    steps = step_total = 0  # the numbers chosen on a scale: how many, and their sum
+    for tally in tallies:
+        if tally.status == AnswerStatus.DECLINED:
+            declined += tally.answers
             continue
-        if answer.status == AnswerStatus.SKIPPED:
-            skipped += 1
+        if tally.status == AnswerStatus.SKIPPED:
+            skipped += tally.answers
             continue
-        value = answer.value
+        value = tally.value
         chosen = value if isinstance(value, list) else [] if value is None else [value]
         if not chosen:
             continue
-        respondents += 1
+        respondents += tally.answers
         for choice in dict.fromkeys(str(item) for item in chosen):
-            counts[choice] += 1
+            counts[choice] += tally.answers
         if isinstance(value, int):
-            steps.append(value)
+            steps += tally.answers
+            step_total += value * tally.answers
     known = question.choice_ids
     ids = known + sorted(set(counts) - set(known))  # answers to options removed since
     scale = question.type is QuestionType.SCALE
@@ -273,7 +283,7 @@ def _question_result(question: Question, answers: Sequence[Answer]) -> QuestionR
         ),
         declined=declined,
         skipped=skipped,
-        mean=sum(steps) / len(steps) if scale and steps else None,
+        mean=step_total / steps if scale and steps else None,
     )
 
 
@@ -293,32 +303,29 @@ async def questionnaire_results(
     anonymity: Anonymity = Anonymity.NAMED,
 ) -> QuestionnaireResult:
     """Counts per option of every closed question, over completed and partial runs that
-    started in the period."""
-    runs = list(
-        await session.scalars(
-            select(SurveyRun).where(
-                SurveyRun.programme_id == programme_id,
-                SurveyRun.questionnaire_id == questionnaire.id,
-                SurveyRun.status.in_([RunStatus.COMPLETED, RunStatus.PARTIAL]),
-                *_in_period(SurveyRun.started_at, period),
-            )
-        )
+    started in the period. The database counts; only a row per distinct answer comes back."""
+    counted = [
+        SurveyRun.programme_id == programme_id,
+        SurveyRun.questionnaire_id == questionnaire.id,
+        SurveyRun.status.in_([RunStatus.COMPLETED, RunStatus.PARTIAL]),
+        *_in_period(SurveyRun.started_at, period),
+    ]
+    statuses = await session.execute(
+        select(SurveyRun.status, func.count()).where(*counted).group_by(SurveyRun.status)
     )
-    by_run = await repo.answers_by_run(session, [run.id for run in runs])
-    by_question: dict[str, list[Answer]] = {}
-    for answers in by_run.values():
-        for answer in answers:
-            by_question.setdefault(answer.question_id, []).append(answer)
+    runs = dict(statuses.all())
+    closed = [question for question in questionnaire.questions if question.type in CLOSED_TYPES]
+    by_question: dict[str, list[repo.AnswerTally]] = {}
+    for tally in await repo.answer_tallies(session, counted, {q.id for q in closed}):
+        by_question.setdefault(tally.question_id, []).append(tally)
     return QuestionnaireResult(
         questionnaire_id=questionnaire.id,
         title=questionnaire.title,
         anonymity=anonymity,
-        completed=sum(run.status == RunStatus.COMPLETED for run in runs),
-        partial=sum(run.status == RunStatus.PARTIAL for run in runs),
+        completed=runs.get(RunStatus.COMPLETED, 0),
+        partial=runs.get(RunStatus.PARTIAL, 0),
         questions=tuple(
-            _question_result(question, by_question.get(question.id, []))
-            for question in questionnaire.questions
-            if question.type in CLOSED_TYPES
+            _question_result(question, by_question.get(question.id, [])) for question in closed
         ),
     )
 
@@ -333,39 +340,59 @@ async def response_rates(
 ) -> list[ResponseRate]:
     """Per questionnaire: contacts sent (due in the period) and how each ended. Contacts never
     sent (still planned, or missed while the bot was down) are not counted."""
-    contacts = list(
-        await session.scalars(
-            select(Contact)
-            .join(Participant, Contact.participant_id == Participant.id)
-            .where(
-                Participant.programme_id == programme_id,
-                Contact.questionnaire_id.in_(list(questionnaire_ids)),
-                Contact.sent_at.is_not(None),
-                *_in_period(Contact.due_at, period),
-            )
+    sent = (
+        select()
+        .select_from(Contact)
+        .join(Participant, Contact.participant_id == Participant.id)
+        .where(
+            Participant.programme_id == programme_id,
+            Contact.questionnaire_id.in_(list(questionnaire_ids)),
+            Contact.sent_at.is_not(None),
+            *_in_period(Contact.due_at, period),
         )
     )
     tally: dict[str, Counter[str]] = {qid: Counter() for qid in questionnaire_ids}
-    for contact in contacts:
-        counter = tally[contact.questionnaire_id]
-        counter["sent"] += 1
-        if contact.state == ContactState.ANSWERED:
-            counter["answered"] += 1
-        elif contact.state == ContactState.EXPIRED:
-            run = await run_of_contact(session, secret, contact)
-            started = run is not None and (
-                run.status == RunStatus.PARTIAL
-                or bool(
-                    await session.scalar(
-                        select(func.count()).select_from(Answer).where(Answer.run_id == run.id)
-                    )
-                )
-            )
-            counter["partial" if started else "expired"] += 1
-        elif contact.state == ContactState.CANCELLED:
-            counter["cancelled"] += 1
+    states = await session.execute(
+        sent.add_columns(Contact.questionnaire_id, Contact.state, func.count()).group_by(
+            Contact.questionnaire_id, Contact.state
+        )
+    )
+    for qid, state, count in states:
+        counter = tally[qid]
+        counter["sent"] += count
+        if state == ContactState.ANSWERED:
+            counter["answered"] += count
+        elif state == ContactState.CANCELLED:
+            counter["cancelled"] += count
+        elif state != ContactState.EXPIRED:  # expired ones are told apart below
+            counter["open"] += count
+    expired = (
+        await session.execute(
+            sent.add_columns(
+                Contact.id, Contact.participant_id, Contact.questionnaire_id, Contact.run_id
+            ).where(Contact.state == ContactState.EXPIRED)
+        )
+    ).all()
+    # Whether the person started: the run a named contact links to, or the anonymous run that
+    # only the keys find (as bot.anonymity.run_of_contact does), for all of them at once.
+    linked = await repo.run_progress(session, [c.run_id for c in expired if c.run_id is not None])
+    names = {
+        c.id: (
+            respondent_key(secret, c.participant_id),
+            c.questionnaire_id,
+            anonymous_occasion(secret, c.id),
+        )
+        for c in expired
+        if c.run_id is None
+    }
+    anonymous = await repo.anonymous_run_progress(session, names.values())
+    for contact in expired:
+        if contact.run_id is not None:
+            run = linked.get(contact.run_id)
         else:
-            counter["open"] += 1
+            run = anonymous.get(names[contact.id])
+        started = run is not None and (run.status == RunStatus.PARTIAL or run.has_answers)
+        tally[contact.questionnaire_id]["partial" if started else "expired"] += 1
     return [
         ResponseRate(
             questionnaire_id=qid,
@@ -401,7 +428,6 @@ async def motivation_change(
     first = Counter(str(start) for start, _ in pairs)
     last = Counter(str(end) for _, end in pairs)
     ids = question.choice_ids + sorted((set(first) | set(last)) - set(question.choice_ids))
-    high_texts = [question.option_text(choice).lower() for choice in reversed(high)]
     return BeforeAfter(
         question_id=question.id,
         text=question.text,
@@ -412,7 +438,7 @@ async def motivation_change(
             BeforeAfterRow(choice, _choice_text(question, choice), first[choice], last[choice])
             for choice in ids
         ),
-        high_text=" or ".join(high_texts).capitalize(),
+        high=tuple(reversed(high)),
         high_before=sum(first[choice] for choice in high),
         high_after=sum(last[choice] for choice in high),
     )
@@ -458,13 +484,10 @@ async def build_report(
         session, secret, row.id, questionnaires, scheduled_ids(programme), period
     )
     change = None
-    notes = []
     before = questionnaires.get(programme.intake["mentee"])
     after = _first_end_survey(programme, "mentee", questionnaires)
     if before is not None and after is not None:
         change = await motivation_change(session, secret, row.id, before, after)
-        if change is not None and (period.start or period.end):
-            notes.append("Before and after counts every pair, whatever the dates.")
     return Report(
         programme_code=programme.code,
         programme_name=programme.name,
@@ -473,5 +496,5 @@ async def build_report(
         questionnaires=tuple(results),
         response_rates=tuple(rates),
         before_after=change,
-        notes=tuple(notes),
+        before_after_ignores_period=change is not None and bool(period.start or period.end),
     )

@@ -1,9 +1,13 @@
-"""A `bot.report.Report` as plain-text tables, for the terminal or an e-mail."""
+"""A `bot.report.Report` as plain-text tables, for the terminal or an e-mail; and the words
+that every presentation of a report shares (this one, the dashboard, the workbook), translated
+into the language active when they are shown."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 
+from bot.i18n import _, __
 from bot.programme import Anonymity
 from bot.report import (
     DECLINED_TEXT,
@@ -21,6 +25,26 @@ ANONYMITY_TEXT = {
     Anonymity.ANONYMOUS: "anonymous, totals only",
     Anonymity.RESPONDENT_CHOOSES: "named or anonymous as each person chose, totals only",
 }
+
+
+# The before/after total row is named by its options: "High or very high".
+EITHER = __("{first} or {second}")
+PAIRS_IGNORE_PERIOD = __("Before and after counts every pair, whatever the dates.")
+
+
+def high_label(change: BeforeAfter) -> str:
+    """The name of the before/after total row in the active language: the "high" options'
+    own texts joined with "or", as one phrase with a capital first letter."""
+    texts = [_(text).lower() for text in change.high_texts if text]
+    if not texts:
+        return ""
+    label = reduce(lambda first, second: EITHER.format(first=first, second=second), texts)
+    return label[:1].upper() + label[1:]
+
+
+def report_notes(report: Report) -> list[str]:
+    """What the reader must know to read the figures right, in the active language."""
+    return [str(PAIRS_IGNORE_PERIOD)] if report.before_after_ignores_period else []
 
 
 def percent_text(value: int | None) -> str:
@@ -99,7 +123,7 @@ def before_after_lines(change: BeforeAfter) -> list[str]:
         for row in change.rows
     ]  # fmt: skip
     rows.append(
-        (change.high_text, change.high_before, percent_text(change.share(change.high_before)),
+        (high_label(change), change.high_before, percent_text(change.share(change.high_before)),
          change.high_after, percent_text(change.share(change.high_after)))
     )  # fmt: skip
     return lines + table(("answer", "before", "%", "after", "%"), rows)
@@ -118,6 +142,7 @@ def format_report(report: Report) -> str:
     lines += ["", *response_rate_lines(report.response_rates)]
     if report.before_after is not None:
         lines += ["", *before_after_lines(report.before_after)]
-    if report.notes:
-        lines += ["", *(f"Note: {note}" for note in report.notes)]
+    notes = report_notes(report)
+    if notes:
+        lines += ["", *(f"Note: {note}" for note in notes)]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.report import DECLINED_TEXT, SKIPPED_TEXT, QuestionnaireResult, Report
-from bot.report_text import ANONYMITY_TEXT
+from bot.report_text import ANONYMITY_TEXT, high_label, report_notes
 
 SUMMARY = "summary"
 QUESTION_HEADER = ("question_id", "question", "option", "count", "percent", "n", "mean")
@@ -58,11 +58,12 @@ def _summary_rows(report: Report) -> list[list[Any]]:
             for row in change.rows
         ]
         rows.append(
-            [change.high_text, change.high_before, change.share(change.high_before),
+            [high_label(change), change.high_before, change.share(change.high_before),
              change.high_after, change.share(change.high_after)]
         )  # fmt: skip
-    if report.notes:
-        rows += [[], *(["note", note] for note in report.notes)]
+    notes = report_notes(report)
+    if notes:
+        rows += [[], *(["note", note] for note in notes)]
     return rows
 
 

@@ -203,7 +203,7 @@ async def _matches_page(
     signed: Signed,
     status_code: int = 200,
     error: str = "",
-    reason: str = "",
+    refusal: MatchError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     me = signed.coordinator
@@ -212,6 +212,7 @@ async def _matches_page(
         found = await pairs(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
+        reason = str(refusal) if refusal else ""
     await coordination.audit(session, me, "view", detail=f"web: {len(found)} matches")
     await session.commit()
     return render(
@@ -248,13 +249,12 @@ async def new_match(request: Request, session: Database, signed: Signed, form: F
     except ValueError:
         return await _matches_page(request, session, signed, 400, "date", form=form)
     try:
-        with core_.catalogs.use(me.language):
-            async with session.begin_nested():  # a refused match leaves nothing behind
-                match = await make_match(
-                    session, me, core_.programmes, core_.settings.timezone, mentee, mentor, start
-                )
+        async with session.begin_nested():  # a refused match leaves nothing behind
+            match = await make_match(
+                session, me, core_.programmes, core_.settings.timezone, mentee, mentor, start
+            )
     except MatchError as error:
-        return await _matches_page(request, session, signed, 400, "match", str(error), form)
+        return await _matches_page(request, session, signed, 400, "match", error, form)
     await session.commit()
     return RedirectResponse(f"/matches?done=made#match-{match.id}", status_code=303)
 
@@ -283,7 +283,7 @@ async def end_match(
                 session, me, core_.programmes, core_.settings.timezone, match_id, reason, ended
             )
     except MatchError as error:
-        return await _matches_page(request, session, signed, 400, "end", str(error))
+        return await _matches_page(request, session, signed, 400, "end", error)
     await session.commit()
     return RedirectResponse(f"/matches?done=ended#match-{match_id}", status_code=303)
 

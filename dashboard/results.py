@@ -35,7 +35,7 @@ from bot.report import (
     parse_bound,
     scheduled_ids,
 )
-from bot.report_text import percent_text
+from bot.report_text import high_label, percent_text, report_notes
 from bot.report_xlsx import write_report_xlsx
 from dashboard.app import NOT_FOUND, Database, Signed, refused, render
 from storage.models import Coordinator
@@ -73,7 +73,10 @@ async def results_page(
     await session.commit()
     with core_.catalogs.use(me.language):
         charts = _charts(report) if report else {}
-        paired = _paired(report.before_after) if report and report.before_after else None
+        change = report.before_after if report else None
+        paired = _paired(change) if change else None
+        high = high_label(change) if change else ""
+        notes = report_notes(report) if report else []
     return render(
         request,
         "results.html",
@@ -84,6 +87,8 @@ async def results_page(
         report=report,
         charts=charts,
         paired=paired,
+        high=high,
+        notes=notes,
         start=start or "",
         end=end or "",
         downloads=_downloads(core_, config) if config else [],
@@ -293,7 +298,7 @@ def _paired(change: BeforeAfter) -> BarChart | None:
     if not change.pairs:
         return None
     rows = [(_text(row.text), row.before, row.after) for row in change.rows]
-    rows.append((_text(change.high_text), change.high_before, change.high_after))
+    rows.append((high_label(change), change.high_before, change.high_after))
     return bar_chart(
         [
             Group(

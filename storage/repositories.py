@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import cast, delete, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ColumnElement
 
 from storage.models import (
     AnonymityLock,
@@ -145,15 +149,6 @@ async def drop_answers(session: AsyncSession, run_id: int, question_ids: Sequenc
         )
 
 
-async def runs_of_questionnaire(session: AsyncSession, questionnaire_id: str) -> list[SurveyRun]:
-    rows = await session.scalars(
-        select(SurveyRun)
-        .where(SurveyRun.questionnaire_id == questionnaire_id)
-        .order_by(SurveyRun.id)
-    )
-    return list(rows)
-
-
 async def answers_by_run(session: AsyncSession, run_ids: Sequence[int]) -> dict[int, list[Answer]]:
     grouped: dict[int, list[Answer]] = {run_id: [] for run_id in run_ids}
     if run_ids:
@@ -173,6 +168,99 @@ async def find_anonymous_run(
             SurveyRun.occasion == occasion,
         )
     )
+
+
+# Values per IN list: far below the bound parameters a statement may have (32,766 in SQLite,
+# 32,767 in PostgreSQL through asyncpg), so a list of any length goes in a few statements.
+IN_BATCH = 1000
+
+
+class AnswerTally(NamedTuple):
+    question_id: str
+    status: str
+    value: Any
+    answers: int  # how many have this status and value
+
+
+def _groupable_value(session: AsyncSession) -> InstrumentedAttribute[Any] | ColumnElement[Any]:
+    """The answer's value as something the database can group by. PostgreSQL has no equality
+    for json, but has for jsonb (read back as the same Python values); SQLite compares what it
+    stored."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(Answer.value, JSONB)
+    return Answer.value
+
+
+async def answer_tallies(
+    session: AsyncSession, runs: Sequence[ColumnElement[bool]], question_ids: Collection[str]
+) -> list[AnswerTally]:
+    """The answers to these questions in the runs that meet the conditions `runs` (on
+    SurveyRun), counted by question, status and value in the database, so that a report over
+    any number of answers reads a few rows."""
+    if not question_ids:
+        return []
+    value = _groupable_value(session)
+    rows = await session.execute(
+        select(Answer.question_id, Answer.status, value, func.count())
+        .join(SurveyRun, Answer.run_id == SurveyRun.id)
+        .where(*runs, Answer.question_id.in_(sorted(question_ids)))
+        .group_by(Answer.question_id, Answer.status, value)
+    )
+    return [AnswerTally(*row) for row in rows]
+
+
+class RunProgress(NamedTuple):
+    status: str
+    has_answers: bool
+
+
+def _has_answers() -> ColumnElement[bool]:
+    return select(Answer.id).where(Answer.run_id == SurveyRun.id).exists()
+
+
+async def run_progress(session: AsyncSession, run_ids: Collection[int]) -> dict[int, RunProgress]:
+    """By run id: the status of these runs and whether they have any answer (a run that is not
+    there is left out)."""
+    ids = sorted(set(run_ids))
+    found: dict[int, RunProgress] = {}
+    for start in range(0, len(ids), IN_BATCH):
+        rows = await session.execute(
+            select(SurveyRun.id, SurveyRun.status, _has_answers()).where(
+                SurveyRun.id.in_(ids[start : start + IN_BATCH])
+            )
+        )
+        for run_id, status, answered in rows:
+            found[run_id] = RunProgress(status, bool(answered))
+    return found
+
+
+async def anonymous_run_progress(
+    session: AsyncSession, runs: Collection[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], RunProgress]:
+    """`run_progress` of anonymous runs, each named as `find_anonymous_run` finds it:
+    (respondent key, questionnaire id, occasion)."""
+    wanted = set(runs)
+    keys = sorted({key for key, _, _ in wanted})
+    questionnaire_ids = sorted({questionnaire_id for _, questionnaire_id, _ in wanted})
+    found: dict[tuple[str, str, str], RunProgress] = {}
+    for start in range(0, len(keys), IN_BATCH):
+        rows = await session.execute(
+            select(
+                SurveyRun.respondent_key,
+                SurveyRun.questionnaire_id,
+                SurveyRun.occasion,
+                SurveyRun.status,
+                _has_answers(),
+            ).where(
+                SurveyRun.respondent_key.in_(keys[start : start + IN_BATCH]),
+                SurveyRun.questionnaire_id.in_(questionnaire_ids),
+            )
+        )
+        for key, questionnaire_id, occasion, status, answered in rows:
+            name = (key or "", questionnaire_id, occasion)
+            if name in wanted:
+                found[name] = RunProgress(status, bool(answered))
+    return found
 
 
 async def add_run(session: AsyncSession, run: SurveyRun) -> SurveyRun:

@@ -79,9 +79,9 @@ def test_match_create_list_end_and_the_schedule_in_local_time(
 def test_match_errors_are_one_line(two_people: None, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "match", "create", "--mentee", "2", "--mentor", "1")
     assert code == 2
-    assert err.strip() == "mentorbot: error: participant 2 is a mentor, not a mentee"
+    assert err.strip() == "mentorbot: error: Participant 2 is a mentor, not a mentee."
     code, _, err = run(capsys, "match", "end", "9", "--reason", "completed")
-    assert err.strip() == "mentorbot: error: there is no match 9"
+    assert err.strip() == "mentorbot: error: There is no match 9."
 
 
 def test_coordinator_add_prints_a_one_time_code(

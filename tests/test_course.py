@@ -91,6 +91,26 @@ async def test_nobody_is_in_two_matches_at_once(core: Core) -> None:
             await create_match(session, core.programmes, mentee.id, other_mentor.id, T0)
 
 
+async def test_a_match_error_is_worded_in_the_language_active_when_it_is_shown(
+    core: Core,
+) -> None:
+    """Raised with no language active (as the dashboard's core calls run), read by a Danish
+    coordinator; the command line, with no language active, reads it in English."""
+    mentee, _, match = await matched(core)
+    other_mentor = await enrolled(core, "300", "mentor")
+    async with core.sessions() as session:
+        with pytest.raises(MatchError) as in_a_match:
+            await create_match(session, core.programmes, mentee.id, other_mentor.id, T0)
+        await end_match(session, core.programmes, match.id, EndReason.COMPLETED, T0)
+        with pytest.raises(MatchError) as ended:
+            await end_match(session, core.programmes, match.id, EndReason.COMPLETED, T0)
+    assert str(in_a_match.value) == f"Participant {mentee.id} is already in a match."
+    assert str(ended.value) == f"Match {match.id} ended already on Dec 1, 2026."
+    with core.catalogs.use("da"):
+        assert str(in_a_match.value) == f"Deltager {mentee.id} er allerede i et match."
+        assert str(ended.value) == f"Match {match.id} sluttede allerede den 1. dec. 2026."
+
+
 async def test_ending_early_cancels_later_checkins_and_brings_the_end_survey_forward(
     core: Core,
 ) -> None:

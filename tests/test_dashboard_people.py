@@ -518,7 +518,7 @@ async def test_a_match_that_cannot_be_made_is_explained_on_the_page(
         "/matches", data={"csrf": csrf, "mentee": str(found.lars), "mentor": str(found.fatima)}
     )
     assert wrong_role.status_code == 400
-    assert "The match could not be made: participant" in wrong_role.text
+    assert "The match could not be made: Participant" in wrong_role.text
     assert f'value="{found.lars}"' in wrong_role.text  # the form keeps what was typed
     not_numbers = await client.post("/matches", data={"csrf": csrf, "mentee": "x", "mentor": ""})
     assert not_numbers.status_code == 400 and "Write the numbers" in not_numbers.text
@@ -540,7 +540,7 @@ async def test_a_match_that_cannot_be_made_is_explained_on_the_page(
         data={"csrf": csrf, "reason": "completed", "date": "2020-01-01"},
     )
     assert before_start.status_code == 400
-    assert "The match could not be ended: the end must not be before the start" in (
+    assert "The match could not be ended: The end must not be before the start." in (
         before_start.text
     )
     no_reason = await client.post(f"/matches/{match.id}/end", data={"csrf": csrf, "reason": "x"})

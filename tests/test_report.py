@@ -17,7 +17,7 @@ from bot.anonymity import anonymous_occasion, respondent_key
 from bot.cli import main
 from bot.core import Core, build_core
 from bot.report import Period, Report, build_report, parse_bound, percent
-from bot.report_text import format_report
+from bot.report_text import format_report, high_label, report_notes
 from bot.report_xlsx import write_report_xlsx
 from bot.settings import load_settings
 from storage import repositories as repo
@@ -309,6 +309,92 @@ async def test_response_rates_count_sent_answered_partial_expired(core: Core) ->
     assert (end.sent, end.expired) == (6, 1)
 
 
+async def test_answers_count_per_respondent_however_many_give_the_same(core: Core) -> None:
+    """The database counts equal answers together; the figures are still those of counting
+    person by person: a choice given twice in one answer counts once, an empty answer nowhere,
+    skipped and "Prefer not to say" on lines of their own, options removed since at the end."""
+    async with core.sessions() as session:
+        for key, outcomes, satisfaction in [
+            ("a", ["new_job", "new_job", "internship"], 5),
+            ("b", ["new_job"], 5),
+            ("c", ["new_job"], 5),
+            ("d", ["retired_option"], 2),
+            ("e", [], AnswerStatus.SKIPPED),
+            ("f", AnswerStatus.SKIPPED, AnswerStatus.DECLINED),
+            ("g", AnswerStatus.DECLINED, AnswerStatus.SKIPPED),
+        ]:
+            answers = {"outcomes": outcomes, "match_satisfaction": satisfaction, "gone": "yes"}
+            await add_run(session, "mentee_end", answers, key=key)
+        for key, status in [("h", RunStatus.PARTIAL), ("i", RunStatus.IN_PROGRESS)]:
+            answers = {"outcomes": ["none"], "match_satisfaction": 1}
+            await add_run(session, "mentee_end", answers, key=key, status=status)
+        await session.commit()
+    end = (await report_of(core)).questionnaires[0]
+    assert (end.completed, end.partial) == (7, 1)
+    assert "gone" not in [question.question_id for question in end.questions]
+    outcomes = end.questions[0]
+    assert (outcomes.respondents, outcomes.declined, outcomes.skipped) == (5, 1, 1)
+    assert [(o.option_id, o.text, o.count, o.percent) for o in outcomes.options] == [
+        ("new_job", "A new job", 3, 60), ("internship", "An internship", 1, 20),
+        ("education", "Started an education", 0, 0),
+        ("own_business", "Started my own business", 0, 0), ("none", "None of these", 1, 20),
+        ("retired_option", "retired_option", 1, 20),
+    ]  # fmt: skip
+    satisfaction = next(q for q in end.questions if q.question_id == "match_satisfaction")
+    assert (satisfaction.respondents, satisfaction.declined, satisfaction.skipped) == (5, 1, 2)
+    assert [o.count for o in satisfaction.options] == [1, 1, 0, 0, 3]
+    assert satisfaction.mean == 18 / 5
+
+
+async def test_an_expired_contact_is_partial_if_its_own_run_has_answers_or_is_partial(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expired contacts' runs are looked up all at once: named ones by their link, anonymous
+    ones by key, questionnaire and occasion together; two per query here, so that lists longer
+    than a query takes are tested too."""
+    monkeypatch.setattr(repo, "IN_BATCH", 2)
+    async with core.sessions() as session:
+        people = [await add_person(session, f"x{number}") for number in range(7)]
+        contacts = [
+            Contact(
+                participant_id=person.id, rule="end", questionnaire_id="mentee_end", due_at=T0,
+                state=ContactState.EXPIRED, sent_at=T0,
+            )
+            for person in people
+        ]  # fmt: skip
+        session.add_all(contacts)
+        await session.flush()
+
+        async def named(number: int, answers: dict[str, Any], status: RunStatus) -> None:
+            run = await add_run(
+                session, "mentee_end", answers, participant=people[number].id,
+                occasion=f"contact:{contacts[number].id}", status=status,
+            )  # fmt: skip
+            contacts[number].run_id = run.id
+
+        async def anonymous(
+            person: int, contact_id: int, answers: dict[str, Any], status: RunStatus
+        ) -> None:
+            await add_run(
+                session, "mentee_end", answers, key=respondent_key(core.secret, people[person].id),
+                occasion=anonymous_occasion(core.secret, contact_id), status=status,
+            )  # fmt: skip
+
+        await named(0, {}, RunStatus.IN_PROGRESS)  # opened, nothing answered: expired
+        await named(1, {}, RunStatus.PARTIAL)  # partial
+        await anonymous(2, contacts[2].id, {"outcomes": ["none"]}, RunStatus.IN_PROGRESS)  # partial
+        await anonymous(3, contacts[3].id, {}, RunStatus.IN_PROGRESS)  # expired
+        await anonymous(4, contacts[4].id, {}, RunStatus.PARTIAL)  # partial
+        # Answers of person 5, but to another occasion, and under contact 6's occasion: neither
+        # contact 5 nor contact 6 (person 6's) has a run of its own, so both are expired.
+        await anonymous(5, contacts[5].id + 100, {"outcomes": ["none"]}, RunStatus.PARTIAL)
+        await anonymous(5, contacts[6].id, {"outcomes": ["none"]}, RunStatus.PARTIAL)
+        await session.commit()
+    rates = {rate.questionnaire_id: rate for rate in (await report_of(core)).response_rates}
+    end = rates["mentee_end"]
+    assert (end.sent, end.answered, end.partial, end.expired, end.open) == (7, 0, 3, 4, 0)
+
+
 def test_a_plain_end_date_includes_that_whole_day() -> None:
     zone = ZoneInfo("Europe/Copenhagen")
     assert parse_bound("2026-06-01", zone, end=True) == datetime(2026, 6, 2, tzinfo=zone)
@@ -388,6 +474,28 @@ async def test_before_and_after_motivation_of_people_who_answered_both(core: Cor
         "  Very low                0   0 %      0   0 %",
         "  High or very high       2  50 %      3  75 %",
     ]
+
+
+async def test_the_report_gives_data_and_its_readers_put_it_into_their_words(
+    core: Core,
+) -> None:
+    """Which answers count as high, and that a period leaves before/after whole, are data;
+    the words ("or", the note) come from the catalog of the language that shows them."""
+    await seed_before_after(core)
+    whole = await report_of(core)
+    zone = ZoneInfo("Europe/Copenhagen")
+    since = await report_of(core, Period(parse_bound("2026-01-01", zone)))
+    assert whole.before_after is not None and since.before_after is not None
+    assert whole.before_after.high == ("high", "very_high")
+    assert (whole.before_after_ignores_period, since.before_after_ignores_period) == (False, True)
+    assert report_notes(whole) == []
+    assert report_notes(since) == ["Before and after counts every pair, whatever the dates."]
+    assert "Note: Before and after counts every pair, whatever the dates." in format_report(since)
+    with core.catalogs.use("da"):
+        assert high_label(since.before_after) == "Høj eller meget høj"
+        assert report_notes(since) == ["Før og efter tæller alle par, uanset datoerne."]
+    with core.catalogs.use("fi"):
+        assert high_label(since.before_after) == "Paljon tai erittäin paljon"
 
 
 async def test_the_workbook_has_a_summary_and_a_sheet_per_end_survey(

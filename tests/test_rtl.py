@@ -25,7 +25,8 @@ SAMPLES: dict[str, object] = {
     "name": "Sara Jensen (CV)", "title": "Check-in 2", "who": "participant 12",
     "number": "12", "programme": "Career Bridge", "language": "English", "consent": "1.12.2026",
     "start": "1.12.2026", "end": "1.6.2027", "lines": "112: police", "note": "OK, done.",
-    "role": "mentor", "status": "matched", "date": "1.12.2026",
+    "role": "mentor", "status": "matched", "date": "1.12.2026", "code": "bridge",
+    "first": "high", "second": "very high",
 }  # fmt: skip
 
 
