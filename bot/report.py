@@ -110,9 +110,10 @@ def _is_plain_date(text: str) -> bool:
 @dataclass(frozen=True)
 class OptionCount:
     option_id: str
-    text: str
+    text: str  # English, e.g. "1 (Not happy)" for a scale's end
     count: int
     percent: int | None  # of the question's respondents; None when nobody answered
+    end_label: str = ""  # a scale end's own label ("Not happy"), to translate apart
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class BeforeAfterRow:
     text: str
     before: int
     after: int
+    end_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,7 @@ def _question_result(question: Question, tallies: Iterable[repo.AnswerTally]) ->
                 _choice_text(question, choice),
                 counts[choice],
                 percent(counts[choice], respondents),
+                _end_label(question, choice),
             )
             for choice in ids
         ),
@@ -290,9 +293,16 @@ def _question_result(question: Question, tallies: Iterable[repo.AnswerTally]) ->
 def _choice_text(question: Question, choice: str) -> str:
     if question.type is not QuestionType.SCALE:
         return question.option_text(choice)
-    label = {str(question.min): question.min_label, str(question.max): question.max_label}
-    extra = label.get(choice)
+    extra = _end_label(question, choice)
     return f"{choice} ({extra})" if extra else choice
+
+
+def _end_label(question: Question, choice: str) -> str:
+    """The label of a scale's first or last step; "" for any other answer."""
+    if question.type is not QuestionType.SCALE:
+        return ""
+    labels = {str(question.min): question.min_label, str(question.max): question.max_label}
+    return labels.get(choice) or ""
 
 
 async def questionnaire_results(
@@ -435,7 +445,13 @@ async def motivation_change(
         after_questionnaire=after.id,
         pairs=len(pairs),
         rows=tuple(
-            BeforeAfterRow(choice, _choice_text(question, choice), first[choice], last[choice])
+            BeforeAfterRow(
+                choice,
+                _choice_text(question, choice),
+                first[choice],
+                last[choice],
+                _end_label(question, choice),
+            )
             for choice in ids
         ),
         high=tuple(reversed(high)),

@@ -28,6 +28,8 @@ from bot.programme import Programme
 from bot.questionnaire import Questionnaire
 from bot.report import (
     BeforeAfter,
+    BeforeAfterRow,
+    OptionCount,
     Period,
     QuestionResult,
     Report,
@@ -93,6 +95,7 @@ async def results_page(
         end=end or "",
         downloads=_downloads(core_, config) if config else [],
         percent_text=percent_text,
+        option_text=_option,
     )
 
 
@@ -266,6 +269,13 @@ def _text(message: str) -> str:
     return _(message) if message else message
 
 
+def _option(item: OptionCount | BeforeAfterRow) -> str:
+    """An answer in the coordinator's language; a scale's end keeps its number: "1 (Ikke glad)"."""
+    if item.end_label:
+        return f"{item.option_id} ({_(item.end_label)})"
+    return _text(item.text)
+
+
 def _count(count: int, share: int | None) -> str:
     """ "14 (37 %)", the percentage as the report prints it."""
     shown = percent_text(share)
@@ -275,9 +285,7 @@ def _count(count: int, share: int | None) -> str:
 def _question_chart(question: QuestionResult) -> BarChart:
     return bar_chart(
         [
-            Group(
-                _text(option.text), (Value(_count(option.count, option.percent), option.percent),)
-            )
+            Group(_option(option), (Value(_count(option.count, option.percent), option.percent),))
             for option in question.options
         ]
     )
@@ -297,7 +305,7 @@ def _paired(change: BeforeAfter) -> BarChart | None:
     """Before and after side by side, per answer and for the "high" total."""
     if not change.pairs:
         return None
-    rows = [(_text(row.text), row.before, row.after) for row in change.rows]
+    rows = [(_option(row), row.before, row.after) for row in change.rows]
     rows.append((high_label(change), change.high_before, change.high_after))
     return bar_chart(
         [

@@ -15,7 +15,7 @@ from bot.demo_data import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from bot.settings import PROJECT_ROOT
 from storage.models import Coordinator, Flag, Match, Participant
 from tests.dashboard import Client, csrf_of
-from tests.test_report import seed_before_after
+from tests.test_report import add_run, seed_before_after
 
 # English that reached Danish pages before: a core rule's refusal and the report's own words.
 KNOWN_ENGLISH = (
@@ -24,6 +24,7 @@ KNOWN_ENGLISH = (
     "Before and after counts every pair",
     "High or very high",
     "or very high",
+    "(Not happy)",  # a scale's end label, glued to its number in the report
 )
 # Shown as stored: an admin may rename a programme.
 AS_STORED = {"Career Bridge (example programme)"}
@@ -92,6 +93,9 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
             coordinator.language = "da"
         await session.commit()
     await seed_before_after(core)  # pairs for the results' before/after table
+    async with core.sessions() as session:  # a scale's end, whose label is translated apart
+        await add_run(session, "mentee_end", {"match_satisfaction": 1}, occasion="end")
+        await session.commit()
     async with core.sessions() as session:
         flag = await session.scalar(select(Flag).order_by(Flag.id))
         match = await session.scalar(select(Match).order_by(Match.id))
@@ -152,6 +156,7 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
     results = pages["/results?from=2020-01-01"].text
     assert "Før og efter tæller alle par, uanset datoerne." in results
     assert "Høj eller meget høj" in results
+    assert "1 (Ikke glad)" in pages["/results"].text
     known = translated_english()
     assert len(known) > 300  # the catalogs were read
     english = {
