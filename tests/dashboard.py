@@ -11,7 +11,7 @@ from bot import accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from storage import repositories as repo
-from storage.models import Flag, Participant
+from storage.models import CoordinatorRole, Flag, Participant
 
 Client = httpx.AsyncClient
 PASSWORD = "correct horse battery"
@@ -43,6 +43,31 @@ async def seed(core: Core) -> dict[str, int]:
         session.add_all([mine, theirs])
         await session.commit()
         return {**ids, "amina": amina.id, "mine": mine.id, "theirs": theirs.id}
+
+
+async def make_admin(core: Core, coordinator_id: int, code: str = "bridge") -> None:
+    async with core.sessions() as session:
+        programme = await repo.programme_by_code(session, code)
+        assert programme is not None
+        role = await session.get(CoordinatorRole, (coordinator_id, programme.id))
+        assert role is not None
+        role.role = "admin"
+        await session.commit()
+
+
+async def as_admin(core: Core, client: Client) -> dict[str, int]:
+    """The small world of `seed`, with Sara an admin of bridge and logged in."""
+    ids = await seed(core)
+    await make_admin(core, ids["Sara"])
+    await log_in(client)
+    return ids
+
+
+async def programme_id(core: Core, code: str = "bridge") -> int:
+    async with core.sessions() as session:
+        programme = await repo.programme_by_code(session, code)
+        assert programme is not None
+        return programme.id
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -9,17 +9,17 @@ from bot import accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from dashboard.app import create_app
-from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole, Programme
-from tests.dashboard import PASSWORD, Client, csrf_of, log_in, seed
-
-
-async def make_admin(core: Core, coordinator_id: int, code: str = "bridge") -> None:
-    async with core.sessions() as session:
-        programme = await repo.programme_by_code(session, code)
-        role = await session.get(CoordinatorRole, (coordinator_id, programme.id))
-        role.role = "admin"
-        await session.commit()
+from tests.dashboard import (
+    PASSWORD,
+    Client,
+    as_admin,
+    csrf_of,
+    log_in,
+    make_admin,
+    programme_id,
+    seed,
+)
 
 
 async def test_only_admins_see_the_audit_log_and_the_coordinators(
@@ -51,16 +51,13 @@ async def test_the_audit_log_shows_who_did_what_in_the_own_programmes_only(
 
 
 async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client: Client) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    await as_admin(core, client)
     page = await client.get("/admin/coordinators")
-    async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
+    bridge = await programme_id(core)
     added = await client.post(
         "/admin/coordinators",
         data={
-            "csrf": csrf_of(page), "name": "<b>Lars</b>", "programme": str(bridge.id),
+            "csrf": csrf_of(page), "name": "<b>Lars</b>", "programme": str(bridge),
             "role": "coordinator", "language": "da", "email": "lars@example.org",
             "password": PASSWORD,
         },
@@ -77,15 +74,12 @@ async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client:
 async def test_an_admin_cannot_add_to_or_touch_another_programme(
     core: Core, client: Client
 ) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    ids = await as_admin(core, client)
     csrf = csrf_of(await client.get("/admin/coordinators"))
-    async with core.sessions() as session:
-        elsewhere = await repo.programme_by_code(session, "elsewhere")
+    elsewhere = await programme_id(core, "elsewhere")
     refused = await client.post(
         "/admin/coordinators",
-        data={"csrf": csrf, "name": "Mallory", "programme": str(elsewhere.id), "role": "admin"},
+        data={"csrf": csrf, "name": "Mallory", "programme": str(elsewhere), "role": "admin"},
     )
     assert refused.status_code == 403
     otto = await client.post(
@@ -101,16 +95,13 @@ async def test_a_refused_coordinator_form_shows_the_page_again_not_a_server_erro
     core: Core, client: Client
 ) -> None:
     # A rollback expired the log-in's rows, and rendering the page then failed (500).
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    await as_admin(core, client)
     page = await client.get("/admin/coordinators")
-    async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
+    bridge = await programme_id(core)
     refused = await client.post(
         "/admin/coordinators",
         data={
-            "csrf": csrf_of(page), "name": "Lars", "programme": str(bridge.id),
+            "csrf": csrf_of(page), "name": "Lars", "programme": str(bridge),
             "role": "coordinator", "language": "da", "email": "Sara@example.org",
             "password": PASSWORD,
         },
@@ -135,8 +126,8 @@ async def test_an_admin_gives_takes_and_changes_access_and_a_removed_coordinator
 ) -> None:
     ids = await seed(core)
     await make_admin(core, ids["Sara"])
+    bridge = await programme_id(core)
     async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
         pia, _ = await invite_coordinator(session, "bridge", "Pia")
         await accounts.set_login(session, pia, "pia@example.org", PASSWORD)
         await session.commit()
@@ -149,12 +140,10 @@ async def test_an_admin_gives_takes_and_changes_access_and_a_removed_coordinator
         csrf = csrf_of(await client.get("/admin/coordinators"))
         url = f"/admin/coordinators/{pia.id}/role"
         made_admin = await client.post(
-            url, data={"csrf": csrf, "programme": bridge.id, "role": "admin"}
+            url, data={"csrf": csrf, "programme": bridge, "role": "admin"}
         )
         assert made_admin.status_code == 200 and await _roles(core, pia.id) == {"bridge": "admin"}
-        removed = await client.post(
-            url, data={"csrf": csrf, "programme": bridge.id, "role": "none"}
-        )
+        removed = await client.post(url, data={"csrf": csrf, "programme": bridge, "role": "none"})
         assert removed.status_code == 200 and await _roles(core, pia.id) == {}
         # Pia's open dashboard session ended with her last programme.
         assert (await pias_browser.get("/flags")).status_code == 303
@@ -165,15 +154,12 @@ async def test_an_admin_gives_takes_and_changes_access_and_a_removed_coordinator
 
 
 async def test_the_last_admin_of_a_programme_cannot_give_it_up(core: Core, client: Client) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
-    async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
+    ids = await as_admin(core, client)
+    bridge = await programme_id(core)
     csrf = csrf_of(await client.get("/admin/coordinators"))
     refused = await client.post(
         f"/admin/coordinators/{ids['Sara']}/role",
-        data={"csrf": csrf, "programme": bridge.id, "role": "coordinator"},
+        data={"csrf": csrf, "programme": bridge, "role": "coordinator"},
     )
     assert refused.status_code == 200 and "needs at least one admin" in refused.text
     assert await _roles(core, ids["Sara"]) == {"bridge": "admin"}
@@ -182,21 +168,17 @@ async def test_the_last_admin_of_a_programme_cannot_give_it_up(core: Core, clien
 async def test_an_admin_cannot_change_access_of_someone_outside_their_programmes(
     core: Core, client: Client
 ) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
-    async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
-        elsewhere = await repo.programme_by_code(session, "elsewhere")
+    ids = await as_admin(core, client)
+    bridge, elsewhere = await programme_id(core), await programme_id(core, "elsewhere")
     csrf = csrf_of(await client.get("/admin/coordinators"))
     otto = await client.post(
         f"/admin/coordinators/{ids['Otto']}/role",
-        data={"csrf": csrf, "programme": bridge.id, "role": "admin"},
+        data={"csrf": csrf, "programme": bridge, "role": "admin"},
     )
     assert otto.status_code == 404
     theirs = await client.post(
         f"/admin/coordinators/{ids['Sara']}/role",
-        data={"csrf": csrf, "programme": elsewhere.id, "role": "admin"},
+        data={"csrf": csrf, "programme": elsewhere, "role": "admin"},
     )
     assert theirs.status_code == 403
     assert await _roles(core, ids["Otto"]) == {"elsewhere": "coordinator"}

@@ -9,10 +9,9 @@ from bot.core import Core
 from bot.i18n import language_name
 from bot.settings import Settings
 from storage.models import Coordinator
-from tests.dashboard import EVIL, Client, csrf_of, log_in, seed
+from tests.dashboard import EVIL, Client, as_admin, csrf_of, log_in, make_admin, seed
 from tests.fakes import FakeBotAPI
 from tests.telegram import RunningBot
-from tests.test_dashboard_admin import make_admin
 from tests.test_telegram_course import until
 
 
@@ -64,9 +63,7 @@ async def test_an_admin_of_one_programme_cannot_open_or_change_another(
 
 
 async def test_an_admin_changes_a_programme_through_the_form(core: Core, client: Client) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    await as_admin(core, client)
     listing = await client.get("/admin/programmes")
     assert listing.status_code == 200 and 'href="/admin/programmes/bridge"' in listing.text
     page = await client.get("/admin/programmes/bridge")
@@ -116,9 +113,7 @@ async def test_a_wrong_field_is_marked_in_the_coordinators_language_and_nothing_
 async def test_a_programme_started_in_the_dashboard_takes_mentees_in_the_running_bot(
     core: Core, client: Client, running: RunningBot, server: FakeBotAPI
 ) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    await as_admin(core, client)
     page = await client.get("/admin/programmes")
     created = await client.post(
         "/admin/programmes",
@@ -140,9 +135,7 @@ async def test_a_programme_started_in_the_dashboard_takes_mentees_in_the_running
 async def test_a_new_programme_with_a_taken_code_is_refused_on_the_form(
     core: Core, client: Client
 ) -> None:
-    ids = await seed(core)
-    await make_admin(core, ids["Sara"])
-    await log_in(client)
+    await as_admin(core, client)
     page = await client.get("/admin/programmes")
     refused = await client.post(
         "/admin/programmes",

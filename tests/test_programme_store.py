@@ -44,6 +44,20 @@ def bridge_settings(core: Core, **changes: object) -> ProgrammeSettings:
     return replace(ProgrammeSettings.of(core.programmes["bridge"]), **changes)
 
 
+async def rename_in_the_dashboard(settings: Settings, name: str) -> None:
+    """An admin renames bridge in the dashboard, in a process of its own."""
+    core = await build_core(settings)
+    try:
+        ada = await admin_of_bridge(core)
+        async with core.sessions() as session:
+            await change_programme(
+                session, ada, "bridge", bridge_settings(core, name=name), core.sources
+            )
+            await session.commit()
+    finally:
+        await core.close()
+
+
 @pytest.fixture
 def own_files(tmp_path: Path, settings: Settings) -> Settings:
     """A programmes folder of the test's own, holding a copy of the shipped bridge.yaml."""
@@ -71,16 +85,7 @@ async def test_a_file_seeds_its_programme_and_a_changed_file_applies_at_the_next
 async def test_a_programme_changed_in_the_dashboard_is_kept_over_its_file(
     own_files: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    core = await build_core(own_files)
-    try:
-        ada = await admin_of_bridge(core)
-        async with core.sessions() as session:
-            await change_programme(
-                session, ada, "bridge", bridge_settings(core, name="Bro til job"), core.sources
-            )
-            await session.commit()
-    finally:
-        await core.close()
+    await rename_in_the_dashboard(own_files, "Bro til job")
     path = own_files.programmes_dir / "bridge.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump({**data, "name": "From the file"}), encoding="utf-8")
@@ -242,20 +247,7 @@ def test_the_command_line_lists_and_exports_a_programme_as_the_database_holds_it
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
-
-    async def rename() -> None:
-        core = await build_core(load_settings())
-        try:
-            ada = await admin_of_bridge(core)
-            async with core.sessions() as session:
-                await change_programme(
-                    session, ada, "bridge", bridge_settings(core, name="Bro"), core.sources
-                )
-                await session.commit()
-        finally:
-            await core.close()
-
-    asyncio.run(rename())
+    asyncio.run(rename_in_the_dashboard(load_settings(), "Bro"))
     capsys.readouterr()
     assert main(["programmes", "list"]) == 0
     listing = capsys.readouterr().out.splitlines()
