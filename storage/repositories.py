@@ -31,18 +31,6 @@ from storage.models import (
 )
 
 
-async def sync_programme(session: AsyncSession, code: str, name: str) -> Programme:
-    """Create the programme's row, or update its name, from its YAML definition."""
-    programme = await session.scalar(select(Programme).where(Programme.code == code))
-    if programme is None:
-        programme = Programme(code=code, name=name)
-        session.add(programme)
-    else:
-        programme.name = name
-    await session.flush()
-    return programme
-
-
 async def programme_by_code(session: AsyncSession, code: str) -> Programme | None:
     return await session.scalar(select(Programme).where(func.lower(Programme.code) == code.lower()))
 

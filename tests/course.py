@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.conversation import Action, OutgoingMessage
@@ -140,3 +141,11 @@ async def finish_by_first_choices(person: EngineChat, motivation: str | None = N
         else:
             await person.tap(labels[0])
     raise AssertionError("the questionnaire did not end")
+
+
+async def programme_elsewhere(session: AsyncSession, name: str = "Elsewhere") -> Programme:
+    """A programme row of another organisation's programme, which this bot does not run."""
+    programme = Programme(code="elsewhere", name=name)
+    session.add(programme)
+    await session.flush()
+    return programme

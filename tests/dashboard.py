@@ -12,6 +12,7 @@ from bot.coordination import invite_coordinator
 from bot.core import Core
 from storage import repositories as repo
 from storage.models import CoordinatorRole, Flag, Participant
+from tests.course import programme_elsewhere
 
 Client = httpx.AsyncClient
 PASSWORD = "correct horse battery"
@@ -22,7 +23,7 @@ async def seed(core: Core) -> dict[str, int]:
     """Sara (bridge) and Otto (elsewhere) with log-ins; Amina in bridge with a flag whose
     answer is a script; a flag in the other programme."""
     async with core.sessions() as session:
-        elsewhere = await repo.sync_programme(session, "elsewhere", "Elsewhere")
+        elsewhere = await programme_elsewhere(session)
         bridge = await repo.programme_by_code(session, "bridge")
         assert bridge is not None
         ids = {}

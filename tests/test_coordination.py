@@ -16,7 +16,15 @@ from bot.flag_replies import Delivery, message_participant
 from bot.profile import participant_profile
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, FlagStatus
-from tests.course import T0, FakeClock, RecordingOutbox, chat, course_at, enrolled
+from tests.course import (
+    T0,
+    FakeClock,
+    RecordingOutbox,
+    chat,
+    course_at,
+    enrolled,
+    programme_elsewhere,
+)
 
 pytestmark = pytest.mark.fast_course
 
@@ -223,7 +231,7 @@ async def test_profile_shows_status_match_schedule_and_named_answers(core: Core)
 
 async def test_profile_of_another_programmes_participant_is_refused(core: Core) -> None:
     async with core.sessions() as session:
-        await repo.sync_programme(session, "elsewhere", "Elsewhere")
+        await programme_elsewhere(session)
         await session.commit()
     coordinator = await sara(core, code="elsewhere")
     amina = await enrolled(core, "100", "mentee")

@@ -29,6 +29,7 @@ from bot.questionnaire import load_questionnaires
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole
+from tests.course import programme_elsewhere
 
 BRIDGE = PROJECT_ROOT / "programmes" / "bridge.yaml"
 
@@ -208,7 +209,7 @@ async def test_a_new_programme_needs_codes_of_its_own(
 
 async def test_a_programme_cannot_be_copied_from_one_the_admin_does_not_run(core: Core) -> None:
     async with core.sessions() as session:
-        await repo.sync_programme(session, "elsewhere", "Elsewhere")
+        await programme_elsewhere(session)
         otto, _ = await invite_coordinator(session, "elsewhere", "Otto", "admin")
         await session.commit()
         with pytest.raises(ProgrammeInvalid) as refused:

@@ -13,7 +13,8 @@ from bot.coordination import invite_coordinator
 from bot.profile import ANONYMOUS_FLAG
 from handlers.telegram.callbacks import SurveyTap
 from storage.models import AuditEntry, Flag, Programme
-from storage.repositories import flag_thread, sync_programme
+from storage.repositories import flag_thread
+from tests.course import programme_elsewhere
 from tests.fakes import FakeBotAPI, FakeUser
 from tests.telegram import RunningBot
 
@@ -172,7 +173,7 @@ async def test_coordinator_of_another_programme_sees_nothing(
     running: RunningBot, server: FakeBotAPI
 ) -> None:
     async with running.core.sessions() as session:
-        await sync_programme(session, "elsewhere", "Another programme")
+        await programme_elsewhere(session, "Another programme")
         await session.commit()
     other = await linked_coordinator(running, server, 73, code="elsewhere")
     await alarming_answer(server)
@@ -205,7 +206,7 @@ async def test_participant_command_shows_a_profile_of_the_own_programme_only(
     assert missing["text"] == "There is no participant 2 in your programmes."
 
     async with running.core.sessions() as session:
-        await sync_programme(session, "elsewhere", "Another programme")
+        await programme_elsewhere(session, "Another programme")
         await session.commit()
     other = await linked_coordinator(running, server, 75, code="elsewhere")
     await other.send_command("/participant", "1")
