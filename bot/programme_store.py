@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.administration import NotAdmin, admin_programmes
@@ -56,7 +57,13 @@ async def seed_from_files(
         programme = sources.check(data, name)
         row = await repo.programme_by_code(session, programme.code)
         if row is None:
-            session.add(ProgrammeRow(code=programme.code, name=programme.name, definition=data))
+            try:
+                async with session.begin_nested():
+                    session.add(
+                        ProgrammeRow(code=programme.code, name=programme.name, definition=data)
+                    )
+            except IntegrityError:
+                pass  # the bot and the dashboard started together, and the other one was first
         elif row.edited_at is None:
             if row.definition != data or row.name != programme.name:
                 row.definition, row.name, row.updated_at = data, programme.name, utcnow()

@@ -17,13 +17,14 @@ from bot.administration import NotAdmin
 from bot.cli import main
 from bot.coordination import invite_coordinator
 from bot.core import Core, build_core
-from bot.programme import ProgrammeError, load_programmes
+from bot.programme import ProgrammeError, load_programmes, read_programme_files
 from bot.programme_store import (
     Problem,
     ProgrammeInvalid,
     ProgrammeSettings,
     change_programme,
     create_programme,
+    seed_from_files,
 )
 from bot.questionnaire import load_questionnaires
 from bot.settings import PROJECT_ROOT, Settings, load_settings
@@ -261,3 +262,19 @@ def test_the_command_line_lists_and_exports_a_programme_as_the_database_holds_it
     assert data == {**original, "name": "Bro", "coordinator_reply_days": 2}
     assert main(["programmes", "export", "nowhere"]) == 2
     assert "no programme 'nowhere'" in capsys.readouterr().err
+
+
+async def test_a_programme_another_process_seeded_a_moment_ago_does_not_stop_the_start(
+    core: Core, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot and the dashboard start together: both look, neither sees the row, one inserts.
+    async def not_seen_yet(session: object, code: str) -> None:
+        return None
+
+    monkeypatch.setattr(repo, "programme_by_code", not_seen_yet)
+    files = read_programme_files(settings.programmes_dir)
+    async with core.sessions() as session:
+        assert await seed_from_files(session, files, core.sources) == []
+        await session.commit()
+    monkeypatch.undo()
+    assert await core.reload_programmes() is False  # the row as it was
