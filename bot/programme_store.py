@@ -1,7 +1,7 @@
-"""Programmes kept in the database. Their files seed them at start; admins change them and
-create new ones in the dashboard, and from then on the database holds the truth: the file of a
-programme changed in the dashboard no longer overwrites it. Running processes reload what
-changed (Core.reload_programmes)."""
+"""Programmes kept in the database. Their files seed them and keep applying at every start;
+admins change a programme's settings (DASHBOARD_FIELDS) and start new programmes in the
+dashboard, and the database keeps those settings over the file's. Running processes reload
+what changed (Core.reload_programmes)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Telegram's deep-link payload alphabet
 MAX_HELP_LINES = 5
+# What an admin sets in the dashboard (ProgrammeSettings). The rest of a programme
+# (questionnaires, schedule, anonymity) stays with its file, which keeps applying.
+DASHBOARD_FIELDS = ("name", "languages", "timezone", "coordinator_reply_days", "help_lines")
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,23 @@ class ProgrammeSources:
         return check_programme(data, where, self.questionnaires, self.languages, self.base_dir)
 
 
+def _with_settings_of(data: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """A file's data with the settings an admin set in the dashboard put over it."""
+    merged = dict(data)
+    for field in DASHBOARD_FIELDS:
+        if field in edited:
+            merged[field] = edited[field]
+        else:
+            merged.pop(field, None)
+    return merged
+
+
 async def seed_from_files(
     session: AsyncSession, files: Mapping[str, dict[str, Any]], sources: ProgrammeSources
 ) -> list[str]:
-    """Store each file's programme: a new one is added, one never changed in the dashboard
-    follows its file. Returns a warning for each file not applied because an admin changed
-    its programme in the dashboard."""
+    """Store each file's programme: a new one is added, and every other follows its file, but
+    for the settings an admin changed in the dashboard (DASHBOARD_FIELDS), which the database
+    keeps. Returns a warning for each file whose settings are not applied for that reason."""
     warnings = []
     for name, data in files.items():
         programme = sources.check(data, name)
@@ -64,15 +78,20 @@ async def seed_from_files(
                     )
             except IntegrityError:
                 pass  # the bot and the dashboard started together, and the other one was first
-        elif row.edited_at is None:
-            if row.definition != data or row.name != programme.name:
-                row.definition, row.name, row.updated_at = data, programme.name, utcnow()
-        elif row.definition != data:
-            warnings.append(
-                f"{name}: programme '{row.code}' was changed in the dashboard on "
-                f"{row.edited_at:%Y-%m-%d}; the database keeps that and the file is not applied "
-                f"(`python -m bot programmes export {row.code}` writes the current one)"
-            )
+            continue
+        wanted, kept = data, programme
+        if row.edited_at is not None and row.definition is not None:
+            wanted = _with_settings_of(data, row.definition)
+            kept = sources.check(wanted, name)
+            ignored = [f for f in DASHBOARD_FIELDS if getattr(programme, f) != getattr(kept, f)]
+            if ignored:
+                warnings.append(
+                    f"{name}: the file's {', '.join(ignored)} not applied: an admin changed the "
+                    f"programme's settings in the dashboard on {row.edited_at:%Y-%m-%d} "
+                    f"(`python -m bot programmes export {row.code}` writes it as it is)"
+                )
+        if row.definition != wanted:
+            row.definition, row.name, row.updated_at = wanted, kept.name, utcnow()
     await session.flush()
     return warnings
 
@@ -226,8 +245,9 @@ async def change_programme(
     settings: ProgrammeSettings,
     sources: ProgrammeSources,
 ) -> Programme:
-    """An admin's change to one of their programmes; from now on the database keeps it.
-    Refuses before it writes anything, so the caller has nothing to roll back."""
+    """An admin's change to one of their programmes' settings, which the database keeps over
+    the file's from now on. Refuses before it writes anything, so the caller has nothing to
+    roll back."""
     row = await _administered(session, admin, code)
     problems = settings.problems(sources.languages)
     if problems:

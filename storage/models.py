@@ -97,9 +97,9 @@ class AnswerStatus(StrEnum):
 
 
 class Programme(Base):
-    """A programme and its definition (see bot/programme_store.py): seeded from
-    `programmes/*.yaml` at start, or created in the dashboard; once an admin has changed it in
-    the dashboard, the database holds the truth and the file no longer overwrites it."""
+    """A programme and its definition (see bot/programme_store.py): from its file in
+    `programmes/` at every start, or created in the dashboard; settings an admin changed in
+    the dashboard are kept over the file's."""
 
     __tablename__ = "programmes"
 
@@ -112,7 +112,7 @@ class Programme(Base):
     definition: Mapped[dict[str, Any] | None]
     # Bumped on every change, so running processes notice and reload.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set when an admin changed or created it in the dashboard: from then on it is kept.
+    # Set when an admin changed or created it in the dashboard: its settings are kept.
     edited_at: Mapped[datetime | None]
 
 

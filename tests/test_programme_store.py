@@ -27,6 +27,7 @@ from bot.programme_store import (
     seed_from_files,
 )
 from bot.questionnaire import load_questionnaires
+from bot.schedule import Offset
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole
@@ -84,18 +85,23 @@ async def test_a_file_seeds_its_programme_and_a_changed_file_applies_at_the_next
         await core.close()
 
 
-async def test_a_programme_changed_in_the_dashboard_is_kept_over_its_file(
+async def test_settings_changed_in_the_dashboard_are_kept_and_the_rest_follows_the_file(
     own_files: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     await rename_in_the_dashboard(own_files, "Bro til job")
     path = own_files.programmes_dir / "bridge.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump({**data, "name": "From the file"}), encoding="utf-8")
+    schedule = {**data["schedule"], "reminders": ["3d"]}
+    path.write_text(
+        yaml.safe_dump({**data, "name": "From the file", "schedule": schedule}), encoding="utf-8"
+    )
     with caplog.at_level(logging.WARNING, logger="bot.core"):
         core = await build_core(own_files)
     try:
-        assert core.programmes["bridge"].name == "Bro til job"
-        assert "bridge.yaml: programme 'bridge' was changed in the dashboard" in caplog.text
+        bridge = core.programmes["bridge"]
+        assert bridge.name == "Bro til job"  # the admin's
+        assert bridge.schedule.reminders == (Offset.parse("3d"),)  # the file's
+        assert "bridge.yaml: the file's name not applied: an admin changed" in caplog.text
         assert "python -m bot programmes export bridge" in caplog.text
     finally:
         await core.close()
