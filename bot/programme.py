@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.questionnaire import Questionnaire
+from bot.questionnaire import SAFE_LOADER, Questionnaire
 from bot.schedule import ProgrammeSchedule
 
 ROLES = ("mentee", "mentor")
@@ -173,7 +173,7 @@ def read_programme_files(directory: Path) -> dict[str, dict[str, object]]:
     files: dict[str, dict[str, object]] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except yaml.YAMLError as error:
             raise ProgrammeError(f"{path.name}: not valid YAML: {error}") from None
         if not isinstance(data, dict):

@@ -3,7 +3,9 @@ TEST_DATABASE_URL is set), the loaded content and a built core."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from sqlalchemy import text
 
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
-from storage.database import create_engine
+from storage.database import create_engine, upgrade_database
 from tests.course import COURSE
 from tests.fakes import FakeBotAPI
 from tests.telegram import RunningBot, running_bot
@@ -44,13 +46,40 @@ async def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables yet."""
     if request.param == "postgresql":
         assert POSTGRES_URL is not None
         url = load_settings(database_url=POSTGRES_URL).database_url
         await _reset_postgres(url)
         return url
     return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every migration applied, made once per run: tests copy it rather
+    than migrate a file of their own (test_migrations.py migrates an empty one)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture
+def database_url(empty_database_url: str, migrated_sqlite: Path) -> str:
+    """A migrated database of the test's own."""
+    if empty_database_url.startswith("sqlite"):
+        target = Path(empty_database_url.removeprefix("sqlite+aiosqlite:///"))
+        shutil.copyfile(migrated_sqlite, target)
+    return empty_database_url
 
 
 @pytest.fixture

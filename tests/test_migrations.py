@@ -6,7 +6,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
-from bot.settings import Settings
 from storage.database import create_engine, upgrade_database
 from storage.models import Base
 
@@ -15,8 +14,10 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
-async def test_upgrade_creates_the_models_schema_and_is_repeatable(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
+async def test_upgrade_creates_the_models_schema_and_is_repeatable(
+    empty_database_url: str,
+) -> None:
+    engine = create_engine(empty_database_url)
     try:
         await upgrade_database(engine)
         await upgrade_database(engine)  # every start runs it: a second time changes nothing
