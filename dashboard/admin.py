@@ -12,7 +12,16 @@ from bot import administration as admin
 from bot.accounts import AccountError, AccountProblem, set_login
 from bot.coordination import audit
 from bot.i18n import LazyText, __, language_name
-from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render, roll_back
+from dashboard.app import (
+    NOT_FOUND,
+    Database,
+    Form,
+    Signed,
+    app_core,
+    refused,
+    render,
+    roll_back,
+)
 from storage.models import Coordinator, WebSession
 
 router = APIRouter()
@@ -85,7 +94,7 @@ async def _coordinators_page(
         raise refused(403, ADMINS_ONLY) from None
     programmes = await admin.admin_programmes(session, signed.coordinator)
     await session.commit()
-    languages = [(code, language_name(code)) for code in request.app.state.core.catalogs.languages]
+    languages = [(code, language_name(code)) for code in app_core(request).catalogs.languages]
     return render(
         request, "coordinators.html", signed.coordinator, csrf=signed.csrf_token,
         people=people, programmes=programmes, languages=languages,

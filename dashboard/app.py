@@ -94,9 +94,17 @@ def create_app(core: Core) -> FastAPI:
     return app
 
 
-async def database(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; handlers commit what they change before they answer."""
+def app_core(request: Request) -> Core:
+    """The core the app was made with: settings, catalogs, programmes, the database."""
     core: Core = request.app.state.core
+    return core
+
+
+AppCore = Annotated[Core, Depends(app_core)]
+
+
+async def database(core: AppCore) -> AsyncIterator[AsyncSession]:
+    """One session per request; handlers commit what they change before they answer."""
     async with core.sessions() as session:
         yield session
 
@@ -144,7 +152,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page in the coordinator's language (English before log-in)."""
-    core: Core = request.app.state.core
+    core = app_core(request)
     templates: Jinja2Templates = request.app.state.templates
     language = coordinator.language if coordinator else core.settings.default_language
     with core.catalogs.use(language):

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import accounts
 from bot import coordination as core
-from bot.core import Core
 from bot.flag_replies import message_participant
 from bot.i18n import DASHBOARD_LANGUAGES, __, language_name
 from bot.profile import flag_context
@@ -19,9 +18,11 @@ from dashboard.app import (
     LOGIN_CSRF_COOKIE,
     NOT_FOUND,
     SESSION_COOKIE,
+    AppCore,
     Database,
     Form,
     Signed,
+    app_core,
     refused,
     render,
 )
@@ -42,7 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _cookie_options(request: Request) -> dict[str, object]:
-    core_: Core = request.app.state.core
+    core_ = app_core(request)
     return {
         "httponly": True,
         "samesite": "strict",
@@ -127,10 +128,11 @@ async def flag_queue(
 
 
 @router.get("/flags/{flag_id}", response_class=HTMLResponse)
-async def flag_page(request: Request, flag_id: int, session: Database, signed: Signed) -> Response:
+async def flag_page(
+    request: Request, flag_id: int, session: Database, signed: Signed, core_: AppCore
+) -> Response:
     me = signed.coordinator
     flag = await _own_flag(session, me, flag_id)
-    core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
         context = await flag_context(session, flag, core_.questionnaires)
     thread = await repo.flag_thread(session, flag.id)
@@ -183,10 +185,9 @@ async def resolve(flag_id: int, session: Database, signed: Signed, form: Form) -
 
 @router.post("/flags/{flag_id}/message")
 async def send_message(
-    request: Request, flag_id: int, session: Database, signed: Signed, form: Form
+    request: Request, flag_id: int, session: Database, signed: Signed, form: Form, core_: AppCore
 ) -> Response:
     flag = await _own_flag(session, signed.coordinator, flag_id)
-    core_: Core = request.app.state.core
     try:
         await message_participant(
             session, signed.coordinator, flag, form.get("text", ""), core_.catalogs, later=True
@@ -204,9 +205,8 @@ async def settings_page(request: Request, signed: Signed) -> Response:
 
 @router.post("/settings", response_class=HTMLResponse)
 async def save_settings(
-    request: Request, session: Database, signed: Signed, form: Form
+    request: Request, session: Database, signed: Signed, form: Form, core_: AppCore
 ) -> Response:
-    core_: Core = request.app.state.core
     language = form.get("language", "")
     if not core_.catalogs.has(language):
         raise refused(400, UNKNOWN_LANGUAGE)
@@ -218,7 +218,7 @@ async def save_settings(
 
 def _settings(request: Request, signed: Signed, saved: bool = False) -> Response:
     """The coordinator's language: the dashboard's and that of the bot's messages to them."""
-    core_: Core = request.app.state.core
+    core_ = app_core(request)
     choices = [(code, language_name(code)) for code in core_.catalogs.languages]
     return render(
         request, "settings.html", signed.coordinator, csrf=signed.csrf_token, choices=choices,

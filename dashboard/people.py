@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import coordination, export
-from bot.core import Core
 from bot.course import MatchError
 from bot.i18n import LazyText, __, language_name
 from bot.match_overview import finish_match, make_match, own_match, pairs
@@ -33,7 +32,7 @@ from bot.participants import participant_timeline as build_timeline
 from bot.profile import CONTACT_STATES as BOT_CONTACT_STATES
 from bot.profile import ROLES, STATUSES
 from bot.schedule_view import schedule
-from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
+from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
 from storage.models import EndReason
 
 router = APIRouter()
@@ -109,10 +108,9 @@ Filtered = Annotated[ParticipantFilter, Depends(participant_filter)]
 
 @router.get("/participants", response_class=HTMLResponse)
 async def participant_list(
-    request: Request, session: Database, signed: Signed, only: Filtered
+    request: Request, session: Database, signed: Signed, only: Filtered, core_: AppCore
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     languages = await languages_in_use(session, me)
@@ -134,13 +132,12 @@ async def participant_list(
 
 @router.get("/participants/export.{kind}")
 async def participant_export(
-    request: Request, kind: str, session: Database, signed: Signed, only: Filtered
+    request: Request, kind: str, session: Database, signed: Signed, only: Filtered, core_: AppCore
 ) -> Response:
     """The list as shown (same filters), as CSV or Excel; written to the audit log."""
     if kind not in {"csv", "xlsx"}:
         raise refused(404, NOT_FOUND)
     me = signed.coordinator
-    core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     table = participant_table(rows)
@@ -165,10 +162,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/participants/{participant_id}", response_class=HTMLResponse)
 async def participant_timeline(
-    request: Request, participant_id: int, session: Database, signed: Signed
+    request: Request, participant_id: int, session: Database, signed: Signed, core_: AppCore
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
         try:
             timeline = await build_timeline(
@@ -207,7 +203,7 @@ async def _matches_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
+    core_ = app_core(request)
     with core_.catalogs.use(me.language):
         found = await pairs(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
@@ -238,9 +234,10 @@ async def matches_page(request: Request, session: Database, signed: Signed) -> R
 
 
 @router.post("/matches")
-async def new_match(request: Request, session: Database, signed: Signed, form: Form) -> Response:
+async def new_match(
+    request: Request, session: Database, signed: Signed, form: Form, core_: AppCore
+) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     mentee, mentor = _number(form.get("mentee")), _number(form.get("mentor"))
     if mentee is None or mentor is None:
         return await _matches_page(request, session, signed, 400, "numbers", form=form)
@@ -261,10 +258,9 @@ async def new_match(request: Request, session: Database, signed: Signed, form: F
 
 @router.post("/matches/{match_id}/end")
 async def end_match(
-    request: Request, match_id: int, session: Database, signed: Signed, form: Form
+    request: Request, match_id: int, session: Database, signed: Signed, form: Form, core_: AppCore
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     try:
         await own_match(session, me, match_id)
     except coordination.CoordinationError:
@@ -292,9 +288,10 @@ async def end_match(
 
 
 @router.get("/schedule", response_class=HTMLResponse)
-async def schedule_page(request: Request, session: Database, signed: Signed) -> Response:
+async def schedule_page(
+    request: Request, session: Database, signed: Signed, core_: AppCore
+) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     with core_.catalogs.use(me.language):
         week = await schedule(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone

@@ -22,7 +22,7 @@ from bot.programme_store import (
     create_programme,
     programme_edits,
 )
-from dashboard.app import NOT_FOUND, Database, Form, Signed, refused, render
+from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
 from storage.models import WebSession
 
 router = APIRouter()
@@ -39,11 +39,6 @@ PROBLEMS: dict[Problem, LazyText] = {
     Problem.NOT_ALLOWED: __("Choose a programme you are an admin of."),
     Problem.INVALID: __("The programme breaks a rule of its file:"),
 }
-
-
-def _core(request: Request) -> Core:
-    core: Core = request.app.state.core
-    return core
 
 
 async def _settings(request: Request, form: dict[str, str]) -> ProgrammeSettings:
@@ -78,7 +73,7 @@ async def _page(
     codes: tuple[str, str, str] = ("", "", ""),
 ) -> Response:
     """The list of the admin's programmes and the form for a new one."""
-    core = _core(request)
+    core = app_core(request)
     rows = await admin.admin_programmes(session, signed.coordinator)
     mine = [core.programmes[row.code] for row in rows if row.code in core.programmes]
     if not mine:
@@ -104,13 +99,14 @@ async def _programme_page(
     draft: ProgrammeSettings | None = None,
     saved: bool = False,
 ) -> Response:
+    core = app_core(request)
     draft = draft or ProgrammeSettings.of(programme)
     return render(
         request, "programme.html", signed.coordinator, status_code, csrf=signed.csrf_token,
         programme=programme, draft=draft, problems=problems or {}, detail=detail,
-        texts=PROBLEMS, languages=_language_choices(_core(request), draft.languages),
+        texts=PROBLEMS, languages=_language_choices(core, draft.languages),
         saved=saved, max_lines=MAX_HELP_LINES,
-        reload_seconds=f"{_core(request).settings.dispatch_interval:g}",
+        reload_seconds=f"{core.settings.dispatch_interval:g}",
     )  # fmt: skip
 
 
@@ -131,9 +127,8 @@ async def programmes(request: Request, session: Database, signed: Signed) -> Res
 
 @router.post("/admin/programmes", response_class=HTMLResponse)
 async def new_programme(
-    request: Request, session: Database, signed: Signed, form: Form
+    request: Request, session: Database, signed: Signed, form: Form, core: AppCore
 ) -> Response:
-    core = _core(request)
     draft = await _settings(request, form)
     template, code, mentor_code = (
         form.get("template", ""),
@@ -159,17 +154,17 @@ async def new_programme(
 
 @router.get("/admin/programmes/{code}", response_class=HTMLResponse)
 async def programme(
-    request: Request, code: str, session: Database, signed: Signed, saved: bool = False
-) -> Response:
-    found = await _administered(session, signed, _core(request), code)
+    request: Request, code: str, session: Database, signed: Signed, core: AppCore,
+    saved: bool = False,
+) -> Response:  # fmt: skip
+    found = await _administered(session, signed, core, code)
     return await _programme_page(request, signed, found, saved=saved)
 
 
 @router.post("/admin/programmes/{code}", response_class=HTMLResponse)
 async def change(
-    request: Request, code: str, session: Database, signed: Signed, form: Form
+    request: Request, code: str, session: Database, signed: Signed, form: Form, core: AppCore
 ) -> Response:
-    core = _core(request)
     found = await _administered(session, signed, core, code)
     draft = await _settings(request, form)
     try:

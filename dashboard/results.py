@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
@@ -39,7 +40,7 @@ from bot.report import (
 )
 from bot.report_text import high_label, percent_text, report_notes
 from bot.report_xlsx import write_report_xlsx
-from dashboard.app import NOT_FOUND, Database, Signed, refused, render
+from dashboard.app import NOT_FOUND, AppCore, Database, Signed, refused, render
 from storage.models import Coordinator
 from storage.models import Programme as ProgrammeRow
 
@@ -54,23 +55,37 @@ From = Annotated[str | None, Query(alias="from")]
 To = Annotated[str | None, Query(alias="to")]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """The programme and period a results address asks for."""
+
+    programme: int | None
+    start: str | None
+    end: str | None
+
+
+def asked(programme: ProgrammeId = None, start: From = None, end: To = None) -> Asked:
+    return Asked(programme, start, end)
+
+
+ReportAsked = Annotated[Asked, Depends(asked)]
+
+
 @router.get("/results", response_class=HTMLResponse)
 async def results_page(
     request: Request,
     session: Database,
     signed: Signed,
-    programme: ProgrammeId = None,
-    start: From = None,
-    end: To = None,
+    core_: AppCore,
+    query: ReportAsked,
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     mine = await coordination.programmes_of(session, me)
-    row = _chosen(mine, programme)
-    config = _config(core_, row)
+    row = _chosen(mine, query.programme)
+    config = core_.programmes.get(row.code)
     report = None
     if config is not None:
-        report, _, _ = await _report(session, core_, config, start, end)
+        report, _, _ = await _report(session, core_, config, query)
     await coordination.audit(session, me, "view", detail=f"web: results of {row.code}")
     await session.commit()
     with core_.catalogs.use(me.language):
@@ -91,8 +106,8 @@ async def results_page(
         paired=paired,
         high=high,
         notes=notes,
-        start=start or "",
-        end=end or "",
+        start=query.start or "",
+        end=query.end or "",
         downloads=_downloads(core_, config) if config else [],
         percent_text=percent_text,
         option_text=_option,
@@ -104,17 +119,15 @@ async def report_workbook(
     request: Request,
     session: Database,
     signed: Signed,
-    programme: ProgrammeId = None,
-    start: From = None,
-    end: To = None,
+    core_: AppCore,
+    query: ReportAsked,
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
-    row = _chosen(await coordination.programmes_of(session, me), programme)
-    config = _config(core_, row)
+    row = _chosen(await coordination.programmes_of(session, me), query.programme)
+    config = core_.programmes.get(row.code)
     if config is None:
         raise refused(404, NOT_FOUND)
-    report, period, zone = await _report(session, core_, config, start, end)
+    report, period, zone = await _report(session, core_, config, query)
     path = _temporary(".xlsx")
     try:
         write_report_xlsx(report, path)
@@ -134,11 +147,11 @@ async def export_csv(
     request: Request,
     session: Database,
     signed: Signed,
+    core_: AppCore,
     survey: Annotated[str, Query()],
     programme: ProgrammeId = None,
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
     await coordination.audit(
         session, me, "export", detail=f"web: {questionnaire.id} answers as csv, {_codes(rows)}"
@@ -165,11 +178,11 @@ async def export_xlsx(
     request: Request,
     session: Database,
     signed: Signed,
+    core_: AppCore,
     survey: Annotated[str, Query()],
     programme: ProgrammeId = None,
 ) -> Response:
     me = signed.coordinator
-    core_: Core = request.app.state.core
     questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
     path = _temporary(".xlsx")
     try:
@@ -187,10 +200,10 @@ async def export_xlsx(
 
 
 async def _report(
-    session: AsyncSession, core_: Core, config: Programme, start: str | None, end: str | None
+    session: AsyncSession, core_: Core, config: Programme, query: Asked
 ) -> tuple[Report, Period, ZoneInfo]:
     """The `report` command's figures for the period asked (the page and its workbook)."""
-    period = _period(config, core_, start, end)
+    period = _period(config, core_, query.start, query.end)
     zone = _zone(config, core_)
     report = await build_report(session, config, core_.questionnaires, core_.secret, period, zone)
     return report, period, zone
@@ -203,10 +216,6 @@ def _chosen(mine: list[ProgrammeRow], programme_id: int | None) -> ProgrammeRow:
         if programme_id is None or row.id == programme_id:
             return row
     raise refused(404, NOT_FOUND)
-
-
-def _config(core_: Core, row: ProgrammeRow) -> Programme | None:
-    return next((p for p in core_.programmes.values() if p.code == row.code), None)
 
 
 def _zone(config: Programme, core_: Core) -> ZoneInfo:
