@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -128,12 +129,8 @@ async def report_workbook(
     if config is None:
         raise refused(404, NOT_FOUND)
     report, period, zone = await _report(session, core_, config, query)
-    path = _temporary(".xlsx")
-    try:
+    with _workbook() as path:
         write_report_xlsx(report, path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
     await coordination.audit(
         session, me, "export",
         detail=f"web: report {row.code} as xlsx, {period.describe(zone)}",
@@ -184,13 +181,9 @@ async def export_xlsx(
 ) -> Response:
     me = signed.coordinator
     questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
-    path = _temporary(".xlsx")
-    try:
+    with _workbook() as path:
         batches = export.answer_batches(session, questionnaire, [row.id for row in rows])
         count = await export.write_xlsx_batches(questionnaire, batches, path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
     await coordination.audit(
         session, me, "export",
         detail=f"web: {questionnaire.id} answers as xlsx, {count} respondents, {_codes(rows)}",
@@ -253,10 +246,18 @@ def _codes(rows: list[ProgrammeRow]) -> str:
     return "programme " + ", ".join(row.code for row in rows)
 
 
-def _temporary(suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix="mentorbot-", suffix=suffix)
+@contextmanager
+def _workbook() -> Iterator[Path]:
+    """A temporary .xlsx path for a download (`_file` deletes it once sent); deleted at once
+    if writing it fails."""
+    handle, name = tempfile.mkstemp(prefix="mentorbot-", suffix=".xlsx")
     os.close(handle)
-    return Path(name)
+    path = Path(name)
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _attachment(filename: str) -> str:
