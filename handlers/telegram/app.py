@@ -82,7 +82,10 @@ async def run_polling(
         await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         dispatcher["contacts"] = contacts
-        clock = start_clock(contacts, core.settings.dispatch_interval, core.reload_programmes)
+        clock = start_clock(
+            {"contact-dispatcher": contacts.tick, "programme-reload": core.reload_programmes},
+            core.settings.dispatch_interval,
+        )
         await dispatcher.start_polling(
             bot,
             allowed_updates=dispatcher.resolve_used_update_types(),
@@ -90,9 +93,10 @@ async def run_polling(
             close_bot_session=False,
         )
     finally:
-        if clock is not None:
-            clock.shutdown(wait=False)
-        # Updates being handled finish before the session and the database close under them.
+        # Scheduled runs and updates being handled finish before the session and the database
+        # close under them.
+        if clock is not None and not await clock.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
         work = dispatcher.get("unit_of_work")
         if isinstance(work, UnitOfWorkMiddleware):
             try:
