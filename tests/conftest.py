@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
@@ -22,6 +23,7 @@ from tests.telegram import RunningBot, running_bot
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, … when run with -n
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +39,36 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     yield
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """TEST_DATABASE_URL; under pytest-xdist a database of the worker's own beside it
+    (mentorbot_test_gw0, …), created on first use: workers that empty one database's tables
+    between tests would empty each other's."""
+    if POSTGRES_URL is None:
+        return None
+    given = load_settings(database_url=POSTGRES_URL).database_url
+    if XDIST_WORKER is None:
+        return given
+    url = make_url(given)
+    own = url.set(database=f"{url.database}_{XDIST_WORKER}")
+
+    async def create() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": own.database},
+                )
+                if not exists:
+                    await connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return own.render_as_string(hide_password=False)
+
+
 async def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as connection:
@@ -46,13 +78,14 @@ async def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
+) -> str:
     """A database with no tables yet."""
     if request.param == "postgresql":
-        assert POSTGRES_URL is not None
-        url = load_settings(database_url=POSTGRES_URL).database_url
-        await _reset_postgres(url)
-        return url
+        assert postgres_url is not None
+        await _reset_postgres(postgres_url)
+        return postgres_url
     return f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}"
 
 
@@ -89,14 +122,16 @@ async def _emptied_postgres(url: str) -> None:
 
 @pytest.fixture(params=BACKENDS)
 async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    migrated_sqlite: Path,
+    postgres_url: str | None,
 ) -> str:
     """A migrated, empty database of the test's own."""
     if request.param == "postgresql":
-        assert POSTGRES_URL is not None
-        url = load_settings(database_url=POSTGRES_URL).database_url
-        await _emptied_postgres(url)
-        return url
+        assert postgres_url is not None
+        await _emptied_postgres(postgres_url)
+        return postgres_url
     path = tmp_path / "mentorbot.db"
     shutil.copyfile(migrated_sqlite, path)
     return f"sqlite+aiosqlite:///{path}"
