@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import inspect, make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
@@ -53,9 +52,10 @@ def postgres_url() -> str | None:
     own = url.set(database=f"{url.database}_{XDIST_WORKER}")
 
     async def create() -> None:
-        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        engine = create_engine(given)
         try:
             async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 exists = await connection.scalar(
                     text("SELECT 1 FROM pg_database WHERE datname = :name"),
                     {"name": own.database},
