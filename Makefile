@@ -28,7 +28,7 @@ i18n:
 	    --no-fuzzy-matching --ignore-obsolete
 	$(PY) -m babel.messages.frontend extract -F babel-dashboard.cfg -k __ \
 	    --no-location --sort-output --project mentorbot --version 0.1 --copyright-holder "mentorbot contributors" -o locales/dashboard.pot .
-	$(PY) -m bot.catalog_prune locales/dashboard.pot locales/messages.pot
+	$(PY) -m bot.language.catalog_prune locales/dashboard.pot locales/messages.pot
 	for lang in $(DASHBOARD_LANGS); do \
 	    if [ -f locales/$$lang/LC_MESSAGES/dashboard.po ]; then \
 	        $(PY) -m babel.messages.frontend update -i locales/dashboard.pot -d locales -D dashboard -l $$lang --no-fuzzy-matching --ignore-obsolete; \

@@ -41,11 +41,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select
 
-from bot.anonymity import anonymous_occasion, respondent_key
 from bot.core import Core, build_core
-from bot.programme import Anonymity, Programme
-from bot.questionnaire import Question, Questionnaire, QuestionType
-from bot.report import CLOSED_TYPES, MOTIVATION, Report, build_report
+from bot.people import anonymous_occasion, respondent_key
+from bot.programmes import Anonymity, Programme, Question, Questionnaire, QuestionType
+from bot.results import CLOSED_TYPES, MOTIVATION, Report, build_report
 from bot.settings import PROJECT_ROOT, load_settings
 from dashboard.app import create_app
 from storage.models import (

@@ -8,22 +8,25 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.anonymity import load_secret
-from bot.danger import DangerScreen
-from bot.dispatch import ContactDispatcher, Outbox
-from bot.engine import EngineConfig, SurveyEngine
-from bot.i18n import Catalogs
-from bot.programme import Programme, ProgrammeError, load_programmes, read_programme_files
-from bot.programme_store import (
+from bot.conversation import EngineConfig, SurveyEngine
+from bot.coordination import DangerScreen
+from bot.course import ContactDispatcher, Outbox
+from bot.language import Catalogs, QuestionAudio
+from bot.people import load_secret
+from bot.programmes import (
+    Offset,
+    Programme,
+    ProgrammeError,
     ProgrammeSources,
+    Questionnaire,
+    load_programmes,
+    load_questionnaires,
     programme_versions,
+    read_programme_files,
     seed_from_files,
     stored_programmes,
 )
-from bot.questionnaire import Questionnaire, load_questionnaires
-from bot.schedule import Offset
 from bot.settings import Settings, SettingsError
-from bot.voice import QuestionAudio
 from storage import repositories as repo
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     @field_validator("contact_grace_period")
     @classmethod
     def _grace(cls, value: str) -> str:
-        from bot.schedule import Offset
+        from bot.programmes import Offset
 
         Offset.parse(value)
         return value

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import administration as admin
-from bot.accounts import AccountError, AccountProblem, set_login
-from bot.coordination import audit
-from bot.i18n import LazyText, __, language_name
+from bot import coordination
+from bot.coordination import AccountError, AccountProblem, audit, set_login
+from bot.language import LazyText, __, language_name
 from dashboard.app import (
     NOT_FOUND,
     Database,
@@ -71,12 +70,14 @@ async def audit_page(
     page: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     try:
-        rows = await admin.audit_log(session, signed.coordinator, action=action or None, page=page)
-    except admin.NotAdmin:
+        rows = await coordination.audit_log(
+            session, signed.coordinator, action=action or None, page=page
+        )
+    except coordination.NotAdmin:
         raise refused(403, ADMINS_ONLY) from None
     return render(
         request, "audit.html", signed.coordinator, csrf=signed.csrf_token, rows=rows,
-        action=action or "", actions=ACTIONS, page=page, more=len(rows) == admin.PAGE_SIZE,
+        action=action or "", actions=ACTIONS, page=page, more=len(rows) == coordination.PAGE_SIZE,
     )  # fmt: skip
 
 
@@ -89,10 +90,10 @@ async def _coordinators_page(
     code: str | None = None,
 ) -> Response:
     try:
-        people = await admin.colleagues(session, signed.coordinator)
-    except admin.NotAdmin:
+        people = await coordination.colleagues(session, signed.coordinator)
+    except coordination.NotAdmin:
         raise refused(403, ADMINS_ONLY) from None
-    programmes = await admin.admin_programmes(session, signed.coordinator)
+    programmes = await coordination.admin_programmes(session, signed.coordinator)
     await session.commit()
     languages = [(code, language_name(code)) for code in app_core(request).catalogs.languages]
     return render(
@@ -111,17 +112,17 @@ async def coordinators(request: Request, session: Database, signed: Signed) -> R
 async def add_coordinator(
     request: Request, session: Database, signed: Signed, form: Form
 ) -> Response:
-    programmes = {p.id: p for p in await admin.admin_programmes(session, signed.coordinator)}
+    programmes = {p.id: p for p in await coordination.admin_programmes(session, signed.coordinator)}
     programme = programmes.get(int(form.get("programme", "0") or 0))
     if programme is None:
         raise refused(403, NOT_ADMIN_HERE)
     try:
-        added, code = await admin.add_colleague(
+        added, code = await coordination.add_colleague(
             session, signed.coordinator, programme, form.get("name", ""),
             form.get("role", "coordinator"), form.get("language", "en"),
             form.get("email") or None, form.get("password") or None,
         )  # fmt: skip
-    except admin.ColleagueInvalid as invalid:
+    except coordination.ColleagueInvalid as invalid:
         await roll_back(session, signed)
         problem = COLLEAGUE_PROBLEMS[invalid.field]
         return await _coordinators_page(request, session, signed, error=problem)
@@ -137,10 +138,10 @@ async def _colleague(session: AsyncSession, signed: WebSession, coordinator_id: 
     """A coordinator of one of the admin's programmes; anyone else is "not found"."""
     colleague = await session.get(Coordinator, coordinator_id)
     try:
-        allowed = colleague is not None and await admin.shares_a_programme(
+        allowed = colleague is not None and await coordination.shares_a_programme(
             session, signed.coordinator, colleague
         )
-    except admin.NotAdmin:
+    except coordination.NotAdmin:
         allowed = False
     if colleague is None or not allowed:
         raise refused(404, NOT_FOUND)
@@ -152,19 +153,19 @@ async def change_role(
     request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
 ) -> Response:
     colleague = await _colleague(session, signed, coordinator_id)
-    programmes = {p.id: p for p in await admin.admin_programmes(session, signed.coordinator)}
+    programmes = {p.id: p for p in await coordination.admin_programmes(session, signed.coordinator)}
     programme = programmes.get(int(form.get("programme", "0") or 0))
     if programme is None:
         raise refused(403, NOT_ADMIN_HERE)
     role = form.get("role", "")
     try:
-        await admin.set_role(
+        await coordination.set_role(
             session, signed.coordinator, colleague, programme, None if role == "none" else role
         )
-    except admin.LastAdmin:
+    except coordination.LastAdmin:
         await roll_back(session, signed)
         return await _coordinators_page(request, session, signed, error=LAST_ADMIN)
-    except admin.ColleagueInvalid as invalid:
+    except coordination.ColleagueInvalid as invalid:
         await roll_back(session, signed)
         problem = COLLEAGUE_PROBLEMS[invalid.field]
         return await _coordinators_page(request, session, signed, error=problem)

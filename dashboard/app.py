@@ -22,10 +22,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import accounts
+from bot import coordination
 from bot.core import Core
-from bot.i18n import LazyText, _, __, ngettext
-from bot.local_time import local_day, local_moment
+from bot.language import LazyText, _, __, local_day, local_moment, ngettext
 from storage.models import Coordinator, WebSession
 
 HERE = Path(__file__).parent
@@ -75,7 +74,7 @@ def create_app(core: Core) -> FastAPI:
         if who is None and SESSION_COOKIE in request.cookies:
             # No page ran (an unknown address): the log-in still sets the page's language.
             async with core.sessions() as session:
-                found = await accounts.session_for(session, request.cookies[SESSION_COOKIE])
+                found = await coordination.session_for(session, request.cookies[SESSION_COOKIE])
             who = found.coordinator if found else None
         detail = error.detail
         if error.status_code == 404 and detail == "Not Found":  # Starlette's own, untranslated
@@ -113,10 +112,10 @@ Database = Annotated[AsyncSession, Depends(database)]
 
 
 async def web_session(request: Request, session: Database) -> WebSession:
-    found = await accounts.session_for(session, request.cookies.get(SESSION_COOKIE))
+    found = await coordination.session_for(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise LoginRequired
-    request.state.is_admin = await accounts.is_admin(session, found.coordinator)
+    request.state.is_admin = await coordination.is_admin(session, found.coordinator)
     request.state.coordinator = found.coordinator  # for error pages in their language
     return found
 

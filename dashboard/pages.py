@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import accounts
 from bot import coordination as core
-from bot.flag_replies import message_participant
-from bot.i18n import DASHBOARD_LANGUAGES, __, language_name
-from bot.profile import flag_context
+from bot.coordination import message_participant
+from bot.language import DASHBOARD_LANGUAGES, __, language_name
+from bot.people import flag_context
 from dashboard.app import (
     FORM_EXPIRED,
     LOGIN_CSRF_COOKIE,
@@ -67,7 +66,7 @@ async def log_in(request: Request, session: Database) -> Response:
     given = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
         raise refused(403, FORM_EXPIRED)
-    result = await accounts.check_login(
+    result = await core.check_login(
         session, str(form.get("email", "")), str(form.get("password", ""))
     )
     target = _safe_next(str(form.get("next", "")))
@@ -75,7 +74,7 @@ async def log_in(request: Request, session: Database) -> Response:
         await session.commit()
         error = "locked" if result.locked_until else "wrong"
         return render(request, "login.html", None, 401, csrf=expected, next=target, error=error)
-    token, _ = await accounts.open_session(session, result.coordinator)
+    token, _ = await core.open_session(session, result.coordinator)
     await session.commit()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, **_cookie_options(request))  # type: ignore[arg-type]
@@ -85,7 +84,7 @@ async def log_in(request: Request, session: Database) -> Response:
 
 @router.post("/logout")
 async def log_out(request: Request, session: Database, _form: Form) -> Response:
-    await accounts.close_session(session, request.cookies.get(SESSION_COOKIE))
+    await core.close_session(session, request.cookies.get(SESSION_COOKIE))
     await session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -17,21 +17,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import coordination, export
-from bot.course import MatchError
-from bot.i18n import LazyText, __, language_name
-from bot.match_overview import finish_match, make_match, own_match, pairs
-from bot.participants import (
+from bot import coordination, results
+from bot.course import MatchError, finish_match, make_match, own_match, pairs, schedule
+from bot.language import LazyText, __, language_name
+from bot.people import CONTACT_STATES as BOT_CONTACT_STATES
+from bot.people import (
     PARTICIPANT_COLUMNS,
+    ROLES,
+    STATUSES,
     ParticipantFilter,
     languages_in_use,
     list_participants,
     participant_table,
 )
-from bot.participants import participant_timeline as build_timeline
-from bot.profile import CONTACT_STATES as BOT_CONTACT_STATES
-from bot.profile import ROLES, STATUSES
-from bot.schedule_view import schedule
+from bot.people import participant_timeline as build_timeline
 from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
 from storage.models import EndReason
 
@@ -148,11 +147,11 @@ async def participant_export(
     name = f"participants.{kind}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if kind == "csv":
-        body = export.plain_table_csv(PARTICIPANT_COLUMNS, table)
+        body = results.plain_table_csv(PARTICIPANT_COLUMNS, table)
         return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
-        await asyncio.to_thread(export.plain_table_xlsx, PARTICIPANT_COLUMNS, table, path)
+        await asyncio.to_thread(results.plain_table_xlsx, PARTICIPANT_COLUMNS, table, path)
         content = await asyncio.to_thread(path.read_bytes)
     return Response(content, media_type=XLSX, headers=disposition)
 

@@ -9,17 +9,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import administration as admin
+from bot import coordination
+from bot.coordination import ProgrammeInvalid, change_programme, create_programme
 from bot.core import Core
-from bot.i18n import LazyText, __, language_name
-from bot.programme import Programme
-from bot.programme_store import (
+from bot.language import LazyText, __, language_name
+from bot.programmes import (
     MAX_HELP_LINES,
     Problem,
-    ProgrammeInvalid,
+    Programme,
     ProgrammeSettings,
-    change_programme,
-    create_programme,
     programme_edits,
 )
 from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
@@ -74,7 +72,7 @@ async def _page(
 ) -> Response:
     """The list of the admin's programmes and the form for a new one."""
     core = app_core(request)
-    rows = await admin.admin_programmes(session, signed.coordinator)
+    rows = await coordination.admin_programmes(session, signed.coordinator)
     mine = [core.programmes[row.code] for row in rows if row.code in core.programmes]
     if not mine:
         raise refused(403, ADMINS_ONLY)
@@ -114,7 +112,7 @@ async def _administered(
     session: AsyncSession, signed: WebSession, core: Core, code: str
 ) -> Programme:
     """The admin's programme with this code; another programme is "not found"."""
-    rows = await admin.admin_programmes(session, signed.coordinator)
+    rows = await coordination.admin_programmes(session, signed.coordinator)
     if not any(row.code == code for row in rows) or code not in core.programmes:
         raise refused(404, NOT_FOUND)
     return core.programmes[code]
@@ -140,7 +138,7 @@ async def new_programme(
             session, signed.coordinator, template, code, mentor_code, draft, core.sources,
             core.programmes,
         )  # fmt: skip
-    except admin.NotAdmin:
+    except coordination.NotAdmin:
         raise refused(403, ADMINS_ONLY) from None
     except ProgrammeInvalid as invalid:
         return await _page(

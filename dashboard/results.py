@@ -22,25 +22,29 @@ from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingRes
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
-from bot import coordination, export
-from bot.charts import BarChart, Group, Value, bar_chart
+from bot import coordination, results
 from bot.core import Core
-from bot.i18n import _, __
-from bot.programme import Programme
-from bot.questionnaire import Questionnaire
-from bot.report import (
+from bot.language import _, __
+from bot.programmes import Programme, Questionnaire
+from bot.results import (
+    BarChart,
     BeforeAfter,
     BeforeAfterRow,
+    Group,
     OptionCount,
     Period,
     QuestionResult,
     Report,
+    Value,
+    bar_chart,
     build_report,
+    high_label,
     parse_bound,
+    percent_text,
+    report_notes,
     scheduled_ids,
+    write_report_xlsx,
 )
-from bot.report_text import high_label, percent_text, report_notes
-from bot.report_xlsx import write_report_xlsx
 from dashboard.app import NOT_FOUND, AppCore, Database, Signed, refused, render
 from storage.models import Coordinator
 from storage.models import Programme as ProgrammeRow
@@ -159,8 +163,8 @@ async def export_csv(
     async def body() -> AsyncIterator[bytes]:
         # A session of its own, open while the file streams out (the request's may close).
         async with core_.sessions() as reading:
-            batches = export.answer_batches(reading, questionnaire, ids)
-            async for chunk in export.csv_chunks(questionnaire, batches):
+            batches = results.answer_batches(reading, questionnaire, ids)
+            async for chunk in results.csv_chunks(questionnaire, batches):
                 yield chunk
 
     return StreamingResponse(
@@ -182,8 +186,8 @@ async def export_xlsx(
     me = signed.coordinator
     questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
     with _workbook() as path:
-        batches = export.answer_batches(session, questionnaire, [row.id for row in rows])
-        count = await export.write_xlsx_batches(questionnaire, batches, path)
+        batches = results.answer_batches(session, questionnaire, [row.id for row in rows])
+        count = await results.write_xlsx_batches(questionnaire, batches, path)
     await coordination.audit(
         session, me, "export",
         detail=f"web: {questionnaire.id} answers as xlsx, {count} respondents, {_codes(rows)}",

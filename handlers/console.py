@@ -9,8 +9,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.conversation import Button, Input, Reply, Start, Tap, Text
 from bot.core import Core
+from bot.messages import Button, Input, Reply, Start, Tap, Text
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "/q"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation import Button, Input, OutgoingMessage, Reply, Start, Tap, Text, Unsupported
 from bot.core import Core
+from bot.messages import Button, Input, OutgoingMessage, Reply, Start, Tap, Text, Unsupported
 
 
 class EngineChat:

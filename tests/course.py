@@ -9,11 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
-from bot.conversation import Action, OutgoingMessage
 from bot.core import Core
-from bot.course import create_match
-from bot.dispatch import ContactDispatcher, Undeliverable
+from bot.course import ContactDispatcher, Undeliverable, create_match
+from bot.language import texts
+from bot.messages import Action, OutgoingMessage
 from storage import repositories as repo
 from storage.models import Contact, Participant, ParticipantStatus, Programme, RunStatus, SurveyRun
 from tests.conversation import EngineChat

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from bot import accounts
+import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from storage import repositories as repo

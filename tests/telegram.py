@@ -13,8 +13,8 @@ from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot import texts
 from bot.core import Core, build_core
+from bot.language import texts
 from bot.settings import Settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
 from storage.models import Answer

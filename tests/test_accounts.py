@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import accounts
+import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from storage.models import AuditEntry, Coordinator, WebSession, utcnow

@@ -12,8 +12,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.catalog_prune import prune
-from bot.i18n import DASHBOARD_DOMAIN, DASHBOARD_LANGUAGES
+from bot.language import DASHBOARD_DOMAIN, DASHBOARD_LANGUAGES, prune
 from bot.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"

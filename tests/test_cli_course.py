@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.accounts import check_login
 from bot.cli import main
+from bot.coordination import check_login
 from bot.core import build_core
 from bot.settings import load_settings
 from tests.course import enrolled

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import coordination, texts
-from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
+from bot import coordination
+from bot.coordination import Delivery, message_participant
 from bot.core import Core
-from bot.flag_replies import Delivery, message_participant
-from bot.profile import participant_profile
+from bot.language import texts
+from bot.messages import Action, AskToErase, Press, ShowMyData, Tap
+from bot.people import participant_profile
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, FlagStatus
 from tests.course import (

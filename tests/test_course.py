@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import texts
-from bot.conversation import Action
 from bot.core import Core
 from bot.course import MatchError, create_match, end_match
+from bot.language import texts
+from bot.messages import Action
 from storage.models import Contact, ContactState, EndReason, Match, Participant
 from tests.course import T0, FakeClock, RecordingOutbox, dispatcher, enrolled
 
@@ -54,7 +54,7 @@ async def test_match_plans_every_contact_of_the_course(core: Core) -> None:
 
 
 async def test_default_schedule_is_domain_brief_course() -> None:
-    from bot.schedule import ProgrammeSchedule
+    from bot.programmes.schedule import ProgrammeSchedule
 
     schedule = ProgrammeSchedule()
     start, end = T0, T0 + timedelta(days=182)
@@ -249,7 +249,7 @@ async def test_unreachable_person_is_recorded(core: Core) -> None:
     assert first.last_error.startswith("undeliverable: Forbidden")
 
 
-from bot.schedule import QuietHours  # noqa: E402
+from bot.programmes import QuietHours  # noqa: E402
 
 
 async def test_no_reminder_while_the_person_is_answering(core: Core) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.danger import CATEGORIES, DangerHit, DangerListError, DangerScreen
+from bot.coordination import CATEGORIES, DangerHit, DangerListError, DangerScreen
 from bot.settings import PROJECT_ROOT
 
 LISTS = PROJECT_ROOT / "locales" / "danger"

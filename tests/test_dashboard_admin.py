@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from bot import accounts
+import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from dashboard.app import create_app

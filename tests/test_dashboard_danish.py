@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from bot.cli import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from bot.core import Core
-from bot.demo_data import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from bot.settings import PROJECT_ROOT
 from storage.models import Coordinator, Flag, Match, Participant
 from tests.dashboard import Client, csrf_of

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot.anonymity import respondent_key
 from bot.core import Core
 from bot.course import create_match
-from bot.privacy import erase_person
+from bot.people import erase_person, respondent_key
 from storage import repositories as repo
 from storage.models import (
     AuditEntry,

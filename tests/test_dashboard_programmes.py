@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
-from bot.i18n import language_name
+from bot.language import language_name
 from bot.settings import Settings
 from storage.models import Coordinator
 from tests.dashboard import EVIL, Client, as_admin, csrf_of, log_in, make_admin, seed

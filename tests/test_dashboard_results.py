@@ -17,9 +17,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, insert, select
 
-from bot import export
-from bot.charts import WIDTH, Group, Value, bar_chart
+import bot.results.export as export
 from bot.core import Core
+from bot.results import WIDTH, Group, Value, bar_chart
 from storage import repositories as repo
 from storage.models import Answer, AnswerStatus, AuditEntry, SurveyRun
 from tests.dashboard import EVIL, Client, log_in, seed

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.coordination import flag_view
 from bot.core import Core
-from bot.privacy import personal_data
+from bot.people import personal_data
 from bot.settings import PROJECT_ROOT
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, Participant
 from tests.course import RecordingOutbox

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot import accounts
+import bot.coordination.accounts as accounts
+from bot.cli import DEMO_EMAIL, DEMO_PASSWORD, DemoError, seed_demo
 from bot.core import Core
-from bot.demo_data import DEMO_EMAIL, DEMO_PASSWORD, DemoError, seed_demo
 from storage.models import Answer, Contact, Flag, Match, Participant, SurveyRun
 
 

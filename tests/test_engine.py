@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.conversation import Action, MalformedTap, Press, Tap
 from bot.core import Core, build_core
+from bot.language import texts
+from bot.messages import Action, MalformedTap, Press, Tap
 from bot.settings import Settings, load_settings
 from storage.models import Answer, AnswerStatus, Participant, RunStatus, SurveyRun
 from tests.conversation import EngineChat

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import texts
 from bot.cli import main
 from bot.core import build_core
+from bot.language import texts
 from bot.settings import load_settings
 from storage.models import AuditEntry
 from tests.conversation import EngineChat

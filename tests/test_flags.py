@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import texts
-from bot.conversation import Action, Press, Tap
 from bot.core import Core
-from bot.questionnaire import QuestionnaireError, load_questionnaire, load_questionnaires
+from bot.language import texts
+from bot.messages import Action, Press, Tap
+from bot.programmes import QuestionnaireError, load_questionnaire, load_questionnaires
 from bot.settings import PROJECT_ROOT
 from storage.models import Flag, SurveyRun
 from tests.conversation import EngineChat

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 
-from bot import texts
-from bot.anonymity import anonymous_occasion
-from bot.conversation import Action, AskToErase, Press, ShowMyData, Tap
 from bot.core import Core, build_core
-from bot.export import answer_table
-from bot.programme import ProgrammeError
-from bot.results import before_after
+from bot.language import texts
+from bot.messages import Action, AskToErase, Press, ShowMyData, Tap
+from bot.people import anonymous_occasion
+from bot.programmes import ProgrammeError
+from bot.results import answer_table, before_after
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
@@ -232,7 +231,7 @@ async def test_delete_can_be_cancelled(core: Core) -> None:
 async def test_retention_erases_personal_data_after_the_course(core: Core) -> None:
     outbox, clock = await course_at(core, 1)
     async with core.sessions() as session:
-        from bot.course import end_match
+        from bot.course.matches import end_match
 
         await end_match(
             session,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from babel.dates import format_date
 from sqlalchemy import select
 
-from bot import texts
-from bot.conversation import ChooseLanguage, ShowMyData
 from bot.core import Core
-from bot.i18n import language_name
-from bot.questionnaire import QuestionType, load_questionnaires
+from bot.language import language_name, texts
+from bot.messages import ChooseLanguage, ShowMyData
+from bot.programmes import QuestionType, load_questionnaires
 from bot.settings import PROJECT_ROOT
 from storage.models import Participant
 from tests.conversation import EngineChat

@@ -11,8 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from bot import texts
-from bot.i18n import PDI, Catalogs
+from bot.language import PDI, Catalogs, texts
 from bot.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import coordination, texts
-from bot.i18n import Catalogs, LazyText
-from bot.programme import load_programmes
-from bot.questionnaire import load_questionnaires
-from bot.readability import SourceText, counts, participant_texts, total
+from bot import coordination
+from bot.language import Catalogs, LazyText, SourceText, counts, participant_texts, texts, total
+from bot.programmes import load_programmes, load_questionnaires
 from bot.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"
@@ -103,7 +101,7 @@ def test_button_labels_fit_a_phone(language: str) -> None:
 def test_the_readability_command_prints_a_row_per_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from bot.cli import main
+    from bot.cli.commands import main
 
     assert main(["readability"]) == 0
     out = capsys.readouterr().out

@@ -14,21 +14,25 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.administration import NotAdmin
 from bot.cli import main
-from bot.coordination import invite_coordinator
-from bot.core import Core, build_core
-from bot.programme import ProgrammeError, load_programmes, read_programme_files
-from bot.programme_store import (
-    Problem,
+from bot.coordination import (
+    NotAdmin,
     ProgrammeInvalid,
-    ProgrammeSettings,
     change_programme,
     create_programme,
+    invite_coordinator,
+)
+from bot.core import Core, build_core
+from bot.programmes import (
+    Offset,
+    Problem,
+    ProgrammeError,
+    ProgrammeSettings,
+    load_programmes,
+    load_questionnaires,
+    read_programme_files,
     seed_from_files,
 )
-from bot.questionnaire import load_questionnaires
-from bot.schedule import Offset
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole

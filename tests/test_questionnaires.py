@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import Catalogs
-from bot.programme import ProgrammeError, load_programmes
-from bot.questionnaire import (
+from bot.language import Catalogs
+from bot.programmes import (
+    ProgrammeError,
     QuestionnaireError,
     QuestionType,
+    load_programmes,
     load_questionnaire,
     load_questionnaires,
 )

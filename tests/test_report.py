@@ -13,12 +13,20 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.anonymity import anonymous_occasion, respondent_key
 from bot.cli import main
 from bot.core import Core, build_core
-from bot.report import Period, Report, build_report, parse_bound, percent
-from bot.report_text import format_report, high_label, report_notes
-from bot.report_xlsx import write_report_xlsx
+from bot.people import anonymous_occasion, respondent_key
+from bot.results import (
+    Period,
+    Report,
+    build_report,
+    format_report,
+    high_label,
+    parse_bound,
+    percent,
+    report_notes,
+    write_report_xlsx,
+)
 from bot.settings import load_settings
 from storage import repositories as repo
 from storage.models import (

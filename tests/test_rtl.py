@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 from bidi import get_display
 
-from bot.i18n import Catalogs, LazyText, fill, is_rtl, number, progress
+from bot.language import Catalogs, LazyText, fill, is_rtl, number, progress
 from bot.settings import PROJECT_ROOT
 
 SHIPPED = Catalogs.load(PROJECT_ROOT / "locales")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import texts
-from bot.conversation import AskForPerson
 from bot.core import Core
+from bot.language import texts
+from bot.messages import AskForPerson
 from storage.models import Answer, Flag
 from tests.conversation import EngineChat
 

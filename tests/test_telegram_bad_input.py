@@ -7,8 +7,8 @@ import logging
 import pytest
 from aiogram.types import Update
 
-from bot import texts
-from bot.conversation import Action
+from bot.language import texts
+from bot.messages import Action
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.errors import SOMETHING_WENT_WRONG
 from tests.fakes import FakeBotAPI

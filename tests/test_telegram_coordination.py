@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot import coordination, texts
+from bot import coordination
 from bot.coordination import invite_coordinator
-from bot.profile import ANONYMOUS_FLAG
+from bot.language import texts
+from bot.people import ANONYMOUS_FLAG
 from handlers.telegram.callbacks import SurveyTap
 from storage.models import AuditEntry, Flag, Programme
 from storage.repositories import flag_thread

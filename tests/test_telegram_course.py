@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import texts
 from bot.course import create_match
+from bot.language import texts
+from bot.programmes import Offset
 from bot.results import before_after
-from bot.schedule import Offset
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.models import Contact, ContactState, Participant, SurveyRun

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import texts
 from bot.cli import build_parser, cmd_export
+from bot.language import texts
 from bot.settings import Settings
 from storage.models import Participant, RunStatus, SurveyRun
 from tests.fakes import FakeBotAPI

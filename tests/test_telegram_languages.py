@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import texts
-from bot.i18n import LRI, PDI, language_name
-from bot.questionnaire import Questionnaire
+from bot.language import LRI, PDI, language_name, texts
+from bot.programmes import Questionnaire
 from storage.models import Answer, Participant, SurveyRun
 from tests.fakes import FakeBotAPI, FakeUser
 from tests.telegram import RunningBot

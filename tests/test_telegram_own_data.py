@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from bot import texts
+from bot.language import texts
 from storage.models import Participant
 from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot

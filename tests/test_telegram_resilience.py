@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.i18n import Catalogs
+from bot.language import Catalogs, texts
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.telegram.errors import SOMETHING_WENT_WRONG
 from storage.models import Answer, ProcessedUpdate

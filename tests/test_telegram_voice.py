@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import texts
 from bot.cli import main
+from bot.language import texts
 from bot.settings import PROJECT_ROOT, Settings
 from storage.models import Flag
 from tests.fakes import FakeBotAPI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.conversation import Action, Press
+from bot.messages import Action, Press
 
 
 class SurveyTap(CallbackData, prefix="s"):

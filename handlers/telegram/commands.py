@@ -5,8 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand
 
-from bot.i18n import SOURCE_LANGUAGE, Catalogs
-from bot.texts import COMMANDS
+from bot.language import COMMANDS, SOURCE_LANGUAGE, Catalogs
 
 
 async def publish_commands(bot: Bot, catalogs: Catalogs) -> None:

@@ -15,11 +15,11 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination as core
-from bot.conversation import Action, OutgoingMessage, VoiceNote, split_text
-from bot.dispatch import Undeliverable
-from bot.engine import SurveyEngine
-from bot.flag_replies import message_participant
-from bot.profile import ANONYMOUS_FLAG, participant_profile
+from bot.conversation import SurveyEngine
+from bot.coordination import message_participant
+from bot.course import Undeliverable
+from bot.messages import Action, OutgoingMessage, VoiceNote, split_text
+from bot.people import ANONYMOUS_FLAG, participant_profile
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import send
 from handlers.telegram.middlewares import CHANNEL

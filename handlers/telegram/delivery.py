@@ -19,8 +19,8 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import OutgoingMessage, Reply, VoiceNote
-from bot.engine import SurveyEngine
+from bot.conversation import SurveyEngine
+from bot.messages import OutgoingMessage, Reply, VoiceNote
 from handlers.telegram.callbacks import SurveyTap
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ import logging
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
-from bot.engine import SurveyEngine
-from bot.i18n import __
+from bot.conversation import SurveyEngine
+from bot.language import __
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import MalformedTap
-from bot.engine import SurveyEngine
+from bot.conversation import SurveyEngine
+from bot.messages import MalformedTap
 from handlers.telegram.delivery import deliver
 from handlers.telegram.middlewares import CHANNEL
 

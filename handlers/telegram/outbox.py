@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
-from bot.conversation import OutgoingMessage
-from bot.dispatch import Undeliverable
+from bot.course import Undeliverable
+from bot.messages import OutgoingMessage
 from handlers.telegram.delivery import send
 
 

@@ -9,7 +9,9 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import (
+from bot.conversation import SurveyEngine
+from bot.course import ContactDispatcher
+from bot.messages import (
     AskForPerson,
     AskToErase,
     ChooseLanguage,
@@ -21,8 +23,6 @@ from bot.conversation import (
     Unsupported,
     Voice,
 )
-from bot.dispatch import ContactDispatcher
-from bot.engine import SurveyEngine
 from handlers.telegram.callbacks import SurveyTap
 from handlers.telegram.delivery import deliver
 from handlers.telegram.middlewares import CHANNEL

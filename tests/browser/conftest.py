@@ -29,7 +29,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from bot import accounts
+import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from storage.models import Flag
 from tests.browser import web

@@ -1,0 +1,172 @@
+"""Coordinators' web log-in: e-mail and password (argon2id hashes), a lock-out after repeated
+failures, and sessions whose cookie token is stored only as a hash. The Telegram-linked
+coordinator and the web account are the same `coordinators` row. Channel-neutral."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.coordination.coordinators import audit
+from storage.models import Coordinator, CoordinatorRole, WebSession, utcnow
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()
+# Checked against when the e-mail is unknown, so that a wrong e-mail takes as long as a wrong
+# password and the timing does not tell which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountProblem(StrEnum):
+    """Why an account change was refused; the dashboard words it in the reader's language."""
+
+    NOT_AN_EMAIL = "not_an_email"
+    SHORT_PASSWORD = "short_password"
+    EMAIL_TAKEN = "email_taken"
+
+
+class AccountError(Exception):
+    """A refused account change; the message says why (in English, for the command line)."""
+
+    def __init__(self, problem: AccountProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Login:
+    coordinator: Coordinator | None
+    locked_until: datetime | None = None  # set when the account is (now) locked
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+async def set_login(
+    session: AsyncSession, coordinator: Coordinator, email: str, password: str
+) -> None:
+    """Give a coordinator (or change) their web log-in."""
+    address = normalise_email(email)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise AccountError(AccountProblem.NOT_AN_EMAIL, f"'{email}' is not an e-mail address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            AccountProblem.SHORT_PASSWORD,
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+        )
+    taken = await session.scalar(
+        select(Coordinator.id).where(Coordinator.email == address, Coordinator.id != coordinator.id)
+    )
+    if taken is not None:
+        raise AccountError(
+            AccountProblem.EMAIL_TAKEN, f"'{address}' is already used by another coordinator"
+        )
+    coordinator.email = address
+    coordinator.password_hash = _hasher.hash(password)
+    coordinator.failed_logins = 0
+    coordinator.locked_until = None
+    await session.execute(delete(WebSession).where(WebSession.coordinator_id == coordinator.id))
+    await audit(session, None, "set_login", detail=f"{coordinator.name} <{address}>")
+
+
+async def check_login(
+    session: AsyncSession, email: str, password: str, now: datetime | None = None
+) -> Login:
+    """The coordinator if the e-mail and password match and the account is not locked.
+    Every failure counts; the fifth in a row locks the account for 15 minutes."""
+    now = now or utcnow()
+    coordinator = await session.scalar(
+        select(Coordinator).where(Coordinator.email == normalise_email(email))
+    )
+    if coordinator is None or coordinator.password_hash is None:
+        _verify(_DUMMY_HASH, password)
+        return Login(None)
+    if coordinator.locked_until is not None and coordinator.locked_until > now:
+        return Login(None, coordinator.locked_until)
+    if not _verify(coordinator.password_hash, password):
+        coordinator.failed_logins += 1
+        await audit(
+            session, coordinator, "login_failed", detail=f"failure {coordinator.failed_logins}"
+        )
+        if coordinator.failed_logins >= MAX_FAILURES:
+            coordinator.failed_logins = 0
+            coordinator.locked_until = now + LOCK_FOR
+            await audit(session, coordinator, "locked", detail=f"until {coordinator.locked_until}")
+            return Login(None, coordinator.locked_until)
+        return Login(None)
+    coordinator.failed_logins = 0
+    coordinator.locked_until = None
+    if _hasher.check_needs_rehash(coordinator.password_hash):
+        coordinator.password_hash = _hasher.hash(password)
+    await audit(session, coordinator, "login")
+    return Login(coordinator)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def open_session(
+    session: AsyncSession, coordinator: Coordinator, now: datetime | None = None
+) -> tuple[str, WebSession]:
+    """A new session: the token for the cookie (shown once) and its row."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = WebSession(
+        token_hash=_digest(token),
+        coordinator_id=coordinator.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def session_for(
+    session: AsyncSession, token: str | None, now: datetime | None = None
+) -> WebSession | None:
+    if not token:
+        return None
+    row = await session.get(WebSession, _digest(token))
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    return row
+
+
+async def close_session(session: AsyncSession, token: str | None) -> None:
+    row = await session_for(session, token)
+    if row is not None:
+        await audit(session, row.coordinator, "logout")
+        await session.delete(row)
+        await session.flush()
+
+
+async def is_admin(session: AsyncSession, coordinator: Coordinator) -> bool:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(CoordinatorRole)
+        .where(CoordinatorRole.coordinator_id == coordinator.id, CoordinatorRole.role == "admin")
+    )
+    return bool(count)

@@ -1,0 +1,78 @@
+"""Raising flags: what a coordinator must see, from answers (rules in the questionnaires'
+YAML) and from silence (a contact that expired, a person who blocked the bot)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.programmes import AnswerValue, Question, Severity
+from storage.models import Flag, FlagStatus, SurveyRun
+
+UNREACHABLE = "unreachable"
+TALK_TO_PERSON = "talk_to_person"
+DANGER = "danger"  # words in a free-text answer that suggest danger
+VOICE_ANSWER = "voice_answer"  # word lists cannot screen a voice answer: a coordinator listens
+WITHDREW = "withdrew"  # deleted their data: the coordinator learns only that they left
+
+
+async def raise_flag(
+    session: AsyncSession,
+    *,
+    programme_id: int | None,
+    participant_id: int | None,
+    category: str,
+    severity: Severity,
+    run_id: int | None = None,
+    questionnaire_id: str | None = None,
+    question_id: str | None = None,
+    answer: AnswerValue = None,
+) -> Flag:
+    """Raise a flag, or refresh the open one of the same kind (answering again after Back, or
+    a second silence, must not raise it twice)."""
+    same = select(Flag).where(
+        Flag.category == category,
+        Flag.status != FlagStatus.RESOLVED,
+        Flag.participant_id.is_(None)
+        if participant_id is None
+        else Flag.participant_id == participant_id,
+        Flag.run_id.is_(None) if run_id is None else Flag.run_id == run_id,
+        Flag.question_id.is_(None) if question_id is None else Flag.question_id == question_id,
+    )
+    flag = await session.scalar(same)
+    if flag is None:
+        flag = Flag(
+            programme_id=programme_id,
+            participant_id=participant_id,
+            category=category,
+            run_id=run_id,
+            questionnaire_id=questionnaire_id,
+            question_id=question_id,
+            status=FlagStatus.OPEN,
+        )
+        session.add(flag)
+    flag.severity = severity
+    flag.answer = answer
+    await session.flush()
+    return flag
+
+
+async def flag_answer(
+    session: AsyncSession, run: SurveyRun, question: Question, value: AnswerValue
+) -> list[Flag]:
+    """The flags this answer raises under its question's rules. An anonymous run's flags carry
+    the answer but no person."""
+    return [
+        await raise_flag(
+            session,
+            programme_id=run.programme_id,
+            participant_id=run.participant_id,
+            category=rule.category,
+            severity=rule.severity,
+            run_id=run.id,
+            questionnaire_id=run.questionnaire_id,
+            question_id=question.id,
+            answer=value,
+        )
+        for rule in question.raised_flags(value)
+    ]

@@ -1,0 +1,24 @@
+"""The course of a match: matches and their triggers, the dispatcher that sends scheduled
+check-ins and reminders, and the views of schedules and pairs."""
+
+from __future__ import annotations
+
+from bot.course.dispatch import ContactDispatcher, Outbox, Undeliverable
+from bot.course.match_overview import finish_match, make_match, own_match, pairs
+from bot.course.matches import MatchError, apply_triggers, create_match, end_match
+from bot.course.schedule_view import schedule
+
+__all__ = [
+    "ContactDispatcher",
+    "MatchError",
+    "Outbox",
+    "Undeliverable",
+    "apply_triggers",
+    "create_match",
+    "end_match",
+    "finish_match",
+    "make_match",
+    "own_match",
+    "pairs",
+    "schedule",
+]

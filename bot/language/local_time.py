@@ -1,0 +1,49 @@
+"""Moments as a coordinator reads them: in the programme's time zone, written the way the
+reader's language writes dates (Babel), and the day a coordinator picks as a moment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton, format_time
+
+from bot.language.i18n import current_language
+from bot.programmes import Programme
+
+
+def zone_of(programmes: Mapping[str, Programme], code: str | None, default: str) -> ZoneInfo:
+    """The programme's time zone, or the TIMEZONE setting when it names none."""
+    definition = programmes.get(code) if code else None
+    return ZoneInfo((definition and definition.timezone) or default)
+
+
+def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    return format_skeleton("yMMMd", moment, tzinfo=zone, locale=current_language())
+
+
+def local_moment(moment: datetime | None, zone: ZoneInfo) -> str:
+    """Date and time, e.g. "Dec 1, 2026 11:00 AM" (English) or "1. dec. 2026 11.00" (Danish)."""
+    if moment is None:
+        return ""
+    clock = format_time(moment, "short", tzinfo=zone, locale=current_language())
+    return f"{local_day(moment, zone)} {clock}"
+
+
+def week_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """Weekday, day and time, e.g. "Tue, Dec 1 11:00 AM": for what happens this week."""
+    day = format_skeleton("MMMEd", moment, tzinfo=zone, locale=current_language())
+    return f"{day} {format_time(moment, 'short', tzinfo=zone, locale=current_language())}"
+
+
+def moment_of_day(day: date | None, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The moment a coordinator means by a day: now for today, else the day's start in the
+    programme's zone; no day: None (the core's default, now)."""
+    if day is None:
+        return None
+    if day == now.astimezone(zone).date():
+        return now
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)

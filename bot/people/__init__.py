@@ -1,0 +1,49 @@
+"""The participants: the register, a person's profile and timeline, their own data, erasure and
+retention, and the keyed hash that keeps anonymous answers apart from names."""
+
+from __future__ import annotations
+
+from bot.people.anonymity import anonymous_occasion, load_secret, respondent_key, run_of_contact
+from bot.people.participants import (
+    PARTICIPANT_COLUMNS,
+    ParticipantFilter,
+    languages_in_use,
+    list_participants,
+    names_of,
+    participant_table,
+    participant_timeline,
+)
+from bot.people.privacy import apply_retention, erase_person, personal_data
+from bot.people.profile import (
+    ANONYMOUS_FLAG,
+    CONTACT_STATES,
+    NOT_FOUND,
+    ROLES,
+    STATUSES,
+    flag_context,
+    participant_profile,
+)
+
+__all__ = [
+    "ANONYMOUS_FLAG",
+    "CONTACT_STATES",
+    "NOT_FOUND",
+    "PARTICIPANT_COLUMNS",
+    "ROLES",
+    "STATUSES",
+    "ParticipantFilter",
+    "anonymous_occasion",
+    "apply_retention",
+    "erase_person",
+    "flag_context",
+    "languages_in_use",
+    "list_participants",
+    "load_secret",
+    "names_of",
+    "participant_profile",
+    "participant_table",
+    "participant_timeline",
+    "personal_data",
+    "respondent_key",
+    "run_of_contact",
+]

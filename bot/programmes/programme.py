@@ -1,0 +1,196 @@
+"""Programmes as data: `programmes/*.yaml` (name, deep-link code, languages, questionnaires)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.programmes.questionnaire import SAFE_LOADER, Questionnaire
+from bot.programmes.schedule import ProgrammeSchedule
+
+ROLES = ("mentee", "mentor")
+
+
+class Anonymity(StrEnum):
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+    RESPONDENT_CHOOSES = "respondent_chooses"
+
+
+class ProgrammeError(Exception):
+    """A programme file is broken or refers to something that does not exist."""
+
+
+class HelpLine(BaseModel):
+    """Where to get help now, shown to someone whose answer suggests danger."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    number: str
+
+
+class Programme(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Telegram deep-link payloads allow A-Z, a-z, 0-9, _ and -, up to 64 characters.
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    mentor_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name: str
+    languages: tuple[str, ...] = Field(min_length=1)
+    timezone: str | None = None
+    intake: dict[str, str] = Field(description="role -> questionnaire id")
+    anonymity: dict[str, Anonymity] = Field(
+        default_factory=dict, description="questionnaire id -> mode; unlisted ones are named"
+    )
+    schedule: ProgrammeSchedule = Field(default_factory=ProgrammeSchedule)
+    # What the bot promises someone who asks to talk to a person: keep it true.
+    coordinator_reply_days: int = Field(default=2, ge=1, le=14)
+    # Local emergency and help-line numbers; labels are translated like questions.
+    help_lines: tuple[HelpLine, ...] = Field(min_length=1)
+    # Recorded questions: <audio>/<language>/<questionnaire id>/<question id>.ogg, relative to
+    # the programme file (see bot/voice.py).
+    audio: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (KeyError, ValueError):
+                raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Programme:
+        if "mentee" not in self.intake:
+            raise ValueError("field 'intake' needs a 'mentee' questionnaire")
+        unknown_roles = set(self.intake) - set(ROLES)
+        if unknown_roles:
+            raise ValueError(f"field 'intake': unknown roles {sorted(unknown_roles)}")
+        if "mentor" in self.intake and not self.mentor_code:
+            raise ValueError("field 'mentor_code' is needed for the mentor intake")
+        if self.mentor_code and self.mentor_code.lower() == self.code.lower():
+            raise ValueError("field 'mentor_code' must differ from 'code'")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("field 'languages' lists a language twice")
+        for questionnaire_id in self.intake.values():
+            if self.anonymity_of(questionnaire_id) is not Anonymity.NAMED:
+                raise ValueError(
+                    f"field 'anonymity': the intake '{questionnaire_id}' must be named"
+                )
+        return self
+
+    def anonymity_of(self, questionnaire_id: str) -> Anonymity:
+        return self.anonymity.get(questionnaire_id, Anonymity.NAMED)
+
+    def role_for_code(self, code: str) -> str | None:
+        if code.lower() == self.code.lower():
+            return "mentee"
+        if self.mentor_code and code.lower() == self.mentor_code.lower():
+            return "mentor"
+        return None
+
+    def questionnaire_ids(self) -> set[str]:
+        used = set(self.intake.values()) | set(self.anonymity)
+        for rules in self.schedule.rules.values():
+            used |= {rule.questionnaire for rule in rules}
+        for trigger in self.schedule.triggers:
+            used |= {trigger.watch, trigger.send}
+        return used
+
+
+def _field_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(file)"
+    return f"field '{where}': {first['msg'].removeprefix('Value error, ')}"
+
+
+def check_programme(
+    data: object,
+    where: str,
+    questionnaires: dict[str, Questionnaire],
+    languages: list[str],
+    base_dir: Path,
+) -> Programme:
+    """The programme a definition describes, if it is whole and refers only to questionnaires
+    and languages that exist; `where` names it in the one-line error (a file name, or a
+    programme edited in the dashboard). A relative `audio` folder is taken from `base_dir`."""
+    try:
+        programme = Programme.model_validate(data)
+    except ValidationError as error:
+        raise ProgrammeError(f"{where}: {_field_error(error)}") from None
+    for role, questionnaire_id in programme.intake.items():
+        if questionnaire_id not in questionnaires:
+            raise ProgrammeError(
+                f"{where}: field 'intake.{role}': no questionnaire '{questionnaire_id}'"
+            )
+    missing_surveys = sorted(programme.questionnaire_ids() - set(questionnaires))
+    if missing_surveys:
+        raise ProgrammeError(
+            f"{where}: field 'schedule': no questionnaire {missing_surveys} "
+            "(the default schedule needs them unless the programme sets its own)"
+        )
+    for role in programme.schedule.rules:
+        if role not in ROLES:
+            raise ProgrammeError(f"{where}: field 'schedule.rules': unknown role '{role}'")
+    for index, trigger in enumerate(programme.schedule.triggers):
+        watched = questionnaires[trigger.watch]
+        for question_id, values in trigger.when.items():
+            known = {q.id: q.choice_ids for q in watched.questions}
+            if question_id not in known or not set(values) <= set(known[question_id]):
+                raise ProgrammeError(
+                    f"{where}: field 'schedule.triggers.{index}.when': "
+                    f"'{trigger.watch}' has no question '{question_id}' with answers {values}"
+                )
+    if programme.audio is not None:
+        folder = (base_dir / programme.audio).resolve()
+        if not folder.is_dir():
+            raise ProgrammeError(f"{where}: field 'audio': no folder {folder}")
+        programme = programme.model_copy(update={"audio": folder})
+    missing = [language for language in programme.languages if language not in languages]
+    if missing:
+        raise ProgrammeError(f"{where}: field 'languages': no catalog for {missing}")
+    return programme
+
+
+def check_codes_unique(programmes: dict[str, Programme], programme: Programme, where: str) -> None:
+    """A deep-link code leads to one programme only, whatever its case; `programmes` are the
+    others."""
+    taken = {code.lower() for p in programmes.values() for code in (p.code, p.mentor_code) if code}
+    for field, code in (("code", programme.code), ("mentor_code", programme.mentor_code)):
+        if code and code.lower() in taken:
+            raise ProgrammeError(f"{where}: field '{field}': '{code}' is used twice")
+
+
+def read_programme_files(directory: Path) -> dict[str, dict[str, object]]:
+    """Each programme file's data by file name, as written (checked by `check_programme`)."""
+    files: dict[str, dict[str, object]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        except yaml.YAMLError as error:
+            raise ProgrammeError(f"{path.name}: not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise ProgrammeError(f"{path.name}: field '(file)': not a mapping of fields")
+        files[path.name] = data
+    return files
+
+
+def load_programmes(
+    directory: Path, questionnaires: dict[str, Questionnaire], languages: list[str]
+) -> dict[str, Programme]:
+    """Load every programme file and check that its questionnaires and languages exist."""
+    programmes: dict[str, Programme] = {}
+    for name, data in read_programme_files(directory).items():
+        programme = check_programme(data, name, questionnaires, languages, directory)
+        check_codes_unique(programmes, programme, name)
+        programmes[programme.code] = programme
+    if not programmes:
+        raise ProgrammeError(f"{directory}: no programme files (*.yaml)")
+    return programmes
