@@ -1,10 +1,12 @@
-"""What the engine receives from a channel and what it hands back: channel-neutral values."""
+"""What the engine receives from a channel and what it hands back: channel-neutral values; and
+the outbox through which a channel sends them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 
 class Action(StrEnum):
@@ -155,6 +157,16 @@ class Reply:
     # Voice answers to keep: (the channel's file id, file name in VOICE_STORAGE_DIR). The channel
     # downloads them once the answer is committed.
     downloads: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Undeliverable(Exception):
+    """The channel refused the message for good (the person blocked the bot, chat gone)."""
+
+
+class Outbox(Protocol):
+    """A channel's way to send a message to a person by their channel user id."""
+
+    async def send(self, channel_user_id: str, message: OutgoingMessage) -> None: ...
 
 
 def split_text(text: str, limit: int = 3500) -> list[str]:

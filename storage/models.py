@@ -97,7 +97,7 @@ class AnswerStatus(StrEnum):
 
 
 class Programme(Base):
-    """A programme and its definition (see bot/programme_store.py): from its file in
+    """A programme and its definition (see bot/programmes/store.py): from its file in
     `programmes/` at every start, or created in the dashboard; settings an admin changed in
     the dashboard are kept over the file's."""
 
@@ -161,7 +161,7 @@ class SurveyRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Named runs point at their participant; anonymous runs have no participant, only a
-    # pseudonymous respondent key (a keyed hash: see bot/anonymity.py).
+    # pseudonymous respondent key (a keyed hash: see bot/people/anonymity.py).
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
@@ -315,8 +315,8 @@ class Coordinator(Base):
     # to the participant ("reply"), on the flag `awaiting_flag_id`.
     awaiting: Mapped[str | None] = mapped_column(String(8))
     awaiting_flag_id: Mapped[int | None]
-    # The web dashboard log-in of the same person (bot/accounts.py): an argon2 hash, never the
-    # password; repeated failures lock the account for a while.
+    # The web dashboard log-in of the same person (bot/coordination/accounts.py): an argon2
+    # hash, never the password; repeated failures lock the account for a while.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

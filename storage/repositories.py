@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import cast, delete, func, select, update
+from sqlalchemy import Update, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,11 +72,17 @@ async def participant_for(
 async def find_run(
     session: AsyncSession, participant_id: int, questionnaire_id: str, occasion: str
 ) -> SurveyRun | None:
+    whose = SurveyRun.participant_id == participant_id
+    return await _run_of(session, whose, questionnaire_id, occasion)
+
+
+async def _run_of(
+    session: AsyncSession, whose: ColumnElement[bool], questionnaire_id: str, occasion: str
+) -> SurveyRun | None:
+    """The run of one person (by id, or anonymous by key) for a questionnaire and occasion."""
     return await session.scalar(
         select(SurveyRun).where(
-            SurveyRun.participant_id == participant_id,
-            SurveyRun.questionnaire_id == questionnaire_id,
-            SurveyRun.occasion == occasion,
+            whose, SurveyRun.questionnaire_id == questionnaire_id, SurveyRun.occasion == occasion
         )
     )
 
@@ -149,13 +155,8 @@ async def answers_by_run(session: AsyncSession, run_ids: Sequence[int]) -> dict[
 async def find_anonymous_run(
     session: AsyncSession, respondent_key: str, questionnaire_id: str, occasion: str
 ) -> SurveyRun | None:
-    return await session.scalar(
-        select(SurveyRun).where(
-            SurveyRun.respondent_key == respondent_key,
-            SurveyRun.questionnaire_id == questionnaire_id,
-            SurveyRun.occasion == occasion,
-        )
-    )
+    whose = SurveyRun.respondent_key == respondent_key
+    return await _run_of(session, whose, questionnaire_id, occasion)
 
 
 # Values per IN list: far below the bound parameters a statement may have (32,766 in SQLite,
@@ -312,13 +313,28 @@ async def claim(
     several dispatchers: only one of them can move a contact out of the expected state.
     """
     conditions = [getattr(Contact, name) == value for name, value in expected.items()]
-    result = await session.execute(
-        update(Contact)
-        .where(Contact.id == contact_id, *conditions)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
+    return await _changed_one(
+        session, update(Contact).where(Contact.id == contact_id, *conditions).values(**changes)
     )
+
+
+async def _changed_one(session: AsyncSession, statement: Update) -> bool:
+    """Run a conditional update; True if it changed the one row, so that of several callers
+    at once exactly one gets True."""
+    result = await session.execute(statement.execution_options(synchronize_session=False))
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def _claim_push(
+    session: AsyncSession, model: type[Flag] | type[FlagMessage], row_id: int
+) -> bool:
+    """Mark a flag or a message on one pushed, unless it is already: it is pushed once."""
+    return await _changed_one(
+        session,
+        update(model)
+        .where(model.id == row_id, model.pushed_at.is_(None))
+        .values(pushed_at=utcnow()),
+    )
 
 
 async def due_contacts(session: AsyncSession, now: datetime) -> list[Contact]:
@@ -411,13 +427,7 @@ async def unlinked_flags(session: AsyncSession, run_id: int) -> list[Flag]:
 
 
 async def claim_flag_push(session: AsyncSession, flag_id: int) -> bool:
-    result = await session.execute(
-        update(Flag)
-        .where(Flag.id == flag_id, Flag.pushed_at.is_(None))
-        .values(pushed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return await _claim_push(session, Flag, flag_id)
 
 
 async def flag_thread(session: AsyncSession, flag_id: int) -> list[FlagMessage]:
@@ -428,13 +438,7 @@ async def flag_thread(session: AsyncSession, flag_id: int) -> list[FlagMessage]:
 
 
 async def claim_flag_message_push(session: AsyncSession, message_id: int) -> bool:
-    result = await session.execute(
-        update(FlagMessage)
-        .where(FlagMessage.id == message_id, FlagMessage.pushed_at.is_(None))
-        .values(pushed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return await _claim_push(session, FlagMessage, message_id)
 
 
 async def programmes(session: AsyncSession) -> list[Programme]:

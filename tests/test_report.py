@@ -1,143 +1,30 @@
-"""`report`: end-survey tables, response rates and before/after, as text and as a workbook."""
+"""`report`: the figures: end-survey percentages, means, response rates, the period and
+before/after."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli import main
-from bot.core import Core, build_core
+from bot.core import Core
 from bot.people import anonymous_occasion, respondent_key
-from bot.results import (
-    Period,
-    Report,
-    build_report,
-    format_report,
-    high_label,
-    parse_bound,
-    percent,
-    report_notes,
-    write_report_xlsx,
-)
-from bot.settings import load_settings
+from bot.results import Period, format_report, parse_bound, percent
 from storage import repositories as repo
-from storage.models import (
-    Answer,
-    AnswerStatus,
-    AuditEntry,
-    Contact,
-    ContactState,
-    Participant,
-    ParticipantStatus,
-    RunStatus,
-    SurveyRun,
+from storage.models import AnswerStatus, Contact, ContactState, RunStatus
+from tests.report_data import (
+    SAJO_LINES,
+    T0,
+    add_person,
+    add_run,
+    block,
+    report_of,
+    seed_before_after,
+    seed_contacts,
+    seed_sajo,
 )
-
-T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-SAJO = [("new_job", 14), ("internship", 4), ("education", 5), ("own_business", 0), ("none", 15)]
-SAJO_LINES = [
-    "What has happened since you got a mentor?",
-    "  outcomes, several answers allowed; n = 38",
-    "  answer                   count  percent",
-    "  A new job                   14     37 %",
-    "  An internship                4     11 %",
-    "  Started an education         5     13 %",
-    "  Started my own business      0      0 %",
-    "  None of these               15     39 %",
-]
-
-
-async def programme_id(session: AsyncSession, code: str = "bridge") -> int:
-    row = await repo.programme_by_code(session, code)
-    assert row is not None
-    return row.id
-
-
-async def add_run(
-    session: AsyncSession,
-    questionnaire_id: str,
-    answers: dict[str, Any],
-    *,
-    participant: int | None = None,
-    key: str | None = None,
-    occasion: str | None = None,
-    status: RunStatus = RunStatus.COMPLETED,
-    started_at: datetime = T0,
-) -> SurveyRun:
-    """A run stored directly; an answer given as an AnswerStatus is skipped or declined."""
-    run = SurveyRun(
-        participant_id=participant,
-        respondent_key=key,
-        programme_id=await programme_id(session),
-        language="en",
-        questionnaire_id=questionnaire_id,
-        questionnaire_version=1,
-        occasion=occasion or f"test:{participant}:{key}",
-        status=status,
-        draft=[],
-        started_at=started_at,
-        completed_at=started_at if status == RunStatus.COMPLETED else None,
-    )
-    session.add(run)
-    await session.flush()
-    for question_id, value in answers.items():
-        given = isinstance(value, AnswerStatus)
-        session.add(
-            Answer(
-                run_id=run.id,
-                question_id=question_id,
-                value=None if given else value,
-                status=value if given else AnswerStatus.ANSWERED,
-            )
-        )
-    await session.flush()
-    return run
-
-
-async def add_person(session: AsyncSession, name: str, role: str = "mentee") -> Participant:
-    person = Participant(
-        channel="test",
-        channel_user_id=name,
-        programme_id=await programme_id(session),
-        role=role,
-        language="en",
-        status=ParticipantStatus.MATCHED,
-    )
-    session.add(person)
-    await session.flush()
-    return person
-
-
-async def seed_sajo(session: AsyncSession) -> None:
-    """38 completed mentee end surveys, each naming one outcome (anonymous: no participant)."""
-    number = 0
-    for outcome, count in SAJO:
-        for _ in range(count):
-            number += 1
-            await add_run(session, "mentee_end", {"outcomes": [outcome]}, key=f"sajo-{number}")
-    await session.commit()
-
-
-async def report_of(core: Core, period: Period | None = None) -> Report:
-    async with core.sessions() as session:
-        bridge = core.programmes["bridge"]
-        return await build_report(
-            session, bridge, core.questionnaires, core.secret, period or Period()
-        )
-
-
-def block(text: str, first_line: str, length: int) -> list[str]:
-    lines = text.splitlines()
-    start = lines.index(first_line)
-    return lines[start : start + length]
 
 
 async def test_sajo_end_survey_percentages_of_38_respondents(core: Core) -> None:
@@ -223,61 +110,6 @@ async def test_scale_mean_and_counts_leave_out_prefer_not_to_say(core: Core) -> 
         "  Prefer not to say      1",
         "  mean 3.5 (n = 4)",
     ]
-
-
-async def seed_contacts(core: Core) -> None:
-    """mentee_end contacts in every state; one checkin_mentee answered; one due long before."""
-    async with core.sessions() as session:
-        people = [await add_person(session, f"p{i}") for i in range(8)]
-
-        def contact(person: Participant, state: ContactState, **fields: Any) -> Contact:
-            row = Contact(
-                participant_id=person.id,
-                rule=fields.pop("rule", "end"),
-                questionnaire_id=fields.pop("questionnaire", "mentee_end"),
-                due_at=fields.pop("due_at", T0),
-                state=state,
-                sent_at=fields.pop("sent_at", T0),
-                **fields,
-            )
-            session.add(row)
-            return row
-
-        answered = contact(people[0], ContactState.ANSWERED)
-        partial = contact(people[1], ContactState.EXPIRED)
-        started = contact(people[2], ContactState.EXPIRED)
-        contact(people[3], ContactState.EXPIRED)  # no run at all
-        contact(people[4], ContactState.SENT)  # still open
-        contact(people[5], ContactState.PLANNED, sent_at=None)  # not sent yet
-        contact(people[6], ContactState.EXPIRED, sent_at=None)  # missed, never sent
-        anonymous = contact(people[7], ContactState.EXPIRED)
-        contact(people[0], ContactState.ANSWERED, questionnaire="checkin_mentee", rule="checkin_1")
-        contact(people[1], ContactState.EXPIRED, due_at=T0 - timedelta(days=400))
-        await session.flush()
-        for row, status, answers in [
-            (answered, RunStatus.COMPLETED, {"outcomes": ["none"]}),
-            (partial, RunStatus.PARTIAL, {"outcomes": ["none"]}),
-            (started, RunStatus.IN_PROGRESS, {"outcomes": ["new_job"]}),
-        ]:
-            run = await add_run(
-                session,
-                "mentee_end",
-                answers,
-                participant=row.participant_id,
-                occasion=f"contact:{row.id}",
-                status=status,
-            )
-            row.run_id = run.id
-        # An anonymous run is not linked from its contact; only the keys find it.
-        await add_run(
-            session,
-            "mentee_end",
-            {"outcomes": ["internship"]},
-            key=respondent_key(core.secret, people[7].id),
-            occasion=anonymous_occasion(core.secret, anonymous.id),
-            status=RunStatus.PARTIAL,
-        )
-        await session.commit()
 
 
 async def test_response_rates_count_sent_answered_partial_expired(core: Core) -> None:
@@ -429,34 +261,6 @@ async def test_runs_are_filtered_by_their_start(core: Core) -> None:
     )
 
 
-async def seed_before_after(core: Core) -> None:
-    """Five mentees' intake motivation; four answered it again at the end, one anonymously."""
-    async with core.sessions() as session:
-        for name, before, after, anonymous in [
-            ("ba1", "medium", "high", False),
-            ("ba2", "high", "very_high", True),
-            ("ba3", "very_high", "medium", False),
-            ("ba4", "low", "high", False),
-            ("ba5", "high", None, False),
-        ]:
-            person = await add_person(session, name)
-            await add_run(
-                session, "mentee_intake", {"motivation": before}, participant=person.id,
-                occasion="intake",
-            )  # fmt: skip
-            if after is None:
-                continue
-            await add_run(
-                session,
-                "mentee_end",
-                {"motivation": after},
-                participant=None if anonymous else person.id,
-                key=respondent_key(core.secret, person.id) if anonymous else None,
-                occasion="end",
-            )
-        await session.commit()
-
-
 async def test_before_and_after_motivation_of_people_who_answered_both(core: Core) -> None:
     await seed_before_after(core)
     report = await report_of(core)
@@ -482,144 +286,3 @@ async def test_before_and_after_motivation_of_people_who_answered_both(core: Cor
         "  Very low                0   0 %      0   0 %",
         "  High or very high       2  50 %      3  75 %",
     ]
-
-
-async def test_the_report_gives_data_and_its_readers_put_it_into_their_words(
-    core: Core,
-) -> None:
-    """Which answers count as high, and that a period leaves before/after whole, are data;
-    the words ("or", the note) come from the catalog of the language that shows them."""
-    await seed_before_after(core)
-    whole = await report_of(core)
-    zone = ZoneInfo("Europe/Copenhagen")
-    since = await report_of(core, Period(parse_bound("2026-01-01", zone)))
-    assert whole.before_after is not None and since.before_after is not None
-    assert whole.before_after.high == ("high", "very_high")
-    assert (whole.before_after_ignores_period, since.before_after_ignores_period) == (False, True)
-    assert report_notes(whole) == []
-    assert report_notes(since) == ["Before and after counts every pair, whatever the dates."]
-    assert "Note: Before and after counts every pair, whatever the dates." in format_report(since)
-    with core.catalogs.use("da"):
-        assert high_label(since.before_after) == "Høj eller meget høj"
-        assert report_notes(since) == ["Før og efter tæller alle par, uanset datoerne."]
-    with core.catalogs.use("fi"):
-        assert high_label(since.before_after) == "Paljon tai erittäin paljon"
-
-
-async def test_the_workbook_has_a_summary_and_a_sheet_per_end_survey(
-    core: Core, tmp_path: Path
-) -> None:
-    async with core.sessions() as session:
-        await seed_sajo(session)
-    await seed_contacts(core)
-    await seed_before_after(core)
-    report = await report_of(core)
-    path = tmp_path / "report.xlsx"
-    write_report_xlsx(report, path)
-
-    workbook = load_workbook(path, read_only=True)
-    assert workbook.sheetnames == ["summary", "mentee_end", "mentor_end", "follow_up"]
-    rows = list(workbook["mentee_end"].iter_rows(values_only=True))
-    assert rows[0] == ("question_id", "question", "option", "count", "percent", "n", "mean")
-    outcomes = [row[2:6] for row in rows if row[0] == "outcomes"]
-    text = format_report(report)
-    assert outcomes == [
-        ("A new job", 14, 34, 41), ("An internship", 5, 12, 41),
-        ("Started an education", 5, 12, 41), ("Started my own business", 0, 0, 41),
-        ("None of these", 17, 41, 41),
-    ]  # fmt: skip
-    for option, count, share, _ in outcomes:
-        assert any(
-            line.split() == [*option.split(), str(count), str(share), "%"]
-            for line in text.splitlines()
-        )
-
-    summary = list(workbook["summary"].iter_rows(values_only=True))
-    by_first = {row[0]: row for row in summary if row and row[0] is not None}
-    assert by_first["mentee_end"][:8] == ("mentee_end", 7, 1, 3, 2, 1, 0, 14)
-    assert by_first["n (answered both)"][:2] == ("n (answered both)", 4)
-    assert by_first["High or very high"][:5] == ("High or very high", 2, 50, 3, 75)
-    responses = [row for row in summary if row[0] == "mentee_end" and row[1] == "Looking back"]
-    assert responses[0][3:6] == (45, 43, 2)
-    workbook.close()
-
-
-async def test_mean_in_the_workbook(core: Core, tmp_path: Path) -> None:
-    async with core.sessions() as session:
-        for key, value in [("a", 5), ("b", 4), ("c", 4)]:
-            await add_run(session, "mentee_end", {"match_satisfaction": value}, key=key)
-        await session.commit()
-    path = tmp_path / "report.xlsx"
-    write_report_xlsx(await report_of(core), path)
-    workbook = load_workbook(path, read_only=True)
-    rows = [r for r in workbook["mentee_end"].iter_rows(values_only=True)]
-    mean = [r for r in rows if r[0] == "match_satisfaction" and r[2] == "Mean"]
-    assert mean == [("match_satisfaction", "How happy are you with your mentor?", "Mean", None,
-                     None, 3, 4.33)]  # fmt: skip
-    workbook.close()
-
-
-@pytest.fixture
-def cli_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'report.db'}")
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_the_command_prints_the_sajo_table_and_writes_the_workbook(
-    cli_database: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    async def seed() -> None:
-        core = await build_core(load_settings())
-        try:
-            async with core.sessions() as session:
-                await seed_sajo(session)
-        finally:
-            await core.close()
-
-    asyncio.run(seed())
-    output = cli_database / "out.xlsx"
-    code, out, err = run(capsys, "report", "--programme", "BRIDGE", "--xlsx", str(output))
-    assert (code, err) == (0, "")
-    assert block(out, SAJO_LINES[0], len(SAJO_LINES)) == SAJO_LINES
-    assert out.splitlines()[:2] == [
-        "Career Bridge (example programme) (bridge): end-survey results",
-        "Period: all dates; answers by the start of their survey, contacts by their due date",
-    ]
-    assert out.splitlines()[-1] == f"wrote the report to {output}"
-    assert output.exists()
-
-    async def audit_log() -> list[tuple[str, str]]:
-        core = await build_core(load_settings())
-        try:
-            async with core.sessions() as session:
-                return [(e.action, e.detail) for e in await session.scalars(select(AuditEntry))]
-        finally:
-            await core.close()
-
-    ((action, detail),) = asyncio.run(audit_log())
-    assert action == "export" and detail.startswith(f"report bridge: xlsx to {output}, by ")
-
-
-def test_the_command_names_a_bad_argument_in_one_line(
-    cli_database: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(capsys, "report", "--programme", "nope") == (
-        2, "", "mentorbot: error: --programme: no programme 'nope' (have bridge)\n",
-    )  # fmt: skip
-    assert run(capsys, "report", "--programme", "bridge", "--from", "2026-13-01") == (
-        2, "", "mentorbot: error: --from: '2026-13-01' is not a date like 2026-12-01 or "
-        "2026-12-01T09:30\n",
-    )  # fmt: skip
-    assert run(
-        capsys, "report", "--programme", "bridge", "--from", "2026-06-01", "--to", "2026-05-31"
-    ) == (2, "", "mentorbot: error: --from must be before --to\n")
-    code, _, err = run(
-        capsys, "report", "--programme", "bridge", "--xlsx", str(cli_database / "no" / "x.xlsx")
-    )
-    assert code == 2 and err.startswith("mentorbot: error: --xlsx: the folder")

@@ -3,6 +3,7 @@ questionnaire, and the side conversations plugged in beside it."""
 
 from __future__ import annotations
 
-from bot.conversation.engine import EngineConfig, SurveyEngine
+from bot.conversation.engine import SurveyEngine
+from bot.conversation.turn import EngineConfig
 
 __all__ = ["EngineConfig", "SurveyEngine"]

@@ -37,7 +37,8 @@ from bot.coordination.coordinators import (
     programmes_of,
 )
 from bot.coordination.danger import CATEGORIES, DangerHit, DangerListError, DangerScreen
-from bot.coordination.flag_view import flag_view
+from bot.coordination.digest import FlagPusher
+from bot.coordination.flag_display import flag_view
 from bot.coordination.flags import (
     DANGER,
     TALK_TO_PERSON,
@@ -131,6 +132,7 @@ __all__ = [
     "DangerScreen",
     "Delivery",
     "FlagFilter",
+    "FlagPusher",
     "LastAdmin",
     "NotAdmin",
     "ProgrammeInvalid",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination.coordinators import CoordinationError, audit, coordinators_of
-from bot.coordination.flag_view import flag_message
+from bot.coordination.flag_display import flag_message
 from bot.coordination.wording import PARTICIPANT
 from bot.language import Catalogs, __, texts
 from bot.messages import Action, Button, OutgoingMessage, Press

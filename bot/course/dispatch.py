@@ -4,6 +4,9 @@ The `contacts` table is the truth; APScheduler only wakes `ContactDispatcher.tic
 send is claimed in the database and committed before the message goes out, so a restart, a
 crash between claim and send, or a second dispatcher never sends anything twice. A claimed
 contact whose message never arrived is still reminded later, so it is not lost either.
+
+Each round also brings coordinators their flags (`bot.coordination.FlagPusher`), on the
+dispatcher's clock.
 """
 
 from __future__ import annotations
@@ -12,42 +15,20 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
-from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.coordination import (
-    DIGEST_SOON,
-    UNREACHABLE,
-    claim_answers,
-    claim_digest,
-    claim_messages_to_participants,
-    claim_urgent_pushes,
-    coordinators_of,
-    flag_view,
-    raise_flag,
-)
-from bot.language import Catalogs, _, texts
-from bot.messages import Action, Button, OutgoingMessage, Press
+from bot.coordination import UNREACHABLE, FlagPusher, raise_flag
+from bot.language import Catalogs, _, texts, zone_of
+from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliverable
 from bot.people import apply_retention, run_of_contact
 from bot.programmes import Offset, Programme, Questionnaire, Severity
 from storage import repositories as repo
-from storage.models import Contact, ContactState, Flag, Participant, RunStatus, utcnow
+from storage.models import Contact, ContactState, Participant, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
-
-
-class Undeliverable(Exception):
-    """The channel refused the message for good (the person blocked the bot, chat gone)."""
-
-
-class Outbox(Protocol):
-    """A channel's way to send a message to a person by their channel user id."""
-
-    async def send(self, channel_user_id: str, message: OutgoingMessage) -> None: ...
 
 
 @dataclass
@@ -95,11 +76,13 @@ class ContactDispatcher:
         self.catalogs = catalogs
         self.outboxes = outboxes
         self.secret = secret
-        self.default_zone = ZoneInfo(timezone)
+        self.timezone = timezone
         self.grace = grace
-        self.digest_at = digest_at
         self.voice_dir = voice_dir
         self.clock = clock
+        self.flag_pusher = FlagPusher(
+            sessions, programmes, questionnaires, catalogs, outboxes, timezone, digest_at
+        )
         self._parallel = asyncio.Semaphore(concurrency)
         self._running = asyncio.Lock()
 
@@ -108,12 +91,17 @@ class ContactDispatcher:
             return None
         return self.programmes.get(participant.programme.code)
 
-    def _zone(self, programme: Programme) -> ZoneInfo:
-        return ZoneInfo(programme.timezone) if programme.timezone else self.default_zone
-
-    def _is_quiet(self, programme: Programme, now: datetime) -> bool:
+    def _held(
+        self, programme: Programme, now: datetime, contact_id: int, report: TickReport
+    ) -> bool:
+        """Whether it is night where the person lives (the programme's quiet hours): then the
+        message waits for the morning, and the report says so."""
         quiet = programme.schedule.quiet_hours
-        return quiet is not None and quiet.contains(now, self._zone(programme))
+        zone = zone_of(self.programmes, programme.code, self.timezone)
+        if quiet is None or not quiet.contains(now, zone):
+            return False
+        report.held.append(contact_id)
+        return True
 
     async def tick(self) -> TickReport:
         """One round: claim and send what is due, remind, expire. Safe to run anywhere, any
@@ -149,16 +137,10 @@ class ContactDispatcher:
         for contact in await repo.due_contacts(session, now):
             programme = self._programme(contact.participant)
             if contact.due_at < oldest_allowed or programme is None:
-                if await repo.claim(
-                    session,
-                    contact.id,
-                    {"state": ContactState.PLANNED},
-                    {"state": ContactState.EXPIRED, "closed_at": now},
-                ):
+                if await _claim_expiry(session, contact.id, ContactState.PLANNED, now):
                     report.missed.append(contact.id)
                 continue
-            if self._is_quiet(programme, now):
-                report.held.append(contact.id)
+            if self._held(programme, now, contact.id, report):
                 continue
             if await repo.claim(
                 session,
@@ -174,20 +156,16 @@ class ContactDispatcher:
         self, session: AsyncSession, now: datetime, report: TickReport
     ) -> list[_Send]:
         sends = []
-        for contact in await repo.open_contacts(session):
-            programme = self._programme(contact.participant)
-            if programme is None or contact.sent_at is None:
-                continue
+        for contact, programme, sent_at in await self._sent_contacts(session):
             reminders = programme.schedule.reminders
             if contact.reminders_sent >= len(reminders):
                 continue
-            if reminders[contact.reminders_sent].after(contact.sent_at) > now:
+            if reminders[contact.reminders_sent].after(sent_at) > now:
                 continue
             active = contact.participant.last_active_at
             if active is not None and programme.schedule.reminder_pause.after(active) > now:
                 continue  # they are answering right now: a reminder would only get in the way
-            if self._is_quiet(programme, now):
-                report.held.append(contact.id)
+            if self._held(programme, now, contact.id, report):
                 continue
             if await repo.claim(
                 session,
@@ -198,101 +176,33 @@ class ContactDispatcher:
                 sends.append(self._message(contact, reminder=True))
         return sends
 
-    async def _expire(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
-        """After the last reminder, a contact expires; what was answered stays (partial)."""
+    async def _sent_contacts(
+        self, session: AsyncSession
+    ) -> list[tuple[Contact, Programme, datetime]]:
+        """Contacts sent and not yet answered, of programmes this bot runs: each with its
+        programme and the moment it was sent."""
+        found = []
         for contact in await repo.open_contacts(session):
             programme = self._programme(contact.participant)
-            if programme is None or contact.sent_at is None:
+            if programme is not None and contact.sent_at is not None:
+                found.append((contact, programme, contact.sent_at))
+        return found
+
+    async def _expire(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
+        """After the last reminder, a contact expires; what was answered stays (partial)."""
+        for contact, programme, sent_at in await self._sent_contacts(session):
+            if programme.schedule.expire_after.after(sent_at) > now:
                 continue
-            if programme.schedule.expire_after.after(contact.sent_at) > now:
-                continue
-            if await repo.claim(
-                session,
-                contact.id,
-                {"state": ContactState.SENT},
-                {"state": ContactState.EXPIRED, "closed_at": now},
-            ):
+            if await _claim_expiry(session, contact.id, ContactState.SENT, now):
                 report.expired.append(contact.id)
-                await raise_flag(
-                    session,
-                    programme_id=contact.participant.programme_id,
-                    participant_id=contact.participant_id,
-                    category=UNREACHABLE,
-                    severity=Severity.SOON,
-                    questionnaire_id=contact.questionnaire_id,
-                )
+                await _raise_unreachable(session, contact)
                 run = await run_of_contact(session, self.secret, contact)
                 if run is not None and run.status == RunStatus.IN_PROGRESS:
                     run.status = RunStatus.PARTIAL
 
     async def push_flags(self) -> int:
-        """Bring coordinators what is theirs, each thing once: urgent flags at once, `soon`
-        flags in the morning digest, and participants' answers to their messages."""
-        deliveries: list[tuple[str, OutgoingMessage]] = []
-        async with self.sessions() as session:
-            for flag in await claim_urgent_pushes(session):
-                deliveries += await self._to_coordinators(session, [flag])
-            deliveries += await self._to_coordinators(
-                session, await claim_digest(session, await self._digest_moments(session)), True
-            )
-            answers = await claim_answers(session, self.questionnaires, self.catalogs)
-            deliveries += [(d.channel_user_id, d.message) for d in answers]
-            letters = await claim_messages_to_participants(session, self.catalogs)
-            await session.commit()
-        outbox = self.outboxes.get("telegram")
-        for chat, message in deliveries:
-            if outbox is None:
-                break
-            try:
-                await outbox.send(chat, message)
-            except Exception:  # a coordinator who blocked the bot must not stop the others
-                log.exception("pushing a flag to coordinator chat %s failed", chat)
-        for letter in letters:  # written in the dashboard, to participants
-            channel = self.outboxes.get(letter.channel)
-            try:
-                if channel is None:
-                    raise Undeliverable(f"no outbox for channel '{letter.channel}'")
-                await channel.send(letter.channel_user_id, letter.message)
-            except Exception:
-                log.exception("a coordinator's message to %s was not delivered", letter.channel)
-        return len(deliveries) + len(letters)
-
-    async def _to_coordinators(
-        self, session: AsyncSession, flags: list[Flag], digest: bool = False
-    ) -> list[tuple[str, OutgoingMessage]]:
-        """Each flag for every linked coordinator of its programme, in their language; a
-        digest opens with a greeting."""
-        deliveries: list[tuple[str, OutgoingMessage]] = []
-        greeted: set[int] = set()
-        for flag in flags:
-            if flag.programme_id is None:
-                continue
-            for coordinator in await coordinators_of(session, flag.programme_id):
-                if coordinator.telegram_user_id is None:
-                    continue
-                chat = str(coordinator.telegram_user_id)
-                with self.catalogs.use(coordinator.language):
-                    if digest and coordinator.id not in greeted:
-                        greeted.add(coordinator.id)
-                        deliveries.append((chat, OutgoingMessage(str(DIGEST_SOON))))
-                    deliveries.append((chat, await flag_view(session, flag, self.questionnaires)))
-        return deliveries
-
-    async def _digest_moments(self, session: AsyncSession) -> dict[int, datetime]:
-        """Per programme, the last time its morning digest was due (its own time zone)."""
-        now = self.clock()
-        moments = {}
-        for programme in self.programmes.values():
-            row = await repo.programme_by_code(session, programme.code)
-            if row is None:
-                continue
-            zone = self._zone(programme)
-            local = now.astimezone(zone)
-            moment = datetime.combine(local.date(), self.digest_at, zone)
-            if moment > local:
-                moment = datetime.combine(local.date() - timedelta(days=1), self.digest_at, zone)
-            moments[row.id] = moment.astimezone(UTC)
-        return moments
+        """Bring coordinators what is theirs now, each thing once (`FlagPusher`)."""
+        return await self.flag_pusher.push(self.clock())
 
     async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
         """Erase personal data a programme's retention period after a course ended."""
@@ -358,14 +268,27 @@ class ContactDispatcher:
         async with self.sessions() as session:
             for contact_id in contact_ids:
                 contact = await session.get(Contact, contact_id)
-                if contact is None:
-                    continue
-                await raise_flag(
-                    session,
-                    programme_id=contact.participant.programme_id,
-                    participant_id=contact.participant_id,
-                    category=UNREACHABLE,
-                    severity=Severity.SOON,
-                    questionnaire_id=contact.questionnaire_id,
-                )
+                if contact is not None:
+                    await _raise_unreachable(session, contact)
             await session.commit()
+
+
+async def _claim_expiry(
+    session: AsyncSession, contact_id: int, state: ContactState, now: datetime
+) -> bool:
+    """Expire a contact that is still in `state`; False if someone else got there first."""
+    return await repo.claim(
+        session, contact_id, {"state": state}, {"state": ContactState.EXPIRED, "closed_at": now}
+    )
+
+
+async def _raise_unreachable(session: AsyncSession, contact: Contact) -> None:
+    """The person did not answer the contact, or cannot be reached: their coordinator looks."""
+    await raise_flag(
+        session,
+        programme_id=contact.participant.programme_id,
+        participant_id=contact.participant_id,
+        category=UNREACHABLE,
+        severity=Severity.SOON,
+        questionnaire_id=contact.questionnaire_id,
+    )

@@ -3,7 +3,7 @@ going) so that a pair in trouble stands out; and making and ending a match from 
 within the coordinator's own programmes, written to the audit log.
 
 The rules of a match itself (who may be matched, what its schedule plans, what ending it
-cancels) live in bot/course.py; this module only checks ownership and reads.
+cancels) live in bot/course/matches.py; this module only checks ownership and reads.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.language import (
     value_text,
     zone_of,
 )
-from bot.people import NOT_FOUND, names_of
+from bot.people import NOT_FOUND, names_of, own_participant
 from bot.programmes import Programme, Questionnaire
 from storage.models import (
     Answer,
@@ -221,12 +221,11 @@ async def _check_ins(
 
 
 async def _own(session: AsyncSession, coordinator: Coordinator, participant_id: int) -> Participant:
-    participant = await session.get(Participant, participant_id)
-    if participant is None or participant.programme_id not in await programme_ids(
-        session, coordinator
-    ):
-        raise MatchError(NOT_FOUND, number=str(participant_id))
-    return participant
+    """The coordinator's participant; a refused match says which number was not found."""
+    try:
+        return await own_participant(session, coordinator, participant_id)
+    except CoordinationError:
+        raise MatchError(NOT_FOUND, number=str(participant_id)) from None
 
 
 async def make_match(

@@ -4,11 +4,11 @@ did not answer. Only the coordinator's own programmes; the contacts table is the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination import programme_ids
@@ -55,6 +55,17 @@ class Schedule:
     silent: list[Silent]
 
 
+def _contacts(
+    programmes: Collection[int], state: ContactState, *when: ColumnElement[bool]
+) -> Select[Contact]:
+    """The contacts of people in these programmes that are in `state`, and `when`."""
+    return (
+        select(Contact)
+        .join(Participant, Participant.id == Contact.participant_id)
+        .where(Participant.programme_id.in_(programmes), Contact.state == state, *when)
+    )
+
+
 async def schedule(
     session: AsyncSession,
     coordinator: Coordinator,
@@ -67,27 +78,17 @@ async def schedule(
     mine = await programme_ids(session, coordinator)
     coming = list(
         await session.scalars(
-            select(Contact)
-            .join(Participant, Participant.id == Contact.participant_id)
-            .where(
-                Participant.programme_id.in_(mine),
-                Contact.state == ContactState.PLANNED,
-                Contact.due_at <= now + WEEK,
+            _contacts(mine, ContactState.PLANNED, Contact.due_at <= now + WEEK).order_by(
+                Contact.due_at, Contact.id
             )
-            .order_by(Contact.due_at, Contact.id)
         )
     )
     closed = func.coalesce(Contact.closed_at, Contact.due_at)
     expired = list(
         await session.scalars(
-            select(Contact)
-            .join(Participant, Participant.id == Contact.participant_id)
-            .where(
-                Participant.programme_id.in_(mine),
-                Contact.state == ContactState.EXPIRED,
-                closed >= now - LATELY,
+            _contacts(mine, ContactState.EXPIRED, closed >= now - LATELY).order_by(
+                closed.desc(), Contact.id.desc()
             )
-            .order_by(closed.desc(), Contact.id.desc())
         )
     )
     names = await names_of(session, {c.participant_id for c in [*coming, *expired]})

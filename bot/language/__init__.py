@@ -4,7 +4,7 @@ voice answers, and the wording the whole bot shares (`texts`)."""
 from __future__ import annotations
 
 from bot.language import texts
-from bot.language.answer_text import (
+from bot.language.answers import (
     answer_lines,
     answer_text,
     local_date,

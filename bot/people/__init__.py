@@ -11,7 +11,6 @@ from bot.people.participants import (
     list_participants,
     names_of,
     participant_table,
-    participant_timeline,
 )
 from bot.people.privacy import apply_retention, erase_person, personal_data
 from bot.people.profile import (
@@ -21,8 +20,10 @@ from bot.people.profile import (
     ROLES,
     STATUSES,
     flag_context,
+    own_participant,
     participant_profile,
 )
+from bot.people.timeline import participant_timeline
 
 __all__ = [
     "ANONYMOUS_FLAG",
@@ -40,6 +41,7 @@ __all__ = [
     "list_participants",
     "load_secret",
     "names_of",
+    "own_participant",
     "participant_profile",
     "participant_table",
     "participant_timeline",

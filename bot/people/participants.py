@@ -1,49 +1,27 @@
 """Participants as their coordinator finds them: a list with search and filters, names as given
-in the intake, and one person's timeline of everything that happened, in date order.
+in the intake, and the rule that a coordinator finds only their own programmes' people. One
+person's timeline: `bot/people/timeline.py`.
 
-Only the coordinator's own programmes are ever read. Anonymous answers never appear: answers
-are read only from runs that carry the participant's id, and anonymous runs carry none.
+Only the coordinator's own programmes are ever read. Anonymous answers never appear: names are
+read only from intake runs that carry the participant's id, and anonymous runs carry none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordination import (
-    CATEGORY_LABELS,
-    SEVERITY_LABELS,
-    CoordinationError,
-    audit,
-    programme_ids,
-)
-from bot.language import (
-    _,
-    answer_text,
-    language_name,
-    local_date,
-    local_day,
-    local_moment,
-    question_text,
-    zone_of,
-)
-from bot.people.profile import NOT_FOUND, ROLES
-from bot.programmes import INTAKE, Programme, Questionnaire
-from storage import repositories as repo
+from bot.coordination import programme_ids
+from bot.language import local_date
+from bot.programmes import INTAKE
 from storage.models import (
     Answer,
     AnswerStatus,
-    Contact,
-    ContactState,
     Coordinator,
-    Flag,
-    FlagMessage,
     Match,
     Participant,
     ParticipantStatus,
@@ -52,19 +30,6 @@ from storage.models import (
 )
 
 NAME_QUESTION = "name"  # the intake's "What is your name?" (mentee_intake, mentor_intake)
-
-
-def label(labels: Mapping[str, object], key: str | None) -> str:
-    if key is None:
-        return ""
-    return str(labels.get(key, key))
-
-
-def contact_state(contact: Contact) -> str:
-    """planned, sent, reminded, answered, expired or cancelled."""
-    if contact.state == ContactState.SENT and contact.reminders_sent > 0:
-        return "reminded"
-    return contact.state
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -226,258 +191,7 @@ async def languages_in_use(session: AsyncSession, coordinator: Coordinator) -> l
     return sorted(code for code in rows if code)
 
 
-# --- the timeline ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One thing that happened (or is planned). Codes, for the page to put into words; texts
-    that already exist for the bot (titles, questions, answers, flag labels) come translated
-    into the active language."""
-
-    at: datetime
-    when: str  # date and time in the programme's zone, the reader's way
-    # joined, withdrew, intake, answers, match, match_end, contact, flag, note, message
-    kind: str
-    subject: str = ""  # a questionnaire's title, a flag's category, the partner's role
-    state: str = ""  # a contact's, run's or flag's state, or a match's end reason (codes)
-    severity: str = ""  # a flag's, translated
-    sent: bool = False  # a contact: the message went out
-    planned_end: str = ""  # a match: its planned end
-    reminders: int = 0
-    writer: str = ""  # the coordinator who wrote a message or a note
-    text: str = ""  # words someone wrote (a message, a note), shown as given
-    answers: tuple[tuple[str, str], ...] = ()  # (question, answer)
-    flag_id: int | None = None
-    partner_id: int | None = None
-    planned: bool = False  # still in the future
-
-
-@dataclass(frozen=True)
-class Timeline:
-    participant: Participant
-    name: str | None
-    programme: str
-    language: str  # the language's own name
-    entries: list[TimelineEntry] = field(default_factory=list)
-
-    @property
-    def withdrawn(self) -> bool:
-        return self.participant.status == ParticipantStatus.WITHDRAWN
-
-
-async def own_participant(
-    session: AsyncSession, coordinator: Coordinator, participant_id: int
-) -> Participant:
-    """Another programme's participant is "not found", as if there were none."""
-    participant = await session.get(Participant, participant_id)
-    if participant is None or participant.programme_id not in await programme_ids(
-        session, coordinator
-    ):
-        raise CoordinationError(NOT_FOUND.format(number=str(participant_id)))
-    return participant
-
-
-def _title(questionnaires: Mapping[str, Questionnaire], questionnaire_id: str) -> str:
-    questionnaire = questionnaires.get(questionnaire_id)
-    return _(questionnaire.title) if questionnaire else questionnaire_id
-
-
-# At the same moment: the order in which things happen within one step of the course.
-_KIND_ORDER = {
-    "joined": 0,
-    "intake": 1,
-    "match": 2,
-    "contact": 3,
-    "answers": 4,
-    "flag": 5,
-    "message": 6,
-    "note": 7,
-    "match_end": 8,
-    "withdrew": 9,
-}
-
-
-async def participant_timeline(
-    session: AsyncSession,
-    coordinator: Coordinator,
-    participant_id: int,
-    questionnaires: Mapping[str, Questionnaire],
-    programmes: Mapping[str, Programme],
-    default_zone: str,
-    now: datetime | None = None,
-) -> Timeline:
-    """Everything about one participant in date order, in the active language; the view is
-    written to the audit log."""
-    participant = await own_participant(session, coordinator, participant_id)
-    await audit(session, coordinator, "view", participant_id=participant.id, detail="timeline")
-    now = now or utcnow()
-    code = participant.programme.code if participant.programme else None
-    zone = zone_of(programmes, code, default_zone)
-    entries = [
-        *_joined(participant, zone),
-        *await _runs(session, participant, questionnaires, zone),
-        *await _matches(session, participant, zone),
-        *await _contacts(session, participant, questionnaires, zone, now),
-        *await _flags(session, participant, zone),
-    ]
-    entries.sort(key=lambda e: (e.at, _KIND_ORDER.get(e.kind, 99)))
-    withdrawn = participant.status == ParticipantStatus.WITHDRAWN
-    names = {} if withdrawn else await names_of(session, [participant.id])
-    return Timeline(
-        participant=participant,
-        name=names.get(participant.id),
-        programme=participant.programme.name if participant.programme else "",
-        language=language_name(participant.language) if participant.language else "",
-        entries=entries,
-    )
-
-
-def _entry(at: datetime, zone: ZoneInfo, kind: str, **more: Any) -> TimelineEntry:
-    return TimelineEntry(at=at, when=local_moment(at, zone), kind=kind, **more)
-
-
-def _joined(participant: Participant, zone: ZoneInfo) -> list[TimelineEntry]:
-    entries = [_entry(participant.created_at, zone, "joined")]
-    if participant.withdrawn_at is not None:
-        entries.append(_entry(participant.withdrawn_at, zone, "withdrew"))
-    return entries
-
-
-async def _runs(
-    session: AsyncSession,
-    participant: Participant,
-    questionnaires: Mapping[str, Questionnaire],
-    zone: ZoneInfo,
-) -> list[TimelineEntry]:
-    """The answers of the person's named runs (anonymous runs carry no participant id)."""
-    runs = list(
-        await session.scalars(select(SurveyRun).where(SurveyRun.participant_id == participant.id))
-    )
-    answers = await repo.answers_by_run(session, [run.id for run in runs])
-    entries = []
-    for run in runs:
-        if run.participant_id != participant.id:  # never anything but the person's own
-            continue
-        questionnaire = questionnaires.get(run.questionnaire_id)
-        given = sorted(answers[run.id], key=lambda a: a.id)
-        entries.append(
-            _entry(
-                run.completed_at or run.started_at, zone,
-                "intake" if run.occasion == INTAKE else "answers",
-                subject=_title(questionnaires, run.questionnaire_id),
-                state=run.status,
-                answers=tuple(
-                    (question_text(questionnaire, a.question_id), answer_text(questionnaire, a))
-                    for a in given
-                ),
-            )
-        )  # fmt: skip
-    return entries
-
-
-async def _matches(
-    session: AsyncSession, participant: Participant, zone: ZoneInfo
-) -> list[TimelineEntry]:
-    matches = await session.scalars(
-        select(Match).where(
-            (Match.mentee_id == participant.id) | (Match.mentor_id == participant.id)
-        )
-    )
-    entries = []
-    for match in matches:
-        partner = match.mentor if match.mentee_id == participant.id else match.mentee
-        role = label(ROLES, partner.role)
-        entries.append(
-            _entry(
-                match.started_at, zone, "match", subject=role, partner_id=partner.id,
-                planned_end=local_day(match.planned_end_at, zone),
-            )
-        )  # fmt: skip
-        if match.ended_at is not None:
-            entries.append(
-                _entry(
-                    match.ended_at, zone, "match_end", subject=role, partner_id=partner.id,
-                    state=match.end_reason or "",
-                )
-            )  # fmt: skip
-    return entries
-
-
-async def _contacts(
-    session: AsyncSession,
-    participant: Participant,
-    questionnaires: Mapping[str, Questionnaire],
-    zone: ZoneInfo,
-    now: datetime,
-) -> list[TimelineEntry]:
-    entries = []
-    for contact in await repo.contacts_of(session, participant.id):
-        at = contact.sent_at or contact.due_at
-        entries.append(
-            _entry(
-                at, zone, "contact",
-                subject=_title(questionnaires, contact.questionnaire_id),
-                state=contact_state(contact),
-                sent=contact.sent_at is not None,
-                reminders=contact.reminders_sent,
-                planned=contact.state == ContactState.PLANNED and at > now,
-            )
-        )  # fmt: skip
-    return entries
-
-
-async def _flags(
-    session: AsyncSession, participant: Participant, zone: ZoneInfo
-) -> list[TimelineEntry]:
-    """Flags (never their answer: a named one is among the answers already), the messages on
-    them and the coordinators' outcome notes."""
-    flags = list(await session.scalars(select(Flag).where(Flag.participant_id == participant.id)))
-    messages = (
-        list(
-            await session.scalars(
-                select(FlagMessage)
-                .where(FlagMessage.flag_id.in_([f.id for f in flags]))
-                .order_by(FlagMessage.id)
-            )
-        )
-        if flags
-        else []
-    )
-    writers = {f.assigned_to for f in flags} | {m.coordinator_id for m in messages}
-    coordinators = {
-        c.id: c.name
-        for c in await session.scalars(
-            select(Coordinator).where(Coordinator.id.in_([i for i in writers if i is not None]))
-        )
-    }
-    entries = []
-    for flag in flags:
-        entries.append(
-            _entry(
-                flag.created_at, zone, "flag",
-                subject=label(CATEGORY_LABELS, flag.category),
-                severity=label(SEVERITY_LABELS, flag.severity),
-                state=flag.status, flag_id=flag.id,
-            )
-        )  # fmt: skip
-        if flag.outcome and flag.resolved_at is not None:
-            entries.append(
-                _entry(
-                    flag.resolved_at, zone, "note", text=flag.outcome, flag_id=flag.id,
-                    writer=coordinators.get(flag.assigned_to or 0, ""),
-                )
-            )  # fmt: skip
-    for message in messages:
-        entries.append(
-            _entry(
-                message.sent_at, zone, "note" if message.internal else "message",
-                text=message.text, flag_id=message.flag_id,
-                writer=coordinators.get(message.coordinator_id or 0, ""),
-                state="coordinator" if message.coordinator_id is not None else "participant",
-            )
-        )  # fmt: skip
-    return entries
+# --- whose they are -----------------------------------------------------------------------------
 
 
 PARTICIPANT_COLUMNS = ("number", "name", "role", "status", "language", "programme", "waiting_since")

@@ -64,8 +64,23 @@ CONTACT_STATES = {
 }
 
 
-def _label(labels: Mapping[str, object], key: str) -> str:
+def label(labels: Mapping[str, object], key: str | None) -> str:
+    """A stored key (a role, status, category…) in words, or the key if it has none."""
+    if key is None:
+        return ""
     return str(labels.get(key, key))
+
+
+async def own_participant(
+    session: AsyncSession, coordinator: Coordinator, participant_id: int
+) -> Participant:
+    """Another programme's participant is "not found", as if there were none."""
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.programme_id not in await programme_ids(
+        session, coordinator
+    ):
+        raise CoordinationError(NOT_FOUND.format(number=str(participant_id)))
+    return participant
 
 
 @dataclass(frozen=True)
@@ -82,17 +97,13 @@ async def participant_profile(
     flag: Flag | None = None,
 ) -> Profile:
     """The profile in the active language; the view is written to the audit log."""
-    participant = await session.get(Participant, participant_id)
-    if participant is None or participant.programme_id not in await programme_ids(
-        session, coordinator
-    ):
-        raise CoordinationError(NOT_FOUND.format(number=str(participant_id)))
+    participant = await own_participant(session, coordinator, participant_id)
     await audit(session, coordinator, "view", flag, participant_id=participant.id)
     lines = [
         HEADING.format(
             number=str(participant.id),
-            role=_label(ROLES, participant.role),
-            status=_label(STATUSES, participant.status),
+            role=label(ROLES, participant.role),
+            status=label(STATUSES, participant.status),
         ),
         JOINED.format(
             language=language_name(participant.language) if participant.language else "-",
@@ -106,7 +117,7 @@ async def participant_profile(
         partner = match.mentor if match.mentee_id == participant.id else match.mentee
         lines.append(
             MATCH.format(
-                role=_label(ROLES, partner.role),
+                role=label(ROLES, partner.role),
                 number=str(partner.id),
                 start=local_date(match.started_at),
                 end=local_date(match.planned_end_at),
@@ -119,8 +130,7 @@ async def participant_profile(
             questionnaire = questionnaires.get(contact.questionnaire_id)
             title = _(questionnaire.title) if questionnaire else contact.questionnaire_id
             lines.append(
-                f"- {local_date(contact.due_at)} · {title} · "
-                f"{_label(CONTACT_STATES, contact.state)}"
+                f"- {local_date(contact.due_at)} · {title} · {label(CONTACT_STATES, contact.state)}"
             )
     open_flags = await session.scalars(
         select(Flag)
@@ -128,7 +138,7 @@ async def participant_profile(
         .order_by(Flag.created_at)
     )
     flag_lines = [
-        f"- #{f.id} {_label(SEVERITY_LABELS, f.severity)}: {_label(CATEGORY_LABELS, f.category)}"
+        f"- #{f.id} {label(SEVERITY_LABELS, f.severity)}: {label(CATEGORY_LABELS, f.category)}"
         for f in open_flags
     ]
     if flag_lines:

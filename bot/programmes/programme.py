@@ -53,7 +53,7 @@ class Programme(BaseModel):
     # Local emergency and help-line numbers; labels are translated like questions.
     help_lines: tuple[HelpLine, ...] = Field(min_length=1)
     # Recorded questions: <audio>/<language>/<questionnaire id>/<question id>.ogg, relative to
-    # the programme file (see bot/voice.py).
+    # the programme file (see bot/language/voice.py).
     audio: Path | None = None
 
     @field_validator("timezone")

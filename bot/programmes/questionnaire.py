@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# A voice answer is {"voice": {"file_id", "duration", "file"}} (see bot/voice.py).
+# A voice answer is {"voice": {"file_id", "duration", "file"}} (see bot/language/voice.py).
 AnswerValue = str | int | list[str] | dict[str, Any] | None
 HARD_TEXT_LIMIT = 4000
 

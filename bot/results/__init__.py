@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.results.before_after import before_after
+from bot.results.before_after import MOTIVATION, BeforeAfter, BeforeAfterRow, before_after
 from bot.results.charts import WIDTH, BarChart, Group, Value, bar_chart
 from bot.results.export import (
     WRITERS,
@@ -13,20 +13,9 @@ from bot.results.export import (
     plain_table_xlsx,
     write_xlsx_batches,
 )
-from bot.results.report import (
-    CLOSED_TYPES,
-    MOTIVATION,
-    BeforeAfter,
-    BeforeAfterRow,
-    OptionCount,
-    Period,
-    QuestionResult,
-    Report,
-    build_report,
-    parse_bound,
-    percent,
-    scheduled_ids,
-)
+from bot.results.figures import CLOSED_TYPES, OptionCount, QuestionResult, percent
+from bot.results.period import Period, parse_bound
+from bot.results.report import Report, build_report, scheduled_ids
 from bot.results.report_text import format_report, high_label, percent_text, report_notes
 from bot.results.report_xlsx import write_report_xlsx
 

@@ -1,4 +1,4 @@
-"""A `bot.report.Report` as plain-text tables, for the terminal or an e-mail; and the words
+"""A `bot.results.Report` as plain-text tables, for the terminal or an e-mail; and the words
 that every presentation of a report shares (this one, the dashboard, the workbook), translated
 into the language active when they are shown."""
 
@@ -9,15 +9,15 @@ from functools import reduce
 
 from bot.language import _, __
 from bot.programmes import Anonymity
-from bot.results.report import (
+from bot.results.before_after import BeforeAfter
+from bot.results.figures import (
     DECLINED_TEXT,
     SKIPPED_TEXT,
-    BeforeAfter,
     QuestionnaireResult,
     QuestionResult,
-    Report,
     ResponseRate,
 )
+from bot.results.report import Report
 
 INDENT = "  "
 ANONYMITY_TEXT = {

@@ -1,4 +1,4 @@
-"""A `bot.report.Report` as an Excel workbook: a "summary" sheet (responses, response rates,
+"""A `bot.results.Report` as an Excel workbook: a "summary" sheet (responses, response rates,
 before/after), then one sheet per end-survey questionnaire (question, option, count, percent,
 n, and the mean of scale questions). Percentages are whole numbers, as in the text report."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.results.report import DECLINED_TEXT, SKIPPED_TEXT, QuestionnaireResult, Report
+from bot.results.figures import DECLINED_TEXT, SKIPPED_TEXT, QuestionnaireResult
+from bot.results.report import Report
 from bot.results.report_text import ANONYMITY_TEXT, high_label, report_notes
 
 SUMMARY = "summary"

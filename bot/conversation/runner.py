@@ -1,0 +1,273 @@
+"""The survey runner: one generic step driven by the questionnaire data.
+
+It takes one input for one open run of a questionnaire, validates it against the current
+question, stores the answer, picks the next question with the skip logic and puts what to say
+next into the turn's reply. It flushes; the caller commits before anything is sent, so an answer
+is never lost because a reply failed. It knows nothing of enrolment, check-ins or the side
+conversations: those decide which run it works on and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.conversation.render import heading, hint_for_wrong_input, render_answered, render_prompt
+from bot.conversation.screening import screen_for_danger
+from bot.conversation.turn import Turn
+from bot.coordination import VOICE_ANSWER, flag_answer, raise_flag
+from bot.language import accepts_voice, texts, voice_answer
+from bot.messages import (
+    Action,
+    Input,
+    MalformedTap,
+    OutgoingMessage,
+    Press,
+    Start,
+    Tap,
+    Text,
+    Unsupported,
+    Voice,
+    VoiceNote,
+)
+from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType, Severity
+from storage import repositories as repo
+from storage.models import AnswerStatus, RunStatus, SurveyRun, utcnow
+
+
+async def take_step(
+    turn: Turn, questionnaire: Questionnaire, run: SurveyRun, incoming: Input
+) -> bool:
+    """Apply the input to the run; True when this input finished it."""
+    runner = SurveyRunner(turn, questionnaire, run)
+    await runner.load()
+    await runner.take(incoming)
+    return runner.finished
+
+
+def day_of(moment: datetime) -> datetime:
+    """Midnight of the moment's day: all an anonymous run keeps of when it was answered
+    (exact times could be matched to the contact's)."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class SurveyRunner:
+    """One input applied to one open survey run."""
+
+    def __init__(self, turn: Turn, questionnaire: Questionnaire, run: SurveyRun) -> None:
+        self.turn = turn
+        self.session = turn.session
+        self.participant = turn.participant
+        self.reply = turn.reply
+        self.questionnaire = questionnaire
+        self.run = run
+        self.values: dict[str, AnswerValue] = {}
+        self.finished = False
+
+    async def load(self) -> None:
+        answers = await repo.answers_of(self.session, self.run.id)
+        self.values = {
+            question_id: answer.value if answer.status == AnswerStatus.ANSWERED else None
+            for question_id, answer in answers.items()
+        }
+
+    @property
+    def question(self) -> Question:
+        current = self.run.current_question_id
+        ids = {question.id for question in self.questionnaire.questions}
+        if current in ids:
+            return self.questionnaire.question(current)
+        # The questionnaire changed under a running survey: go on at the first open question.
+        for question in self.questionnaire.visible(self.values):
+            if question.id not in self.values:
+                self.run.current_question_id = question.id
+                return question
+        return self.questionnaire.visible(self.values)[-1]
+
+    def prompt(self, *notes: str, recorded: bool | None = None) -> None:
+        """Show the current question, after any notes. Its recording (if the programme has
+        one) comes with it when the question is new or resumed (`recorded`, default: no
+        notes), not when it is repeated after a wrong answer."""
+        for note in notes:
+            self.reply.messages.append(OutgoingMessage(note))
+        message = render_prompt(self.questionnaire, self.question, self.run, self.values)
+        programme = self.participant.programme
+        if (not notes if recorded is None else recorded) and programme is not None:
+            path = self.turn.setup.audio.path(
+                programme.code,
+                self.participant.language or "",
+                self.questionnaire.id,
+                self.question.id,
+            )
+            if path is not None:
+                message = replace(message, voice=VoiceNote(path=path))
+        self.reply.messages.append(message)
+        self.reply.retire_prompt_id = self.participant.prompt_message_id
+
+    async def take(self, incoming: Input) -> None:
+        question = self.question
+        match incoming:
+            case Start(fresh=True):
+                self.prompt()
+            case Start():
+                self.prompt(str(texts.WELCOME_BACK), recorded=True)
+            case MalformedTap():
+                self.prompt(str(texts.NOT_UNDERSTOOD))
+            case Unsupported():
+                self.prompt(str(hint_for_wrong_input(question)))
+            case Text(text=text):
+                await self._text(question, text)
+            case Voice():
+                await self._voice(question, incoming)
+            case Tap(press=press) if press.action in {Action.OPEN, Action.ANONYMITY}:
+                self.prompt(str(texts.WELCOME_BACK), recorded=True)
+            case Tap(press=press):
+                await self._tap(question, press)
+
+    async def _text(self, question: Question, text: str) -> None:
+        value: AnswerValue = text.strip()
+        if question.type not in {QuestionType.TEXT, QuestionType.NUMBER}:
+            self.prompt(str(texts.PRESS_A_BUTTON))
+        elif not value:
+            self.prompt(str(texts.WRITE_SOMETHING))
+        elif question.type is QuestionType.NUMBER:
+            assert question.min is not None and question.max is not None
+            value = _parse_number(text)
+            if value is None or not question.min <= value <= question.max:
+                self.prompt(texts.NOT_A_NUMBER.format(min=question.min, max=question.max))
+            else:
+                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+        else:
+            most = self.turn.setup.config.max_text_length
+            limit = min(question.max_length or most, most)
+            if len(str(value)) > limit:
+                self.prompt(texts.TOO_LONG.format(limit=limit))
+            else:
+                await screen_for_danger(self.turn, str(value), self.run, question.id)
+                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+
+    async def _voice(self, question: Question, voice: Voice) -> None:
+        """A voice message answers a free-text question. Word lists cannot screen it, so a
+        coordinator listens: it raises an `info` flag for review."""
+        if not accepts_voice(question.type):
+            self.prompt(str(hint_for_wrong_input(question)))
+            return
+        value = voice_answer(voice)
+        self.reply.downloads.append((voice.file_id, value["voice"]["file"]))
+        await raise_flag(
+            self.session,
+            programme_id=self.run.programme_id,
+            participant_id=self.run.participant_id,
+            category=VOICE_ANSWER,
+            severity=Severity.INFO,
+            run_id=self.run.id,
+            questionnaire_id=self.run.questionnaire_id,
+            question_id=question.id,
+            answer=value,
+        )
+        await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+
+    async def _tap(self, question: Question, press: Press) -> None:
+        index = self.questionnaire.index(question.id)
+        if press.run != self.run.id or press.question != index:
+            self.prompt(str(texts.OLD_BUTTON))
+            return
+        choices = question.choice_ids
+        match press.action:
+            case Action.CHOOSE if question.type in {QuestionType.SINGLE, QuestionType.SCALE}:
+                if not 0 <= press.option < len(choices):
+                    self.prompt(str(texts.NOT_UNDERSTOOD))
+                    return
+                choice = choices[press.option]
+                value: AnswerValue = int(choice) if question.type is QuestionType.SCALE else choice
+                await self._answer(question, value, AnswerStatus.ANSWERED)
+            case Action.TOGGLE if question.type is QuestionType.MULTI:
+                if not 0 <= press.option < len(choices):
+                    self.prompt(str(texts.NOT_UNDERSTOOD))
+                    return
+                picked = set(self.run.draft) ^ {choices[press.option]}
+                self.run.draft = [choice for choice in choices if choice in picked]
+                self.reply.edit = render_prompt(self.questionnaire, question, self.run, self.values)
+            case Action.DONE if question.type is QuestionType.MULTI:
+                if not self.run.draft:
+                    self.prompt(str(texts.CHOOSE_AT_LEAST_ONE))
+                    return
+                await self._answer(question, list(self.run.draft), AnswerStatus.ANSWERED)
+            case Action.SKIP if not question.required:
+                await self._answer(question, None, AnswerStatus.SKIPPED)
+            case Action.DECLINE if question.personal:
+                await self._answer(question, None, AnswerStatus.DECLINED)
+            case Action.NEXT if question.type is QuestionType.INFO:
+                await self._answer(question, None, AnswerStatus.ANSWERED, edit=False)
+            case Action.BACK:
+                await self._back(question)
+            case Action.WHY if question.why:
+                self.reply.edit = render_prompt(
+                    self.questionnaire, question, self.run, self.values, explain=True
+                )
+            case Action.SKIP:
+                self.prompt(str(texts.CANNOT_SKIP))
+            case _:
+                self.prompt(str(texts.NOT_UNDERSTOOD))
+
+    async def _answer(
+        self, question: Question, value: AnswerValue, status: AnswerStatus, *, edit: bool = True
+    ) -> None:
+        if edit:
+            self.reply.edit = render_answered(
+                self.questionnaire, question, self.values, value, status
+            )
+        anonymous = self.run.participant_id is None
+        await flag_answer(self.session, self.run, question, value)
+        await repo.record_answer(
+            self.session,
+            self.run.id,
+            question.id,
+            value,
+            status,
+            at=day_of(utcnow()) if anonymous else None,
+        )
+        self.values[question.id] = value
+        self.run.draft = []
+        following = self.questionnaire.next_after(question.id, self.values)
+        if following is None:
+            await self._complete()
+            return
+        self.run.current_question_id = following.id
+        self._prefill_draft(following)
+        self.prompt()
+
+    async def _back(self, question: Question) -> None:
+        previous = self.questionnaire.previous_before(question.id, self.values)
+        if previous is None:
+            self.prompt(str(texts.NOT_UNDERSTOOD))
+            return
+        shown = heading(self.questionnaire, question, self.values)
+        self.reply.edit = OutgoingMessage(f"{shown}\n\n{texts.WENT_BACK}")
+        self.run.current_question_id = previous.id
+        self._prefill_draft(previous)
+        self.prompt()
+
+    def _prefill_draft(self, question: Question) -> None:
+        earlier = self.values.get(question.id)
+        self.run.draft = list(earlier) if isinstance(earlier, list) else []
+
+    async def _complete(self) -> None:
+        # Answers to questions that no longer apply (changed after Back) are not kept.
+        shown = {question.id for question in self.questionnaire.visible(self.values)}
+        stale = [question_id for question_id in self.values if question_id not in shown]
+        await repo.drop_answers(self.session, self.run.id, stale)
+        self.run.status = RunStatus.COMPLETED
+        now = utcnow()
+        self.run.completed_at = day_of(now) if self.run.participant_id is None else now
+        self.run.current_question_id = None
+        self.reply.retire_prompt_id = self.participant.prompt_message_id
+        self.finished = True
+
+
+def _parse_number(text: str) -> int | None:
+    # int() reads every Unicode decimal digit, so Arabic-Indic and Persian digits work too.
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
