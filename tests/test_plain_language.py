@@ -101,7 +101,7 @@ def test_button_labels_fit_a_phone(language: str) -> None:
 def test_the_readability_command_prints_a_row_per_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from bot.cli.commands import main
+    from bot.cli import main
 
     assert main(["readability"]) == 0
     out = capsys.readouterr().out

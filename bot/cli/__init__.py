@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.cli.commands import build_parser, cmd_export, main
 from bot.cli.demo_data import DEMO_EMAIL, DEMO_PASSWORD, DemoError, seed_demo
+from bot.cli.parser import build_parser, main
+from bot.cli.results import cmd_export
 
 __all__ = [
     "DEMO_EMAIL",

@@ -1,0 +1,74 @@
+"""`mentorbot` (`python -m bot`): its parser, built from the command groups, and `main`, which
+runs the command asked for."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.cli.demo import add_demo, add_seed_demo
+from bot.cli.matches import add_match, add_schedule
+from bot.cli.people import add_coordinator, add_participants
+from bot.cli.programmes import add_audio, add_programmes, add_readability
+from bot.cli.results import add_export, add_report
+from bot.cli.service import add_check, add_dashboard, add_db, add_run
+from bot.coordination import CoordinationError, DangerListError
+from bot.course import MatchError
+from bot.programmes import ProgrammeError, QuestionnaireError
+from bot.settings import Settings, SettingsError, load_settings
+
+# Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
+COMMANDS = (
+    add_run,
+    add_demo,
+    add_seed_demo,
+    add_export,
+    add_db,
+    add_match,
+    add_schedule,
+    add_coordinator,
+    add_programmes,
+    add_participants,
+    add_report,
+    add_check,
+    add_dashboard,
+    add_audio,
+    add_readability,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentorbot",
+        description="A multilingual chat bot for volunteer mentoring programmes. "
+        "Settings come from the environment or .env (see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+        return handler(settings, args)
+    except (
+        SettingsError,
+        QuestionnaireError,
+        ProgrammeError,
+        MatchError,
+        DangerListError,
+        CoordinationError,
+    ) as error:
+        print(f"mentorbot: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
