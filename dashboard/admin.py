@@ -9,22 +9,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination
-from bot.coordination import AccountError, AccountProblem, audit, set_login
+from bot.coordination import AccountError, AccountProblem, set_login
 from bot.language import LazyText, __, language_name
-from dashboard.app import (
+from dashboard.deps import (
+    ADMINS_ONLY,
     NOT_FOUND,
     Database,
     Form,
     Signed,
     app_core,
+    logged,
     refused,
-    render,
     roll_back,
+    signed_page,
 )
 from storage.models import Coordinator, WebSession
+from storage.models import Programme as ProgrammeRow
 
 router = APIRouter()
-ADMINS_ONLY = __("Only admins can do this.")
 NOT_ADMIN_HERE = __("You are not an admin of this programme.")
 ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
     AccountProblem.NOT_AN_EMAIL: __("This is not an e-mail address."),
@@ -75,9 +77,9 @@ async def audit_page(
         )
     except coordination.NotAdmin:
         raise refused(403, ADMINS_ONLY) from None
-    return render(
-        request, "audit.html", signed.coordinator, csrf=signed.csrf_token, rows=rows,
-        action=action or "", actions=ACTIONS, page=page, more=len(rows) == coordination.PAGE_SIZE,
+    return signed_page(
+        request, signed, "audit.html", rows=rows, action=action or "", actions=ACTIONS, page=page,
+        more=len(rows) == coordination.PAGE_SIZE,
     )  # fmt: skip
 
 
@@ -96,11 +98,29 @@ async def _coordinators_page(
     programmes = await coordination.admin_programmes(session, signed.coordinator)
     await session.commit()
     languages = [(code, language_name(code)) for code in app_core(request).catalogs.languages]
-    return render(
-        request, "coordinators.html", signed.coordinator, csrf=signed.csrf_token,
-        people=people, programmes=programmes, languages=languages,
-        error=error, added=added, code=code,
+    return signed_page(
+        request, signed, "coordinators.html", people=people, programmes=programmes,
+        languages=languages, error=error, added=added, code=code,
     )  # fmt: skip
+
+
+async def _refusal(
+    request: Request, session: AsyncSession, signed: WebSession, problem: LazyText
+) -> Response:
+    """A refused change undone, and the page again, saying why."""
+    await roll_back(session, signed)
+    return await _coordinators_page(request, session, signed, error=problem)
+
+
+async def _chosen_programme(
+    session: AsyncSession, signed: WebSession, form: dict[str, str]
+) -> ProgrammeRow:
+    """The form's programme, if the admin is an admin of it."""
+    programmes = {p.id: p for p in await coordination.admin_programmes(session, signed.coordinator)}
+    programme = programmes.get(int(form.get("programme", "0") or 0))
+    if programme is None:
+        raise refused(403, NOT_ADMIN_HERE)
+    return programme
 
 
 @router.get("/admin/coordinators", response_class=HTMLResponse)
@@ -112,10 +132,7 @@ async def coordinators(request: Request, session: Database, signed: Signed) -> R
 async def add_coordinator(
     request: Request, session: Database, signed: Signed, form: Form
 ) -> Response:
-    programmes = {p.id: p for p in await coordination.admin_programmes(session, signed.coordinator)}
-    programme = programmes.get(int(form.get("programme", "0") or 0))
-    if programme is None:
-        raise refused(403, NOT_ADMIN_HERE)
+    programme = await _chosen_programme(session, signed, form)
     try:
         added, code = await coordination.add_colleague(
             session, signed.coordinator, programme, form.get("name", ""),
@@ -123,13 +140,9 @@ async def add_coordinator(
             form.get("email") or None, form.get("password") or None,
         )  # fmt: skip
     except coordination.ColleagueInvalid as invalid:
-        await roll_back(session, signed)
-        problem = COLLEAGUE_PROBLEMS[invalid.field]
-        return await _coordinators_page(request, session, signed, error=problem)
+        return await _refusal(request, session, signed, COLLEAGUE_PROBLEMS[invalid.field])
     except AccountError as error:
-        await roll_back(session, signed)
-        problem = ACCOUNT_PROBLEMS[error.problem]
-        return await _coordinators_page(request, session, signed, error=problem)
+        return await _refusal(request, session, signed, ACCOUNT_PROBLEMS[error.problem])
     await session.commit()
     return await _coordinators_page(request, session, signed, added=added.name, code=code)
 
@@ -153,22 +166,16 @@ async def change_role(
     request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
 ) -> Response:
     colleague = await _colleague(session, signed, coordinator_id)
-    programmes = {p.id: p for p in await coordination.admin_programmes(session, signed.coordinator)}
-    programme = programmes.get(int(form.get("programme", "0") or 0))
-    if programme is None:
-        raise refused(403, NOT_ADMIN_HERE)
+    programme = await _chosen_programme(session, signed, form)
     role = form.get("role", "")
     try:
         await coordination.set_role(
             session, signed.coordinator, colleague, programme, None if role == "none" else role
         )
     except coordination.LastAdmin:
-        await roll_back(session, signed)
-        return await _coordinators_page(request, session, signed, error=LAST_ADMIN)
+        return await _refusal(request, session, signed, LAST_ADMIN)
     except coordination.ColleagueInvalid as invalid:
-        await roll_back(session, signed)
-        problem = COLLEAGUE_PROBLEMS[invalid.field]
-        return await _coordinators_page(request, session, signed, error=problem)
+        return await _refusal(request, session, signed, COLLEAGUE_PROBLEMS[invalid.field])
     await session.commit()
     if colleague.id == signed.coordinator.id:  # they may have given up being an admin here
         return RedirectResponse("/admin/coordinators", status_code=303)
@@ -183,9 +190,6 @@ async def give_login(
     try:
         await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
     except AccountError as error:
-        await roll_back(session, signed)
-        problem = ACCOUNT_PROBLEMS[error.problem]
-        return await _coordinators_page(request, session, signed, error=problem)
-    await audit(session, signed.coordinator, "set_login", detail=colleague.name)
-    await session.commit()
+        return await _refusal(request, session, signed, ACCOUNT_PROBLEMS[error.problem])
+    await logged(session, signed.coordinator, "set_login", detail=colleague.name)
     return await _coordinators_page(request, session, signed, added=colleague.name)

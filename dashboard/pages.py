@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination as core
 from bot.coordination import message_participant
 from bot.language import DASHBOARD_LANGUAGES, __, language_name
 from bot.people import flag_context
-from dashboard.app import (
+from dashboard.deps import (
     FORM_EXPIRED,
     LOGIN_CSRF_COOKIE,
     NOT_FOUND,
@@ -22,8 +23,10 @@ from dashboard.app import (
     Form,
     Signed,
     app_core,
+    logged,
     refused,
     render,
+    signed_page,
 )
 from storage import repositories as repo
 from storage.models import Coordinator, Flag
@@ -109,20 +112,10 @@ async def flag_queue(
     only = core.FlagFilter(programme_id=programme, category=category or None, assignee=assignee)
     flags = await core.open_flags(session, me, only)
     programmes = await core.programmes_of(session, me)
-    colleagues = await _colleagues(session, me)
-    await core.audit(session, me, "view", detail=f"web: {len(flags)} open flags")
-    await session.commit()
-    return render(
-        request,
-        "flags.html",
-        me,
-        csrf=signed.csrf_token,
-        flags=flags,
-        only=only,
-        programmes=programmes,
-        colleagues={c.id: c.name for c in colleagues},
-        categories=core.CATEGORY_LABELS,
-        severities=core.SEVERITY_LABELS,
+    labels = await _flag_labels(session, me)
+    await logged(session, me, "view", detail=f"web: {len(flags)} open flags")
+    return signed_page(
+        request, signed, "flags.html", flags=flags, only=only, programmes=programmes, **labels
     )
 
 
@@ -135,20 +128,10 @@ async def flag_page(
     with core_.catalogs.use(me.language):
         context = await flag_context(session, flag, core_.questionnaires)
     thread = await repo.flag_thread(session, flag.id)
-    colleagues = await _colleagues(session, me)
-    await core.audit(session, me, "view", flag)
-    await session.commit()
-    return render(
-        request,
-        "flag.html",
-        me,
-        csrf=signed.csrf_token,
-        flag=flag,
-        context=context,
-        thread=thread,
-        colleagues={c.id: c.name for c in colleagues},
-        categories=core.CATEGORY_LABELS,
-        severities=core.SEVERITY_LABELS,
+    labels = await _flag_labels(session, me)
+    await logged(session, me, "view", flag)
+    return signed_page(
+        request, signed, "flag.html", flag=flag, context=context, thread=thread, **labels
     )
 
 
@@ -210,8 +193,7 @@ async def save_settings(
     if not core_.catalogs.has(language):
         raise refused(400, UNKNOWN_LANGUAGE)
     signed.coordinator.language = language
-    await core.audit(session, signed.coordinator, "settings", detail=f"language {language}")
-    await session.commit()
+    await logged(session, signed.coordinator, "settings", detail=f"language {language}")
     return _settings(request, signed, saved=True)
 
 
@@ -219,9 +201,9 @@ def _settings(request: Request, signed: Signed, saved: bool = False) -> Response
     """The coordinator's language: the dashboard's and that of the bot's messages to them."""
     core_ = app_core(request)
     choices = [(code, language_name(code)) for code in core_.catalogs.languages]
-    return render(
-        request, "settings.html", signed.coordinator, csrf=signed.csrf_token, choices=choices,
-        full={"en", *DASHBOARD_LANGUAGES}, saved=saved,
+    return signed_page(
+        request, signed, "settings.html", choices=choices, full={"en", *DASHBOARD_LANGUAGES},
+        saved=saved,
     )  # fmt: skip
 
 
@@ -233,9 +215,16 @@ async def _own_flag(session: Database, me: Coordinator, flag_id: int) -> Flag:
         raise refused(404, NOT_FOUND) from None
 
 
-async def _colleagues(session: Database, me: Coordinator) -> list[Coordinator]:
+async def _flag_labels(session: AsyncSession, me: Coordinator) -> dict[str, Any]:
+    """What the flag pages name a flag's parts with: the colleagues who may take it (by id, in
+    the order of their names), its category and its severity."""
     found: dict[int, Coordinator] = {}
     for programme_id in await core.programme_ids(session, me):
         for colleague in await core.coordinators_of(session, programme_id):
             found[colleague.id] = colleague
-    return sorted(found.values(), key=lambda c: c.name)
+    colleagues = sorted(found.values(), key=lambda c: c.name)
+    return {
+        "colleagues": {c.id: c.name for c in colleagues},
+        "categories": core.CATEGORY_LABELS,
+        "severities": core.SEVERITY_LABELS,
+    }

@@ -31,7 +31,19 @@ from bot.people import (
     participant_table,
 )
 from bot.people import participant_timeline as build_timeline
-from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
+from dashboard.deps import (
+    NOT_FOUND,
+    XLSX,
+    AppCore,
+    Database,
+    Form,
+    Signed,
+    app_core,
+    attachment,
+    logged,
+    refused,
+    signed_page,
+)
 from storage.models import EndReason
 
 router = APIRouter()
@@ -113,13 +125,11 @@ async def participant_list(
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     languages = await languages_in_use(session, me)
-    await coordination.audit(session, me, "view", detail=f"web: {len(rows)} participants")
-    await session.commit()
-    return render(
+    await logged(session, me, "view", detail=f"web: {len(rows)} participants")
+    return signed_page(
         request,
+        signed,
         "participants.html",
-        me,
-        csrf=signed.csrf_token,
         rows=rows,
         only=only,
         programmes=await coordination.programmes_of(session, me),
@@ -131,7 +141,7 @@ async def participant_list(
 
 @router.get("/participants/export.{kind}")
 async def participant_export(
-    request: Request, kind: str, session: Database, signed: Signed, only: Filtered, core_: AppCore
+    kind: str, session: Database, signed: Signed, only: Filtered, core_: AppCore
 ) -> Response:
     """The list as shown (same filters), as CSV or Excel; written to the audit log."""
     if kind not in {"csv", "xlsx"}:
@@ -140,12 +150,9 @@ async def participant_export(
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     table = participant_table(rows)
-    await coordination.audit(
-        session, me, "export", detail=f"web: {len(table)} participants as {kind}"
-    )
-    await session.commit()
+    await logged(session, me, "export", detail=f"web: {len(table)} participants as {kind}")
     name = f"participants.{kind}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    disposition = attachment(name)
     if kind == "csv":
         body = results.plain_table_csv(PARTICIPANT_COLUMNS, table)
         return Response(body, media_type="text/csv; charset=utf-8", headers=disposition)
@@ -154,9 +161,6 @@ async def participant_export(
         await asyncio.to_thread(results.plain_table_xlsx, PARTICIPANT_COLUMNS, table, path)
         content = await asyncio.to_thread(path.read_bytes)
     return Response(content, media_type=XLSX, headers=disposition)
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/participants/{participant_id}", response_class=HTMLResponse)
@@ -173,11 +177,10 @@ async def participant_timeline(
         except coordination.CoordinationError:
             raise refused(404, NOT_FOUND) from None
     await session.commit()
-    return render(
+    return signed_page(
         request,
+        signed,
         "participant_timeline.html",
-        me,
-        csrf=signed.csrf_token,
         timeline=timeline,
         person=timeline.participant,
         roles=ROLES,
@@ -208,14 +211,12 @@ async def _matches_page(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
         reason = str(refusal) if refusal else ""
-    await coordination.audit(session, me, "view", detail=f"web: {len(found)} matches")
-    await session.commit()
-    return render(
+    await logged(session, me, "view", detail=f"web: {len(found)} matches")
+    return signed_page(
         request,
+        signed,
         "matches.html",
-        me,
         status_code,
-        csrf=signed.csrf_token,
         pairs=found,
         error=error,
         reason=reason,
@@ -295,6 +296,5 @@ async def schedule_page(
         week = await schedule(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
-    await coordination.audit(session, me, "view", detail="web: schedule")
-    await session.commit()
-    return render(request, "schedule.html", me, csrf=signed.csrf_token, week=week, roles=ROLES)
+    await logged(session, me, "view", detail="web: schedule")
+    return signed_page(request, signed, "schedule.html", week=week, roles=ROLES)

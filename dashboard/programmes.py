@@ -1,9 +1,11 @@
 """Admins' programme pages: see their programmes, change a programme's settings, start a new
-programme from one they run. The rules are bot/programme_store.py's; this only words them."""
+programme from one they run. The rules are bot/coordination/programme_admin.py's and
+bot/programmes/store.py's; this only words them."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,11 +22,20 @@ from bot.programmes import (
     ProgrammeSettings,
     programme_edits,
 )
-from dashboard.app import NOT_FOUND, AppCore, Database, Form, Signed, app_core, refused, render
+from dashboard.deps import (
+    ADMINS_ONLY,
+    NOT_FOUND,
+    AppCore,
+    Database,
+    Form,
+    Signed,
+    app_core,
+    refused,
+    signed_page,
+)
 from storage.models import WebSession
 
 router = APIRouter()
-ADMINS_ONLY = __("Only admins can do this.")
 PROBLEMS: dict[Problem, LazyText] = {
     Problem.MISSING: __("This is needed."),
     Problem.UNKNOWN_LANGUAGE: __("Choose only languages from the list."),
@@ -59,15 +70,31 @@ def _language_choices(core: Core, chosen: tuple[str, ...]) -> list[tuple[str, st
     return [(code, language_name(code), code in chosen) for code in (*chosen, *rest)]
 
 
+def _form_page(
+    request: Request,
+    signed: WebSession,
+    template: str,
+    draft: ProgrammeSettings,
+    invalid: ProgrammeInvalid | None,
+    **context: Any,
+) -> Response:
+    """A page with the programme settings form; a refused form shows again, with what is wrong
+    with each field (422)."""
+    return signed_page(
+        request, signed, template, 422 if invalid else 200, draft=draft,
+        problems=invalid.problems if invalid else {}, detail=str(invalid) if invalid else "",
+        texts=PROBLEMS, languages=_language_choices(app_core(request), draft.languages),
+        max_lines=MAX_HELP_LINES, **context,
+    )  # fmt: skip
+
+
 async def _page(
     request: Request,
     session: AsyncSession,
     signed: WebSession,
     *,
-    status_code: int = 200,
-    problems: dict[str, Problem] | None = None,
-    detail: str = "",
     draft: ProgrammeSettings | None = None,
+    invalid: ProgrammeInvalid | None = None,
     codes: tuple[str, str, str] = ("", "", ""),
 ) -> Response:
     """The list of the admin's programmes and the form for a new one."""
@@ -78,33 +105,25 @@ async def _page(
         raise refused(403, ADMINS_ONLY)
     edits = await programme_edits(session)
     draft = draft or replace(ProgrammeSettings.of(mine[0]), name="")
-    return render(
-        request, "programmes.html", signed.coordinator, status_code, csrf=signed.csrf_token,
-        programmes=mine, edits=edits, draft=draft, problems=problems or {}, detail=detail,
-        texts=PROBLEMS, languages=_language_choices(core, draft.languages), codes=codes,
-        max_lines=MAX_HELP_LINES,
+    return _form_page(
+        request, signed, "programmes.html", draft, invalid, programmes=mine, edits=edits,
+        codes=codes,
     )  # fmt: skip
 
 
-async def _programme_page(
+def _programme_page(
     request: Request,
     signed: WebSession,
     programme: Programme,
     *,
-    status_code: int = 200,
-    problems: dict[str, Problem] | None = None,
-    detail: str = "",
     draft: ProgrammeSettings | None = None,
+    invalid: ProgrammeInvalid | None = None,
     saved: bool = False,
 ) -> Response:
     core = app_core(request)
-    draft = draft or ProgrammeSettings.of(programme)
-    return render(
-        request, "programme.html", signed.coordinator, status_code, csrf=signed.csrf_token,
-        programme=programme, draft=draft, problems=problems or {}, detail=detail,
-        texts=PROBLEMS, languages=_language_choices(core, draft.languages),
-        saved=saved, max_lines=MAX_HELP_LINES,
-        reload_seconds=f"{core.settings.dispatch_interval:g}",
+    return _form_page(
+        request, signed, "programme.html", draft or ProgrammeSettings.of(programme), invalid,
+        programme=programme, saved=saved, reload_seconds=f"{core.settings.dispatch_interval:g}",
     )  # fmt: skip
 
 
@@ -141,10 +160,8 @@ async def new_programme(
     except coordination.NotAdmin:
         raise refused(403, ADMINS_ONLY) from None
     except ProgrammeInvalid as invalid:
-        return await _page(
-            request, session, signed, status_code=422, problems=invalid.problems,
-            detail=str(invalid), draft=draft, codes=(template, code, mentor_code),
-        )  # fmt: skip
+        codes = (template, code, mentor_code)
+        return await _page(request, session, signed, draft=draft, invalid=invalid, codes=codes)
     await session.commit()
     await core.reload_programmes()
     return RedirectResponse(f"/admin/programmes/{created.code}?saved=1", status_code=303)
@@ -156,7 +173,7 @@ async def programme(
     saved: bool = False,
 ) -> Response:  # fmt: skip
     found = await _administered(session, signed, core, code)
-    return await _programme_page(request, signed, found, saved=saved)
+    return _programme_page(request, signed, found, saved=saved)
 
 
 @router.post("/admin/programmes/{code}", response_class=HTMLResponse)
@@ -168,10 +185,7 @@ async def change(
     try:
         await change_programme(session, signed.coordinator, code, draft, core.sources)
     except ProgrammeInvalid as invalid:
-        return await _programme_page(
-            request, signed, found, status_code=422, problems=invalid.problems,
-            detail=str(invalid), draft=draft,
-        )  # fmt: skip
+        return _programme_page(request, signed, found, draft=draft, invalid=invalid)
     await session.commit()
     await core.reload_programmes()
     return RedirectResponse(f"/admin/programmes/{code}?saved=1", status_code=303)

@@ -45,13 +45,21 @@ from bot.results import (
     scheduled_ids,
     write_report_xlsx,
 )
-from dashboard.app import NOT_FOUND, AppCore, Database, Signed, refused, render
-from storage.models import Coordinator
+from dashboard.deps import (
+    NOT_FOUND,
+    XLSX,
+    AppCore,
+    Database,
+    Signed,
+    attachment,
+    logged,
+    refused,
+    signed_page,
+)
 from storage.models import Programme as ProgrammeRow
 
 router = APIRouter()
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BAD_DATE = __("Give dates like 2026-12-01.")
 START_AFTER_END = __("The start must be before the end.")
 
@@ -64,16 +72,64 @@ To = Annotated[str | None, Query(alias="to")]
 class Asked:
     """The programme and period a results address asks for."""
 
-    programme: int | None
+    mine: list[ProgrammeRow]  # the coordinator's programmes, to choose from
+    programme: ProgrammeRow
+    config: Programme | None  # None: a programme without a configuration has no report
     start: str | None
     end: str | None
 
 
-def asked(programme: ProgrammeId = None, start: From = None, end: To = None) -> Asked:
-    return Asked(programme, start, end)
+async def asked(
+    session: Database,
+    signed: Signed,
+    core_: AppCore,
+    programme: ProgrammeId = None,
+    start: From = None,
+    end: To = None,
+) -> Asked:
+    """The results page's and its workbook's query, with the programme looked up (`_chosen`)."""
+    mine = await coordination.programmes_of(session, signed.coordinator)
+    row = _chosen(mine, programme)
+    return Asked(mine, row, core_.programmes.get(row.code), start, end)
 
 
 ReportAsked = Annotated[Asked, Depends(asked)]
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One questionnaire's answers asked for, from these programmes of the coordinator's."""
+
+    questionnaire: Questionnaire
+    programmes: list[ProgrammeRow]
+
+    @property
+    def programme_ids(self) -> list[int]:
+        return [row.id for row in self.programmes]
+
+    def describe(self, how: str) -> str:
+        """What went out, for the audit log: "mentee_end answers as csv, programme bridge"."""
+        codes = ", ".join(row.code for row in self.programmes)
+        return f"{self.questionnaire.id} answers as {how}, programme {codes}"
+
+
+async def answers_asked(
+    session: Database,
+    signed: Signed,
+    core_: AppCore,
+    survey: Annotated[str, Query()],
+    programme: ProgrammeId = None,
+) -> Answers:
+    """The questionnaire and the programmes whose answers go out: the asked one, or all the
+    coordinator's. Anything else is "not found"."""
+    questionnaire = core_.questionnaires.get(survey)
+    mine = await coordination.programmes_of(session, signed.coordinator)
+    if questionnaire is None or not mine:
+        raise refused(404, NOT_FOUND)
+    return Answers(questionnaire, mine if programme is None else [_chosen(mine, programme)])
+
+
+AnswersAsked = Annotated[Answers, Depends(answers_asked)]
 
 
 @router.get("/results", response_class=HTMLResponse)
@@ -84,27 +140,22 @@ async def results_page(
     core_: AppCore,
     query: ReportAsked,
 ) -> Response:
-    me = signed.coordinator
-    mine = await coordination.programmes_of(session, me)
-    row = _chosen(mine, query.programme)
-    config = core_.programmes.get(row.code)
+    me, row, config = signed.coordinator, query.programme, query.config
     report = None
     if config is not None:
         report, _, _ = await _report(session, core_, config, query)
-    await coordination.audit(session, me, "view", detail=f"web: results of {row.code}")
-    await session.commit()
+    await logged(session, me, "view", detail=f"web: results of {row.code}")
     with core_.catalogs.use(me.language):
         charts = _charts(report) if report else {}
         change = report.before_after if report else None
         paired = _paired(change) if change else None
         high = high_label(change) if change else ""
         notes = report_notes(report) if report else []
-    return render(
+    return signed_page(
         request,
+        signed,
         "results.html",
-        me,
-        csrf=signed.csrf_token,
-        programmes=mine,
+        programmes=query.mine,
         programme=row,
         report=report,
         charts=charts,
@@ -121,44 +172,28 @@ async def results_page(
 
 @router.get("/results/report.xlsx")
 async def report_workbook(
-    request: Request,
     session: Database,
     signed: Signed,
     core_: AppCore,
     query: ReportAsked,
 ) -> Response:
-    me = signed.coordinator
-    row = _chosen(await coordination.programmes_of(session, me), query.programme)
-    config = core_.programmes.get(row.code)
+    row, config = query.programme, query.config
     if config is None:
         raise refused(404, NOT_FOUND)
     report, period, zone = await _report(session, core_, config, query)
     with _workbook() as path:
         write_report_xlsx(report, path)
-    await coordination.audit(
-        session, me, "export",
-        detail=f"web: report {row.code} as xlsx, {period.describe(zone)}",
-    )  # fmt: skip
-    await session.commit()
+    detail = f"web: report {row.code} as xlsx, {period.describe(zone)}"
+    await logged(session, signed.coordinator, "export", detail=detail)
     return _file(path, f"report-{row.code}.xlsx")
 
 
 @router.get("/results/export.csv")
 async def export_csv(
-    request: Request,
-    session: Database,
-    signed: Signed,
-    core_: AppCore,
-    survey: Annotated[str, Query()],
-    programme: ProgrammeId = None,
+    session: Database, signed: Signed, core_: AppCore, answers: AnswersAsked
 ) -> Response:
-    me = signed.coordinator
-    questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
-    await coordination.audit(
-        session, me, "export", detail=f"web: {questionnaire.id} answers as csv, {_codes(rows)}"
-    )
-    await session.commit()
-    ids = [row.id for row in rows]
+    questionnaire, ids = answers.questionnaire, answers.programme_ids
+    await logged(session, signed.coordinator, "export", detail=f"web: {answers.describe('csv')}")
 
     async def body() -> AsyncIterator[bytes]:
         # A session of its own, open while the file streams out (the request's may close).
@@ -170,29 +205,18 @@ async def export_csv(
     return StreamingResponse(
         body(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": _attachment(f"{questionnaire.id}-answers.csv")},
+        headers=attachment(f"{questionnaire.id}-answers.csv"),
     )
 
 
 @router.get("/results/export.xlsx")
-async def export_xlsx(
-    request: Request,
-    session: Database,
-    signed: Signed,
-    core_: AppCore,
-    survey: Annotated[str, Query()],
-    programme: ProgrammeId = None,
-) -> Response:
-    me = signed.coordinator
-    questionnaire, rows = await _export_scope(core_, session, me, survey, programme)
+async def export_xlsx(session: Database, signed: Signed, answers: AnswersAsked) -> Response:
+    questionnaire = answers.questionnaire
     with _workbook() as path:
-        batches = results.answer_batches(session, questionnaire, [row.id for row in rows])
+        batches = results.answer_batches(session, questionnaire, answers.programme_ids)
         count = await results.write_xlsx_batches(questionnaire, batches, path)
-    await coordination.audit(
-        session, me, "export",
-        detail=f"web: {questionnaire.id} answers as xlsx, {count} respondents, {_codes(rows)}",
-    )  # fmt: skip
-    await session.commit()
+    how = f"xlsx, {count} respondents"
+    await logged(session, signed.coordinator, "export", detail=f"web: {answers.describe(how)}")
     return _file(path, f"{questionnaire.id}-answers.xlsx")
 
 
@@ -233,23 +257,6 @@ def _period(config: Programme, core_: Core, start: str | None, end: str | None) 
     return period
 
 
-async def _export_scope(
-    core_: Core, session: Database, me: Coordinator, survey: str, programme_id: int | None
-) -> tuple[Questionnaire, list[ProgrammeRow]]:
-    """The questionnaire and the programmes whose answers go out: the asked one, or all the
-    coordinator's. Anything else is "not found"."""
-    questionnaire = core_.questionnaires.get(survey)
-    mine = await coordination.programmes_of(session, me)
-    if questionnaire is None or not mine:
-        raise refused(404, NOT_FOUND)
-    rows = mine if programme_id is None else [_chosen(mine, programme_id)]
-    return questionnaire, rows
-
-
-def _codes(rows: list[ProgrammeRow]) -> str:
-    return "programme " + ", ".join(row.code for row in rows)
-
-
 @contextmanager
 def _workbook() -> Iterator[Path]:
     """A temporary .xlsx path for a download (`_file` deletes it once sent); deleted at once
@@ -264,16 +271,12 @@ def _workbook() -> Iterator[Path]:
         raise
 
 
-def _attachment(filename: str) -> str:
-    return f'attachment; filename="{filename}"'
-
-
 def _file(path: Path, filename: str) -> FileResponse:
     """Streams the file, then deletes it."""
     return FileResponse(
         path,
         media_type=XLSX,
-        headers={"Content-Disposition": _attachment(filename)},
+        headers=attachment(filename),
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 

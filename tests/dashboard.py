@@ -1,18 +1,30 @@
 """Helpers for dashboard tests: an httpx client on the ASGI app, a log-in, the form's CSRF
-token, and a small world of two programmes (Sara coordinates bridge, Otto elsewhere)."""
+token, and a small world of two programmes (Sara coordinates bridge, Otto elsewhere); for the
+participant and match pages, their people (`world`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 
 import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from storage import repositories as repo
-from storage.models import CoordinatorRole, Flag, Participant
-from tests.course import programme_elsewhere
+from storage.models import (
+    AuditEntry,
+    CoordinatorRole,
+    Flag,
+    Match,
+    Participant,
+    SurveyRun,
+    utcnow,
+)
+from tests.course import enrolled, programme_elsewhere
 
 Client = httpx.AsyncClient
 PASSWORD = "correct horse battery"
@@ -83,3 +95,65 @@ async def log_in(client: Client, name: str = "Sara", password: str = PASSWORD) -
         "/login",
         data={"csrf": csrf_of(page), "email": f"{name}@example.org", "password": password},
     )
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    fatima: int  # bridge mentee, Arabic, waiting ten weeks
+    nour: int  # bridge mentee, Danish, named like a script, waiting one week
+    lars: int  # bridge mentor
+    olga: int  # another programme's mentee
+    erik: int  # another programme's mentor
+    their_match: int
+
+
+async def intake(
+    core: Core, participant_id: int, name: str, done: datetime, **answers: object
+) -> int:
+    async with core.sessions() as session:
+        run = await session.scalar(
+            select(SurveyRun).where(SurveyRun.participant_id == participant_id)
+        )
+        run.completed_at = done
+        await repo.record_answer(session, run.id, "name", name, at=done)
+        for question, value in answers.items():
+            await repo.record_answer(session, run.id, question, value, at=done)
+        await session.commit()
+        return run.id
+
+
+async def world(core: Core) -> World:
+    """Sara's programme (bridge): Fatima, Nour and Lars; Otto's (elsewhere): Olga and Erik,
+    matched."""
+    ids = await seed(core)
+    now = utcnow()
+    fatima = (await enrolled(core, "f", "mentee", language="ar", code="bridge")).id
+    nour = (await enrolled(core, "n", "mentee", language="da", code="bridge")).id
+    lars = (await enrolled(core, "l", "mentor", code="bridge")).id
+    olga = (await enrolled(core, "o", "mentee", code="elsewhere")).id
+    erik = (await enrolled(core, "e", "mentor", code="elsewhere")).id
+    await intake(core, fatima, "Fatima", now - timedelta(weeks=10))
+    await intake(core, nour, EVIL, now - timedelta(weeks=1))
+    await intake(core, lars, "Lars", now - timedelta(weeks=3))
+    await intake(core, olga, "Olga", now - timedelta(weeks=12))
+    await intake(core, erik, "Erik", now - timedelta(weeks=12))
+    async with core.sessions() as session:
+        elsewhere = await repo.programme_by_code(session, "elsewhere")
+        theirs = Match(
+            programme_id=elsewhere.id, mentee_id=olga, mentor_id=erik,
+            started_at=now - timedelta(days=40), planned_end_at=now + timedelta(days=140),
+        )  # fmt: skip
+        session.add(theirs)
+        await session.commit()
+        their_match = theirs.id
+    return World(ids, fatima, nour, lars, olga, erik, their_match)
+
+
+async def audit_entries(core: Core, action: str) -> list[AuditEntry]:
+    async with core.sessions() as session:
+        return list(
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )

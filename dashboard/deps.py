@@ -1,0 +1,138 @@
+"""What every page of the dashboard shares: the FastAPI dependencies (the app's core, a database
+session, the signed-in coordinator, the CSRF-checked form), the refusals and `render`.
+
+The page modules import this module, never the application's module (app.py): that one
+imports them, to include their routers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import coordination
+from bot.core import Core
+from bot.language import LazyText, __
+from storage.models import Coordinator, Flag, WebSession
+
+SESSION_COOKIE = "mentorbot_session"
+LOGIN_CSRF_COOKIE = "mentorbot_login_csrf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+NOT_FOUND = __("Not found.")
+FORM_EXPIRED = __("The form has expired. Reload the page.")
+ADMINS_ONLY = __("Only admins can do this.")
+
+
+def refused(status_code: int, reason: LazyText) -> HTTPException:
+    """An error page; its text is translated when shown, in the coordinator's language."""
+    return HTTPException(status_code=status_code, detail=reason.message)
+
+
+class LoginRequired(Exception):
+    """No valid session: the browser goes to the log-in page."""
+
+
+def app_core(request: Request) -> Core:
+    """The core the app was made with: settings, catalogs, programmes, the database."""
+    core: Core = request.app.state.core
+    return core
+
+
+AppCore = Annotated[Core, Depends(app_core)]
+
+
+async def database(core: AppCore) -> AsyncIterator[AsyncSession]:
+    """One session per request; handlers commit what they change before they answer."""
+    async with core.sessions() as session:
+        yield session
+
+
+Database = Annotated[AsyncSession, Depends(database)]
+
+
+async def web_session(request: Request, session: Database) -> WebSession:
+    found = await coordination.session_for(session, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise LoginRequired
+    request.state.is_admin = await coordination.is_admin(session, found.coordinator)
+    request.state.coordinator = found.coordinator  # for error pages in their language
+    return found
+
+
+Signed = Annotated[WebSession, Depends(web_session)]
+
+
+async def roll_back(session: AsyncSession, signed: WebSession) -> None:
+    """Undo a refused change and read the log-in again: a rollback expires every loaded row,
+    and the page that says what went wrong still needs the coordinator."""
+    await session.rollback()
+    await session.refresh(signed)
+    await session.refresh(signed.coordinator)
+
+
+async def checked_form(request: Request, signed: Signed) -> dict[str, str]:
+    """The posted form, once its CSRF token matched the session's."""
+    form = await request.form()
+    given = str(form.get("csrf", ""))
+    if not secrets.compare_digest(given.encode(), signed.csrf_token.encode()):
+        raise refused(403, FORM_EXPIRED)
+    return {key: str(value) for key, value in form.items()}
+
+
+Form = Annotated[dict[str, str], Depends(checked_form)]
+
+
+async def logged(
+    session: AsyncSession,
+    coordinator: Coordinator,
+    action: str,
+    flag: Flag | None = None,
+    detail: str | None = None,
+) -> None:
+    """What the coordinator did, saw or downloaded, in the audit log: committed, with the rest
+    of the request's changes, before the page or the file goes out."""
+    await coordination.audit(session, coordinator, action, flag, detail=detail)
+    await session.commit()
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The headers of a download."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def render(
+    request: Request,
+    template: str,
+    coordinator: Coordinator | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the coordinator's language (English before log-in)."""
+    core = app_core(request)
+    templates: Jinja2Templates = request.app.state.templates
+    language = coordinator.language if coordinator else core.settings.default_language
+    with core.catalogs.use(language):
+        body = templates.get_template(template).render(
+            request=request,
+            me=coordinator,
+            language=language,
+            is_admin=getattr(request.state, "is_admin", False),
+            **context,
+        )
+    return HTMLResponse(body, status_code=status_code)
+
+
+def signed_page(
+    request: Request, signed: WebSession, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page of the signed-in coordinator; its forms carry the session's CSRF token."""
+    return render(
+        request, template, signed.coordinator, status_code, csrf=signed.csrf_token, **context
+    )
