@@ -50,18 +50,22 @@ async def test_the_audit_log_shows_who_did_what_in_the_own_programmes_only(
     assert views.text.count("<tr>") == 2  # the header row and Sara's one view
 
 
-async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client: Client) -> None:
+async def add_coordinator(core: Core, client: Client, name: str, email: str) -> httpx.Response:
+    """Log in as an admin of bridge and add ``name``, a Danish coordinator with a web log-in."""
     await as_admin(core, client)
     page = await client.get("/admin/coordinators")
     bridge = await programme_id(core)
-    added = await client.post(
+    return await client.post(
         "/admin/coordinators",
         data={
-            "csrf": csrf_of(page), "name": "<b>Lars</b>", "programme": str(bridge),
-            "role": "coordinator", "language": "da", "email": "lars@example.org",
-            "password": PASSWORD,
+            "csrf": csrf_of(page), "name": name, "programme": str(bridge),
+            "role": "coordinator", "language": "da", "email": email, "password": PASSWORD,
         },
     )  # fmt: skip
+
+
+async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client: Client) -> None:
+    added = await add_coordinator(core, client, "<b>Lars</b>", "lars@example.org")
     assert added.status_code == 200 and "/coordinator " in added.text
     assert "&lt;b&gt;Lars&lt;/b&gt;" in added.text and "<b>Lars</b>" not in added.text
     async with core.sessions() as session:
@@ -95,17 +99,7 @@ async def test_a_refused_coordinator_form_shows_the_page_again_not_a_server_erro
     core: Core, client: Client
 ) -> None:
     # A rollback expired the log-in's rows, and rendering the page then failed (500).
-    await as_admin(core, client)
-    page = await client.get("/admin/coordinators")
-    bridge = await programme_id(core)
-    refused = await client.post(
-        "/admin/coordinators",
-        data={
-            "csrf": csrf_of(page), "name": "Lars", "programme": str(bridge),
-            "role": "coordinator", "language": "da", "email": "Sara@example.org",
-            "password": PASSWORD,
-        },
-    )  # fmt: skip
+    refused = await add_coordinator(core, client, "Lars", "Sara@example.org")
     assert refused.status_code == 200 and 'role="alert"' in refused.text
     async with core.sessions() as session:
         assert await session.scalar(select(Coordinator).where(Coordinator.name == "Lars")) is None

@@ -3,6 +3,7 @@ bot takes the change in without a restart. Others are refused."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from bot.core import Core
@@ -33,6 +34,23 @@ def form_of(core: Core, code: str = "bridge", **changes: object) -> dict[str, ob
     for n, line in enumerate(programme.help_lines):
         fields[f"help_label_{n}"], fields[f"help_number_{n}"] = line.label, line.number
     return {**fields, **changes}
+
+
+async def start_programme(
+    core: Core, client: Client, code: str, **changes: object
+) -> httpx.Response:
+    """Log in as an admin and post the form starting programme ``code`` from bridge's template
+    (its values, but for ``changes``); redirects are followed."""
+    await as_admin(core, client)
+    page = await client.get("/admin/programmes")
+    return await client.post(
+        "/admin/programmes",
+        data={
+            "csrf": csrf_of(page), "template": "bridge", "code": code, "mentor_code": "",
+            **form_of(core, **changes),
+        },
+        follow_redirects=True,
+    )  # fmt: skip
 
 
 async def test_only_admins_reach_the_programme_pages(core: Core, client: Client) -> None:
@@ -113,16 +131,9 @@ async def test_a_wrong_field_is_marked_in_the_coordinators_language_and_nothing_
 async def test_a_programme_started_in_the_dashboard_takes_mentees_in_the_running_bot(
     core: Core, client: Client, running: RunningBot, server: FakeBotAPI
 ) -> None:
-    await as_admin(core, client)
-    page = await client.get("/admin/programmes")
-    created = await client.post(
-        "/admin/programmes",
-        data={
-            "csrf": csrf_of(page), "template": "bridge", "code": "aarhus", "mentor_code": "",
-            **form_of(core, name="Mentorer i Aarhus", languages=["so", "uk"]),
-        },
-        follow_redirects=True,
-    )  # fmt: skip
+    created = await start_programme(
+        core, client, "aarhus", name="Mentorer i Aarhus", languages=["so", "uk"]
+    )
     assert created.status_code == 200 and "Mentorer i Aarhus" in created.text
     # The bot is another Core on the same database: its clock takes the programme in.
     await until(lambda: "aarhus" in running.core.programmes)
@@ -135,15 +146,7 @@ async def test_a_programme_started_in_the_dashboard_takes_mentees_in_the_running
 async def test_a_new_programme_with_a_taken_code_is_refused_on_the_form(
     core: Core, client: Client
 ) -> None:
-    await as_admin(core, client)
-    page = await client.get("/admin/programmes")
-    refused = await client.post(
-        "/admin/programmes",
-        data={
-            "csrf": csrf_of(page), "template": "bridge", "code": "Bridge", "mentor_code": "",
-            **form_of(core, name="Copy"),
-        },
-    )  # fmt: skip
+    refused = await start_programme(core, client, "Bridge", name="Copy")
     assert refused.status_code == 422
     assert 'aria-describedby="code-problem"' in refused.text
     assert "Another programme uses this code." in refused.text

@@ -45,21 +45,22 @@ async def consented(core: Core, user_id: str = "1") -> EngineChat:
     return chat
 
 
-async def at_age(core: Core) -> EngineChat:
-    """Red, only a fish: the dog's name does not apply, so the age question is next."""
+async def after_pets(core: Core, pet: str) -> EngineChat:
+    """Consented, answered Red, then ``pet`` as the only pet."""
     chat = await consented(core)
     await chat.tap("Red")
-    await chat.tap("Fish")
+    await chat.tap(pet)
     await chat.tap(str(texts.DONE))
     return chat
+
+
+async def at_age(core: Core) -> EngineChat:
+    """Red, only a fish: the dog's name does not apply, so the age question is next."""
+    return await after_pets(core, "Fish")
 
 
 async def at_dog_name(core: Core) -> EngineChat:
-    chat = await consented(core)
-    await chat.tap("Red")
-    await chat.tap("Dog")
-    await chat.tap(str(texts.DONE))
-    return chat
+    return await after_pets(core, "Dog")
 
 
 async def answers(core: Core) -> dict[str, tuple[object, str]]:

@@ -13,7 +13,7 @@ from bot.language import texts
 from bot.messages import Action, Press, Tap
 from bot.programmes import QuestionnaireError, load_questionnaire, load_questionnaires
 from bot.settings import PROJECT_ROOT
-from storage.models import Flag, SurveyRun
+from storage.models import Contact, Flag, SurveyRun
 from tests.conversation import EngineChat
 from tests.course import (
     FakeClock,
@@ -33,6 +33,28 @@ async def flags(core: Core) -> list[Flag]:
         return list(await session.scalars(select(Flag).order_by(Flag.id)))
 
 
+async def opened(core: Core, seconds: float, rule: str) -> tuple[EngineChat, Contact]:
+    """Participant 100, ``seconds`` into the fast course, has opened her ``rule`` contact."""
+    await course_at(core, seconds)
+    amina = chat(core, "100")
+    sent = await contact(core, "100", rule)
+    await amina.send(Tap(Press(Action.OPEN, option=sent.id)))
+    return amina, sent
+
+
+async def at_how_it_is_going(core: Core) -> tuple[EngineChat, Contact]:
+    """The first check-in, opened and answered "Yes, once": how it is going comes next."""
+    amina, checkin = await opened(core, 2, "checkin_1")
+    await amina.tap("Yes, once")
+    return amina, checkin
+
+
+async def unhappy_anonymous_end(core: Core) -> EngineChat:
+    amina, _ = await opened(core, 9, "end")
+    await finish_by_first_choices(amina)  # first choices: scale 1 = very unhappy
+    return amina
+
+
 def test_shipped_rules_cover_the_domain_brief() -> None:
     categories = {
         rule.category
@@ -47,11 +69,7 @@ def test_shipped_rules_cover_the_domain_brief() -> None:
 
 
 async def test_wanting_to_stop_raises_an_urgent_flag_with_the_answer(core: Core) -> None:
-    await course_at(core, 2)
-    amina = chat(core, "100")
-    checkin = await contact(core, "100", "checkin_1")
-    await amina.send(Tap(Press(Action.OPEN, option=checkin.id)))
-    await amina.tap("Yes, once")
+    amina, checkin = await at_how_it_is_going(core)
     await amina.tap("Not good")
     raised = await flags(core)
     assert [(f.category, f.severity, f.answer, f.question_id) for f in raised] == [
@@ -64,21 +82,13 @@ async def test_wanting_to_stop_raises_an_urgent_flag_with_the_answer(core: Core)
 
 
 async def test_no_flag_for_an_ordinary_answer(core: Core) -> None:
-    await course_at(core, 2)
-    amina = chat(core, "100")
-    checkin = await contact(core, "100", "checkin_1")
-    await amina.send(Tap(Press(Action.OPEN, option=checkin.id)))
-    await amina.tap("Yes, once")
+    amina, _ = await at_how_it_is_going(core)
     await amina.tap("Good")
     assert await flags(core) == []
 
 
 async def test_anonymous_answer_raises_a_flag_without_a_person(core: Core) -> None:
-    await course_at(core, 9)
-    amina = chat(core, "100")
-    end = await contact(core, "100", "end")
-    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
-    await finish_by_first_choices(amina)  # first choices: scale 1 = very unhappy
+    await unhappy_anonymous_end(core)
     unhappy = [f for f in await flags(core) if f.category == "unhappy_with_match"]
     assert len(unhappy) == 1
     assert unhappy[0].participant_id is None and unhappy[0].answer == 1
@@ -114,15 +124,6 @@ def test_flag_rule_with_an_unknown_answer_is_refused(tmp_path: Path) -> None:
         QuestionnaireError, match=r"question 'q1', field '\(question\)': field 'flags'"
     ):
         load_questionnaire(path)
-
-
-async def unhappy_anonymous_end(core: Core) -> EngineChat:
-    await course_at(core, 9)
-    amina = chat(core, "100")
-    end = await contact(core, "100", "end")
-    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
-    await finish_by_first_choices(amina)  # first choices: scale 1 = very unhappy
-    return amina
 
 
 async def test_anonymous_flag_is_linked_only_after_a_yes(core: Core) -> None:

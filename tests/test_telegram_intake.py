@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -40,6 +42,36 @@ EXPECTED_ANSWERS: dict[str, tuple[object, str]] = {
     "heard_from": ("language_school", "answered"),
 }
 
+INTAKE_SCRIPT: list[tuple[Callable[[Mentee, Any], Awaitable[list[dict[str, object]]]], object]] = [
+    (Mentee.type, "Amina"),
+    (Mentee.type, "amina@example.org"),
+    (Mentee.tap, "25 to 34"),
+    (Mentee.tap, texts.PREFER_NOT),
+    (Mentee.tap, "A woman"),
+    (Mentee.type, "Syrien"),
+    (Mentee.tap, "3 to 5 years"),
+    (Mentee.tap, texts.SKIP),
+    (Mentee.type, "Aarhus"),
+    (Mentee.tap, "Bachelor's degree"),
+    (Mentee.tap, "In another country"),
+    (Mentee.tap, "Health and medicine"),
+    (Mentee.tap, "No job"),
+    (Mentee.toggle, "A job"),
+    (Mentee.toggle, "Learn the language"),
+    (Mentee.tap, texts.DONE),
+    (Mentee.tap, "Job that fits my skills"),
+    (Mentee.toggle, "CV and job applications"),
+    (Mentee.toggle, "Practice job interviews"),
+    (Mentee.tap, texts.DONE),
+    (Mentee.tap, "A little"),
+    (Mentee.type, "Arabisk, engelsk"),
+    (Mentee.tap, "Very high"),
+    (Mentee.tap, "Yes"),
+    (Mentee.tap, texts.SKIP),
+    (Mentee.tap, "Language school"),
+]
+"""Amina's answers after consent, question by question, in English: what gives EXPECTED_ANSWERS."""
+
 
 async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_answers(
     running: RunningBot, server: FakeBotAPI, tmp_path: Path
@@ -59,35 +91,15 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     assert first[-1]["text"].startswith("1 / ")
     assert amina.da("What is your name? A nickname is fine.") in first[-1]["text"]
 
-    await amina.type("Amina")
-    await amina.type("amina@example.org")
-    answered, _ = await amina.tap("25 to 34")
+    replies: dict[str, list[dict[str, object]]] = {}
+    for answer_by, answer in INTAKE_SCRIPT:
+        replies[str(answer)] = await answer_by(amina, answer)
+    answered, _ = replies["25 to 34"]
     assert answered["text"].endswith("✓ " + amina.da("25 to 34"))
     assert "reply_markup" not in answered  # its buttons are gone
-    await amina.tap(texts.PREFER_NOT)
-    await amina.tap("A woman")
-    await amina.type("Syrien")
-    await amina.tap("3 to 5 years")
-    await amina.tap(texts.SKIP)
-    await amina.type("Aarhus")
-    await amina.tap("Bachelor's degree")
-    await amina.tap("In another country")
-    await amina.tap("Health and medicine")
-    await amina.tap("No job")
-    toggled = await amina.toggle("A job")
+    toggled = replies["A job"]
     assert toggled[0]["reply_markup"]["inline_keyboard"][0][0]["text"] == "✓ " + amina.da("A job")
-    await amina.toggle("Learn the language")
-    await amina.tap(texts.DONE)
-    await amina.tap("Job that fits my skills")
-    await amina.toggle("CV and job applications")
-    await amina.toggle("Practice job interviews")
-    await amina.tap(texts.DONE)
-    await amina.tap("A little")
-    await amina.type("Arabisk, engelsk")
-    await amina.tap("Very high")
-    await amina.tap("Yes")
-    await amina.tap(texts.SKIP)
-    *_, last = await amina.tap("Language school")
+    *_, last = replies["Language school"]
     assert last["text"] == amina.da(texts.INTAKE_DONE)
 
     assert await stored_answers(running) == EXPECTED_ANSWERS

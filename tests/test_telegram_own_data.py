@@ -12,12 +12,18 @@ from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot
 
 
+async def named_mentee(running: RunningBot, server: FakeBotAPI, user_id: int) -> Mentee:
+    """Amina, past language and consent, who has answered the first question: her name."""
+    amina = Mentee(server.user(user_id, "Amina"), running)
+    await amina.begin()
+    await amina.type("Amina")
+    return amina
+
+
 async def test_mydata_sends_a_summary_and_a_json_file(
     running: RunningBot, server: FakeBotAPI
 ) -> None:
-    amina = Mentee(server.user(41, "Amina"), running)
-    await amina.begin()
-    await amina.type("Amina")
+    amina = await named_mentee(running, server, 41)
     await amina.user.send_command("/mydata")
     summary, document = await amina.user.wait_for_reply(count=2)
     assert summary["text"].startswith(amina.da(texts.MYDATA_INTRO))
@@ -31,9 +37,7 @@ async def test_mydata_sends_a_summary_and_a_json_file(
 
 
 async def test_delete_asks_then_erases(running: RunningBot, server: FakeBotAPI) -> None:
-    amina = Mentee(server.user(42, "Amina"), running)
-    await amina.begin()
-    await amina.type("Amina")
+    amina = await named_mentee(running, server, 42)
     await amina.user.send_command("/delete")
     (confirm,) = await amina.user.wait_for_reply()
     assert confirm["text"] == amina.da(texts.DELETE_CONFIRM)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -52,13 +53,20 @@ async def test_server_errors_are_retried_with_back_off(
     assert len(contact_prompts(server, mentee)) == 3  # refused twice, then sent
 
 
-@pytest.fixture
-async def running_with_short_timeout(
-    settings: Settings, server: FakeBotAPI
-) -> AsyncIterator[RunningBot]:
-    quick = settings.model_copy(update={"telegram_request_timeout": 0.5})
-    async with running_bot(quick, server, session_timeout=0.5) as bot:
-        yield bot
+def running_with(session_timeout: float | None = None, **changes: object) -> Any:
+    """A fixture: the real bot with ``changes`` to its settings (and its session's time-out)."""
+
+    @pytest.fixture
+    async def fixture(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+        changed = settings.model_copy(update=changes)
+        async with running_bot(changed, server, session_timeout=session_timeout) as bot:
+            yield bot
+
+    return fixture
+
+
+running_with_short_timeout = running_with(session_timeout=0.5, telegram_request_timeout=0.5)
+running_without_retries = running_with(telegram_max_retries=0)
 
 
 async def test_timed_out_request_is_retried(
@@ -74,14 +82,6 @@ async def test_timed_out_request_is_retried(
     # the first one arrived), and the answer was stored once.
     assert len(contact_prompts(server, mentee)) == 2
     assert await stored_answers(running) == {"name": ("Amina", "answered")}
-
-
-@pytest.fixture
-async def running_without_retries(
-    settings: Settings, server: FakeBotAPI
-) -> AsyncIterator[RunningBot]:
-    async with running_bot(settings.model_copy(update={"telegram_max_retries": 0}), server) as bot:
-        yield bot
 
 
 async def test_answer_is_kept_when_the_reply_cannot_be_sent(

@@ -17,6 +17,7 @@ from storage.models import Flag
 from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot, running_bot, stored_answers
 from tests.test_telegram_coordination import linked_coordinator
+from tests.test_telegram_own_data import named_mentee
 
 NAME = "What is your name? A nickname is fine."
 
@@ -57,9 +58,7 @@ async def test_a_voice_answer_is_stored_downloaded_flagged_and_playable(
 async def test_a_voice_message_at_a_button_question_is_not_an_answer(
     running: RunningBot, server: FakeBotAPI
 ) -> None:
-    mentee = Mentee(server.user(7, "Amina"), running)
-    await mentee.begin()
-    await mentee.type("Amina")
+    mentee = await named_mentee(running, server, 7)
     await mentee.tap(texts.SKIP)  # contact details: optional; now a button question
     await mentee.user.send_voice()
     reply = await mentee.user.wait_for_reply(count=2)
