@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -31,6 +33,24 @@ class RunningBot:
     task: asyncio.Task[None]
 
 
+def _count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
+    """Whether the dispatcher is inside an update (its error handler included), so that the
+    fake server waits for the whole answer however slow the machine is."""
+    handling = 0
+    feed = dispatcher.feed_update
+
+    async def counted(bot: Bot, update: Update, **kwargs: Any) -> Any:
+        nonlocal handling
+        handling += 1
+        try:
+            return await feed(bot, update, **kwargs)
+        finally:
+            handling -= 1
+
+    dispatcher.feed_update = counted  # type: ignore[method-assign]
+    return lambda: handling > 0
+
+
 @asynccontextmanager
 async def running_bot(
     settings: Settings, server: FakeBotAPI, session_timeout: float | None = None
@@ -47,6 +67,7 @@ async def running_bot(
         # spacing would only slow them down (tests/test_rate_limit.py checks it on its own).
         bot = create_bot(core, session=session, per_chat_per_second=math.inf)
         dispatcher = create_dispatcher(core)
+        server.busy = _count_handled_updates(dispatcher)
         task = asyncio.create_task(
             run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
         )

@@ -84,6 +84,10 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
         self._init_faults()
         self._in_flight = 0
         self._last_activity = 0.0
+        # Set by the harness that runs the bot: whether it is still handling an update. Without
+        # it, "quiet" could only mean "no call for a moment", and a slow machine pausing
+        # between two calls of one answer would look like the end of the answer.
+        self.busy: Callable[[], bool] = lambda: False
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -277,7 +281,8 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
                 now = loop.time()
                 wake_at = deadline
                 if predicate():
-                    idle = 0.0 if self._in_flight else now - self._last_activity
+                    busy = self._in_flight or self.busy()
+                    idle = 0.0 if busy else now - self._last_activity
                     if idle >= quiet:
                         return
                     wake_at = min(deadline, now + quiet - idle)
