@@ -3,7 +3,7 @@ Every label goes through gettext in the active language; numbers through Babel."
 
 from __future__ import annotations
 
-from bot.language import _, isolate, number, progress, texts
+from bot.language import _, isolate, listing, number, progress, texts
 from bot.messages import Action, Button, OutgoingMessage, Press
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType
 from storage.models import AnswerStatus, SurveyRun
@@ -27,7 +27,7 @@ def heading(
 def answer_label(question: Question, value: AnswerValue) -> str:
     """The answer as the person sees it, in the active language."""
     if isinstance(value, list):
-        return ", ".join(_(question.option_text(choice)) for choice in value)
+        return listing(_(question.option_text(choice)) for choice in value)
     if question.type is QuestionType.SINGLE and isinstance(value, str):
         return _(question.option_text(value))
     return "" if value is None else str(value)

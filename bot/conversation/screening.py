@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.conversation.turn import Turn
 from bot.coordination import DANGER, raise_flag
-from bot.language import _, texts
+from bot.language import _, isolate, texts
 from bot.programmes import Severity
 from storage.models import SurveyRun
 
@@ -30,5 +30,10 @@ async def screen_for_danger(
         question_id=question_id,
         answer=text,
     )
-    lines = "\n".join(f"{_(line.label)}: {line.number}" for line in turn.programme.help_lines)
+    # Each number in an isolate of its own: in right-to-left text "70 201 201" would otherwise
+    # show as "201 201 70".
+    lines = "\n".join(
+        f"{_(line.label)}: {isolate(line.number, numeric=True)}"
+        for line in turn.programme.help_lines
+    )
     turn.say(texts.DANGER_HELP.format(lines=lines))

@@ -9,7 +9,7 @@ from datetime import datetime
 from babel.dates import format_date
 
 from bot.language import texts
-from bot.language.i18n import _, current_language
+from bot.language.i18n import _, current_language, listing
 from bot.language.voice import voice_of
 from bot.programmes import Question, Questionnaire, QuestionType
 from storage.models import Answer, AnswerStatus
@@ -33,13 +33,14 @@ def question_text(questionnaire: Questionnaire | None, question_id: str) -> str:
 
 
 def value_text(question: Question | None, value: object) -> str:
-    """Chosen options in the reader's language; typed text exactly as given."""
+    """Chosen options in the reader's language, joined as that language writes a list; typed
+    text exactly as given."""
     voice = voice_of(value)
     if voice is not None:
         return texts.VOICE_ANSWER.format(seconds=int(voice["duration"]))
     if question is not None and question.type in {QuestionType.SINGLE, QuestionType.MULTI}:
         chosen = value if isinstance(value, list) else [value]
-        return ", ".join(_(question.option_text(str(choice))) for choice in chosen)
+        return listing(_(question.option_text(str(choice))) for choice in chosen)
     return "" if value is None else str(value)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import gettext
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -116,12 +117,28 @@ def number(value: int) -> str:
     return format_decimal(value, locale=current_language())
 
 
+# The bidi algorithm lays out each line on its own (UAX #9, P1): an isolate opened on one line
+# runs to that line's end, its PDI on a later line closes nothing, and the lines in between are
+# laid out as if there were no isolate at all.
+_LINE_BREAK = re.compile(r"(\r\n|[\n\r\x1c-\x1e\x85\u2029])")
+
+
+def _per_line(text: str, wrap: Callable[[str], str]) -> str:
+    """`wrap` applied to each line of `text` on its own; the line breaks stay as they are."""
+    parts = _LINE_BREAK.split(text)
+    return "".join(
+        part if index % 2 or not part else wrap(part) for index, part in enumerate(parts)
+    )
+
+
 def isolate(piece: str, *, numeric: bool = False) -> str:
     """Keep a piece (a number, a name, a title) in order inside right-to-left text; in
-    left-to-right languages nothing needs doing and nothing is added."""
+    left-to-right languages nothing needs doing and nothing is added. A piece of several lines
+    gets one isolate per line (see `_LINE_BREAK`)."""
     if not is_rtl(current_language()):
         return piece
-    return f"{LRI if numeric else FSI}{piece}{PDI}"
+    mark = LRI if numeric else FSI
+    return _per_line(piece, lambda line: f"{mark}{line}{PDI}")
 
 
 def progress(position: int, total: int) -> str:
@@ -129,20 +146,47 @@ def progress(position: int, total: int) -> str:
     return isolate(f"{number(position)} / {number(total)}", numeric=True)
 
 
-# A run of Latin script inside right-to-left text: a command ("/start"), a word ("CV", "IT"),
-# a name. Placeholders ({name}) are left alone: `fill` isolates their values.
-_LATIN_RUN = re.compile(r"(?<![{\w])/?[A-Za-z][A-Za-z0-9_.'-]*(?:[ ][A-Za-z][A-Za-z0-9_.'-]*)*")
+# What keeps its left-to-right order inside right-to-left text, each run in an isolate of its
+# own: a run of Latin script (a command "/start", a word "CV", a name "Lev Uden Vold"), and a
+# number in groups ("70 201 201", "+45 33 12", "3 / 14"), whose spaces the bidi algorithm would
+# otherwise give to the right-to-left text around it, turning the groups around. A single
+# number needs nothing. Runs join with a plain space only, so no run reaches past a line.
+# Placeholders ({name}) are left alone: `fill` isolates their values.
+_LATIN_RUN = r"(?<![{\w])/?[A-Za-z][A-Za-z0-9_.'-]*(?:[ ][A-Za-z][A-Za-z0-9_.'-]*)*"
+_NUMBER_RUN = r"(?<![\w+])\+?[0-9]+(?:(?:[ ][-./:]?[ ]?|[-./:][ ])[0-9]+)+(?!\w)"
+_LEFT_TO_RIGHT_RUN = re.compile(f"{_LATIN_RUN}|{_NUMBER_RUN}")
 _PLACEHOLDER = re.compile(r"(\{[^}]*\})")
 
 
 def isolate_latin(text: str) -> str:
-    """Wrap every Latin run of a right-to-left translation in isolates, so "/start" does not
-    show as "start/" and "IT job" keeps its order. Translators never type the marks."""
+    """Wrap every Latin run and grouped number of a right-to-left translation in an isolate of
+    its own, so "/start" does not show as "start/" and "IT job" keeps its order. Translators
+    never type the marks."""
     parts = _PLACEHOLDER.split(text)
     return "".join(
-        part if index % 2 else _LATIN_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", part)
+        part if index % 2 else _LEFT_TO_RIGHT_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", part)
         for index, part in enumerate(parts)
     )
+
+
+# CLDR has no list patterns of its own for Sorani yet: Babel gives the root's Latin comma,
+# which does not belong between words in Arabic script. Sorani writes the Arabic comma.
+_LIST_SEPARATOR = {"ckb": "\u060c "}
+
+
+def listing(items: Iterable[str]) -> str:
+    """Items joined as the active language writes a list (Babel, CLDR): "A, B, and C", Danish
+    "A, B og C", Arabic "A وB وC". The items are not isolated: a line made only of isolates
+    would take its direction from none of them (UAX #9, P2) and read left to right; the Latin
+    words and numbers inside a translated item have their own isolates already."""
+    language = current_language()
+    pieces = list(items)
+    if language in _LIST_SEPARATOR:
+        return _LIST_SEPARATOR[language].join(pieces)
+    try:
+        return format_list(pieces, locale=language)
+    except (UnknownLocaleError, ValueError):
+        return format_list(pieces, locale=SOURCE_LANGUAGE)
 
 
 def fill(template: str, **values: object) -> str:
