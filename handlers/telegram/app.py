@@ -11,6 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.clock import start_clock
 from bot.core import Core
+from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
 from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
@@ -28,6 +29,7 @@ def create_bot(
     per_second: float = 30,
     per_chat_per_second: float = 1.0,
     per_chat_burst: int = 4,
+    retry: RetryMiddleware | None = None,
 ) -> Bot:
     """The bot, its requests retried and its messages kept within Telegram's flood limits.
 
@@ -35,7 +37,8 @@ def create_bot(
     ``per_chat_per_second`` keeps to about one a second per chat on average, while a burst of
     ``per_chat_burst`` may go at once: answering a tap takes two to four calls (edit the
     tapped message, a short note, the next question), which Telegram allows, and spacing them
-    a second apart would make every answer lag.
+    a second apart would make every answer lag. ``retry`` replaces the default retry policy
+    (``settings.telegram_max_retries`` retries; see ``retry.py`` for what is retried).
     """
     settings = core.settings
     if session is None:
@@ -45,11 +48,12 @@ def create_bot(
         )
     # aiogram runs request middlewares in registration order, the first outermost. The limiter
     # comes second, inside the retry loop, so every attempt (retries too) waits for its turn.
-    session.middleware(RetryMiddleware(max_retries=settings.telegram_max_retries))
+    session.middleware(retry or RetryMiddleware(max_retries=settings.telegram_max_retries))
     session.middleware(
         RateLimitMiddleware(per_second, per_chat_per_second, per_chat_burst, latency_margin=0.25)
     )
-    return Bot(token=settings.require_token(), session=session)
+    # It notes which button presses it answered: the others are answered for it (`answers.py`).
+    return AnswerNotingBot(token=settings.require_token(), session=session)
 
 
 SHUTDOWN_GRACE = 10.0  # seconds for the updates in hand to finish when the bot stops
@@ -61,6 +65,7 @@ def create_dispatcher(core: Core) -> Dispatcher:
     work = UnitOfWorkMiddleware(core.sessions)
     dispatcher.update.outer_middleware(work)
     dispatcher["unit_of_work"] = work
+    dispatcher.callback_query.outer_middleware(AnswerEveryPress())  # no spinner left turning
     dispatcher.include_routers(*create_routers())
     return dispatcher
 

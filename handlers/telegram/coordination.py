@@ -20,7 +20,8 @@ from bot.coordination import message_participant
 from bot.course import Undeliverable
 from bot.messages import Action, OutgoingMessage, VoiceNote, split_text
 from bot.people import ANONYMOUS_FLAG, participant_profile
-from handlers.telegram.callbacks import SurveyTap
+from handlers.telegram.answers import answer_quietly
+from handlers.telegram.callbacks import FLAG_ACTIONS, SurveyTap, names_flag_action
 from handlers.telegram.delivery import send
 from handlers.telegram.middlewares import CHANNEL
 from handlers.telegram.outbox import TelegramOutbox
@@ -145,16 +146,26 @@ async def act_on_flag(
                 await core.await_text(session, coordinator, callback_data.o, core.Awaiting.RESOLVE)
                 note = str(core.ASK_OUTCOME)
         except core.CoordinationError as error:
-            await callback.answer(str(error), show_alert=True)
+            await answer_quietly(callback, str(error), alert=True)
             return
     await session.commit()
-    await callback.answer()
+    await answer_quietly(callback)
     await _show(bot, callback.from_user.id, note, voices)
     for other in others:  # "tells the others"
         with engine.catalogs.use(other.language):
             view = await core.flag_view(session, flag, engine.questionnaires)
             told = f"{core.TAKEN_BY.format(name=coordinator.name)}\n\n{view.text}"
         await bot.send_message(chat_id=other.telegram_user_id, text=told)
+
+
+async def forged_flag_press(
+    callback: CallbackQuery, engine: SurveyEngine, coordinator: Any
+) -> None:
+    """A flag button whose data does not parse (a forged or out-of-range id): no flag of
+    theirs, as for a flag of another programme."""
+    with engine.catalogs.use(coordinator.language):
+        refusal = str(core.NOT_YOURS)
+    await answer_quietly(callback, refusal, alert=True)
 
 
 async def awaited_text(
@@ -202,12 +213,7 @@ def create_router() -> Router:
     router.message.register(link_account, Command("coordinator"))
     router.message.register(list_flags, Command("flags"), linked)
     router.message.register(show_participant, Command("participant"), linked)
-    router.callback_query.register(
-        act_on_flag,
-        SurveyTap.filter(
-            F.a.in_({Action.TAKE_FLAG, Action.RESOLVE_FLAG, Action.OPEN_FLAG, Action.REPLY_FLAG})
-        ),
-        linked,
-    )
+    router.callback_query.register(act_on_flag, SurveyTap.filter(F.a.in_(FLAG_ACTIONS)), linked)
+    router.callback_query.register(forged_flag_press, F.data.func(names_flag_action), linked)
     router.message.register(awaited_text, F.text & ~F.text.startswith("/"), awaiting_text)
     return router

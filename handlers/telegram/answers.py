@@ -1,0 +1,73 @@
+"""Every button press is answered, so that its spinner stops: by its handler, or else (a
+handler that did not, or failed) once the handler is done.
+
+Whether a press was answered is seen on the way out: the bot (`AnswerNotingBot`) notes each
+answerCallbackQuery in the set that `AnswerEveryPress` keeps for the update being handled (a
+context variable: the handler's calls run in the update's own task).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.types import CallbackQuery, TelegramObject
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+_answered: ContextVar[set[str] | None] = ContextVar("answered_callback_queries", default=None)
+
+
+class AnswerNotingBot(Bot):
+    """The bot, noting the button presses it answers while one is handled (tried counts: a
+    press Telegram refused to have answered is not answered again)."""
+
+    async def __call__(self, method: TelegramMethod[_T], request_timeout: int | None = None) -> _T:
+        answered = _answered.get()
+        if answered is not None and isinstance(method, AnswerCallbackQuery):
+            answered.add(method.callback_query_id)
+        return await super().__call__(method, request_timeout)
+
+
+class AnswerEveryPress(BaseMiddleware):
+    """Outer middleware of callback queries: answers a press its handler left unanswered,
+    also when the handler failed (the error handler then says sorry in the chat). With a bot
+    that notes no answers, only a failed press is answered here."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answered: set[str] = set()
+        token = _answered.set(answered)
+        try:
+            result = await handler(event, data)
+        except Exception:
+            if event.id not in answered:
+                await answer_quietly(event)
+            raise
+        finally:
+            _answered.reset(token)
+        if isinstance(data.get("bot"), AnswerNotingBot) and event.id not in answered:
+            await answer_quietly(event)
+        return result
+
+
+async def answer_quietly(
+    callback: CallbackQuery, text: str | None = None, *, alert: bool | None = None
+) -> None:
+    """Answer a press; one Telegram no longer takes (too old, already answered) is let be."""
+    try:
+        await callback.answer(text, show_alert=alert)
+    except TelegramAPIError as error:
+        log.info("callback %s not answered: %s", callback.id, error.message)
