@@ -202,7 +202,11 @@ async def test_stopping_the_bot_lets_the_update_in_hand_finish(
     amina = server.user(91, "Amina", language_code="en")
     server.delay_next("sendMessage", 0.5)
     await amina.send_command("/start", "bridge")
-    await asyncio.sleep(0.2)  # the update is in hand, its reply held by the server
+    # The update is in hand once its reply reaches the server, which holds it (not after a
+    # fixed sleep: a busy machine may not even have fetched the update by then).
+    async with asyncio.timeout(5):
+        while not server.calls_of("sendMessage"):
+            await asyncio.sleep(0.01)
     await running.dispatcher.stop_polling()
     await running.task
     assert amina.messages and "Choose your language." in amina.messages[-1]["text"]
