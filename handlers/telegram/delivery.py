@@ -1,14 +1,33 @@
-"""Render an engine `Reply` as Telegram messages, edits and keyboards."""
+"""Render an engine `Reply` as Telegram messages, edits and keyboards.
+
+On a slow network a message may arrive although its answer never came (see `retry.py`): such a
+message is taken as sent and never sent again; the rest of the reply goes on. If it really was
+lost, the person gets the open question again when she next writes, or with the next reminder.
+Edits are made only where they change what the message shows: what each recent message shows
+is kept (`ShownMessages`), so an answer tapped twice, or buttons taken off a message that has
+none, costs no call that Telegram would refuse as "message is not modified".
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -22,9 +41,77 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation import SurveyEngine
 from bot.messages import OutgoingMessage, Reply, VoiceNote
 from handlers.telegram.callbacks import SurveyTap
+from handlers.telegram.retry import may_have_arrived
 
 log = logging.getLogger(__name__)
 _UNCHANGED = -1
+_T = TypeVar("_T")
+
+Buttons = tuple[tuple[tuple[str, str | None], ...], ...]
+"""An inline keyboard as (label, callback data) per button, row by row; () for none."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one of the bot's messages shows: its text (None: not known) and its buttons."""
+
+    text: str | None
+    buttons: Buttons
+
+
+class ShownMessages:
+    """What the bot's recent messages show, as this process last sent or edited them.
+
+    Only a cache, as the database is the memory: a message it does not know (sent before a
+    restart, or long ago) is simply edited, and Telegram's "message is not modified" for it is
+    harmless. It holds the ``limit`` messages used last.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._shown: OrderedDict[tuple[int, int], Shown] = OrderedDict()
+
+    def get(self, chat_id: int, message_id: int) -> Shown | None:
+        return self._shown.get((chat_id, message_id))
+
+    def remember(self, chat_id: int, message_id: int, shown: Shown) -> None:
+        key = (chat_id, message_id)
+        self._shown[key] = shown
+        self._shown.move_to_end(key)
+        while len(self._shown) > self.limit:
+            self._shown.popitem(last=False)
+
+    def forget(self, chat_id: int, message_id: int) -> None:
+        self._shown.pop((chat_id, message_id), None)
+
+
+_shown_by_session: WeakKeyDictionary[BaseSession, ShownMessages] = WeakKeyDictionary()
+
+
+def shown_messages(bot: Bot) -> ShownMessages:
+    """What this bot's messages show, one cache per bot session (the process's one bot).
+
+    Not per ``Bot``: aiogram counts bots with the same token as equal, so a bot made anew
+    (a restart within the process, each test) would find the old bot's cache.
+    """
+    shown = _shown_by_session.get(bot.session)
+    if shown is None:
+        shown = _shown_by_session[bot.session] = ShownMessages()
+    return shown
+
+
+def _buttons(markup: InlineKeyboardMarkup | None) -> Buttons:
+    if markup is None:
+        return ()
+    return tuple(
+        tuple((button.text, button.callback_data) for button in row)
+        for row in markup.inline_keyboard
+    )
+
+
+def _visible(text: str) -> str:
+    """The text as Telegram keeps it (it strips surrounding white space)."""
+    return text.strip()
 
 
 def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
@@ -44,16 +131,31 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 
 
 def _harmless(error: TelegramBadRequest) -> bool:
-    """Edits of a message that is already so, gone, or too old to edit change nothing we need."""
+    """Edits of a message that is gone or too old to edit change nothing we need."""
     text = error.message.lower()
-    return any(
-        reason in text
-        for reason in ("message is not modified", "message to edit not found", "can't be edited")
-    )
+    return any(reason in text for reason in ("message to edit not found", "can't be edited"))
+
+
+def _not_modified(error: TelegramBadRequest) -> bool:
+    return "message is not modified" in error.message.lower()
 
 
 async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessage | None) -> None:
-    """Replace a message's text and buttons; with no message, just remove its buttons."""
+    """Replace a message's text and buttons; with no message, just remove its buttons.
+
+    Skipped when the message already shows exactly that. An edit that still fails for the
+    network or Telegram's servers once the retries are spent is logged and left: the answer is
+    committed, and what follows in the reply matters more than this edit.
+    """
+    shown = shown_messages(bot)
+    before = shown.get(chat_id, message_id)
+    if message is None:
+        after = Shown(before.text if before else None, ())
+    else:
+        after = Shown(_visible(message.text), _buttons(keyboard(message)))
+    if before == after:
+        log.debug("message %s in chat %s already shows this; not edited", message_id, chat_id)
+        return
     try:
         if message is None:
             await bot.edit_message_reply_markup(
@@ -67,9 +169,31 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessag
                 reply_markup=keyboard(message),
             )
     except TelegramBadRequest as error:
+        if _not_modified(error):  # e.g. a repeat of an edit whose answer came too late
+            shown.remember(chat_id, message_id, after)
+            return
+        shown.forget(chat_id, message_id)
         if not _harmless(error):
             raise
         log.info("edit of message %s in chat %s skipped: %s", message_id, chat_id, error.message)
+        return
+    except (TelegramNetworkError, TelegramServerError) as error:
+        shown.forget(chat_id, message_id)  # it may or may not have changed
+        log.warning("edit of message %s in chat %s failed: %s", message_id, chat_id, error)
+        return
+    shown.remember(chat_id, message_id, after)
+
+
+async def _unless_unconfirmed(call: Awaitable[_T], chat_id: int) -> _T | None:
+    """The call's result, or None when its answer did not come: it may have arrived, so it is
+    taken as sent rather than sent again (a call that certainly did not arrive still fails)."""
+    try:
+        return await call
+    except TelegramNetworkError as error:
+        if not may_have_arrived(error):
+            raise
+        log.warning("no answer to a message to chat %s (%s); not sent again", chat_id, error)
+        return None
 
 
 async def deliver(
@@ -89,7 +213,7 @@ async def deliver(
     if callback is not None:
         try:
             await callback.answer()  # stops the button's spinner
-        except TelegramBadRequest as error:  # e.g. "query is too old"
+        except (TelegramBadRequest, TelegramNetworkError) as error:  # "query is too old", …
             log.info("callback %s not answered: %s", callback.id, error.message)
         if callback.message is not None:
             tapped = callback.message.message_id
@@ -100,11 +224,16 @@ async def deliver(
         await _edit(bot, chat_id, reply.retire_prompt_id, None)
         live_prompt = None
     for message in reply.messages:
-        sent = await send(bot, chat_id, message)
+        if message.voice is not None:
+            await _unless_unconfirmed(_send_voice(bot, chat_id, message.voice), chat_id)
+        sent = await _unless_unconfirmed(_send_text(bot, chat_id, message), chat_id)
         if message.keyboard:
-            live_prompt = sent.message_id
+            # Unconfirmed, its id is unknown: its buttons cannot be taken off later, but an
+            # old button is refused kindly, and a press on it as the live one still works.
+            live_prompt = sent.message_id if sent is not None else None
     for name, content in reply.documents:
-        await bot.send_document(chat_id=chat_id, document=BufferedInputFile(content, filename=name))
+        document = BufferedInputFile(content, filename=name)
+        await _unless_unconfirmed(bot.send_document(chat_id=chat_id, document=document), chat_id)
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
     await _download(bot, reply.downloads, engine.config.voice_dir)
@@ -120,9 +249,15 @@ async def send(bot: Bot, chat_id: int, message: OutgoingMessage) -> Message:
     answer played to a coordinator), so that the buttons stay on the last message."""
     if message.voice is not None:
         await _send_voice(bot, chat_id, message.voice)
-    return await bot.send_message(
-        chat_id=chat_id, text=message.text, reply_markup=keyboard(message)
-    )
+    return await _send_text(bot, chat_id, message)
+
+
+async def _send_text(bot: Bot, chat_id: int, message: OutgoingMessage) -> Message:
+    markup = keyboard(message)
+    sent = await bot.send_message(chat_id=chat_id, text=message.text, reply_markup=markup)
+    shown = Shown(_visible(message.text), _buttons(markup))
+    shown_messages(bot).remember(chat_id, sent.message_id, shown)
+    return sent
 
 
 async def _send_voice(bot: Bot, chat_id: int, voice: VoiceNote) -> None:

@@ -1,4 +1,9 @@
-"""Scheduled messages (check-in invitations, reminders) sent through the Telegram bot."""
+"""Scheduled messages (check-in invitations, reminders) sent through the Telegram bot.
+
+An invitation whose answer did not come is not sent again (see `retry.py`: it may well have
+arrived); the error reaches the dispatcher, which records it, and the reminder follows as for
+any invitation left unanswered.
+"""
 
 from __future__ import annotations
 

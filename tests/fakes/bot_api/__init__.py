@@ -3,9 +3,9 @@
 Modules: ``server`` (``FakeBotAPI``: the aiohttp server, its routing and waiting), ``wire``
 (requests read and checked against the spec), ``updates`` (update queue, long polling),
 ``messages`` (chats, messages, files, answers to taps), ``profile`` (getMe, commands),
-``faults`` (injected failures and delays, flood limits), ``records`` (what the server keeps),
-``user`` (``FakeUser``, the simulated person) and ``factories`` (the Telegram objects a
-person's app sends).
+``faults`` (injected failures and delays, late answers, lost calls, flood limits),
+``records`` (what the server keeps), ``user`` (``FakeUser``, the simulated person) and
+``factories`` (the Telegram objects a person's app sends).
 """
 
 from .faults import FLOOD_CONTROLLED_METHODS, FloodRejection

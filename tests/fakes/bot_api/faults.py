@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 from collections import deque
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..bot_api_checks import BotAPIError
 from ..bot_api_spec import BotAPISpec
-from .records import JSON
+from .records import JSON, ApiCall
 
 _INJECTED_DESCRIPTIONS = {
     400: "Bad Request: injected failure",
@@ -106,11 +108,36 @@ class FloodControl:
         return None
 
 
+@dataclass
+class LateAnswers:
+    """Which calls ``answer_late`` holds back: a share of them, by a seeded draw or a pattern."""
+
+    share: float
+    after: float
+    methods: frozenset[str] | None
+    rng: random.Random | None
+    seen: int = 0
+
+    def due(self, method: str) -> bool:
+        """Whether this call's answer comes late (counts the call if it is one that may)."""
+        if self.methods is None and method == "getUpdates":
+            return False
+        if self.methods is not None and method not in self.methods:
+            return False
+        self.seen += 1
+        if self.rng is not None:
+            return self.rng.random() < self.share
+        # An even, fixed pattern: a call is late when it takes the number of late calls past
+        # ``share`` of the calls so far (0.3: the 4th, 7th, 10th, 14th…).
+        return math.floor(self.seen * self.share) > math.floor((self.seen - 1) * self.share)
+
+
 class FaultInjection:
     """The part of ``FakeBotAPI`` that fails, delays and flood-limits calls on request.
 
-    ``flood_rejections`` lists the calls refused by ``enforce_flood_limits``. Injected
-    failures, delays and flood refusals are not violations: Telegram does all of them.
+    ``flood_rejections`` lists the calls refused by ``enforce_flood_limits``, ``late_answers``
+    the calls whose answer ``answer_late`` held back. Injected failures, delays, late answers
+    and flood refusals are not violations: Telegram does all of them.
     """
 
     # Provided by FakeBotAPI:
@@ -122,6 +149,9 @@ class FaultInjection:
         self._failures: dict[str, deque[Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
         self._flood: FloodControl | None = None
+        self.late_answers: list[ApiCall] = []
+        self._late: LateAnswers | None = None
+        self._losses: dict[str, deque[float]] = {}
 
     def fail_next(
         self,
@@ -153,6 +183,43 @@ class FaultInjection:
         """
         self._require_method(method)
         self._delays.setdefault(method, deque()).extend([seconds] * times)
+
+    def lose_next(self, method: str, *, after: float, times: int = 1) -> None:
+        """Lose the next ``times`` calls of ``method`` on the way: each is held ``after``
+        seconds and then dropped, never carried out (a bot with a shorter time-out sees the
+        same time-out as for a late answer, but nothing reached the chat)."""
+        self._require_method(method)
+        self._losses.setdefault(method, deque()).extend([after] * times)
+
+    def answer_late(
+        self,
+        share: float = 0.3,
+        *,
+        after: float,
+        seed: int | None = None,
+        methods: Iterable[str] | None = None,
+    ) -> None:
+        """Answer a ``share`` of the calls only ``after`` seconds late, as a slow network does.
+
+        The call itself is carried out at once (the message is in the chat, the edit made);
+        only its answer is held back. A bot whose time-out is shorter than ``after`` sees a
+        time-out for a call that succeeded: the case a retry must not turn into a second
+        message. Which calls: with ``seed``, each by a draw of ``random.Random(seed)``; without,
+        a fixed, evenly spread pattern (for 0.3 the 4th, 7th, 10th, 14th… call). ``methods``
+        limits it to those methods; by default every method but getUpdates, whose long poll has
+        a long time-out of its own. Each late call is recorded in ``late_answers``;
+        ``share=0`` switches it off.
+        """
+        if not 0.0 <= share <= 1.0:
+            msg = f"share must be in [0, 1], not {share!r}"
+            raise ValueError(msg)
+        chosen = None
+        if methods is not None:
+            chosen = frozenset(methods)
+            for method in chosen:
+                self._require_method(method)
+        rng = random.Random(seed) if seed is not None else None
+        self._late = LateAnswers(share, after, chosen, rng) if share else None
 
     def enforce_flood_limits(
         self,
@@ -188,6 +255,23 @@ class FaultInjection:
         if delays:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), delays.popleft())
+
+    async def _answer_late_if_due(self, method: str, params: JSON) -> None:
+        """Hold a carried-out call's answer back, if ``answer_late`` picks it (cut short by
+        ``stop``)."""
+        late = self._late
+        if late is not None and late.due(method):
+            self.late_answers.append(ApiCall(method, params))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), late.after)
+
+    async def _lose_if_due(self, method: str) -> None:
+        """Hold and then drop the call, if ``lose_next`` queued a loss for ``method``."""
+        losses = self._losses.get(method)
+        if losses:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), losses.popleft())
+            raise BotAPIError(500, "Internal Server Error: lost on the way", violation=False)
 
     def _raise_if_failing(self, method: str) -> None:
         """Answer with the next failure queued for ``method``, if any."""

@@ -20,7 +20,7 @@ from ..bot_api_checks import (
     inline_markup_of,
 )
 from ..bot_api_spec import UploadedFile
-from .records import JSON, CallbackQuery, Chat, StoredFile, StoredMessage
+from .records import JSON, ApiCall, CallbackQuery, Chat, StoredFile, StoredMessage
 
 if TYPE_CHECKING:
     from .user import FakeUser
@@ -45,7 +45,9 @@ CHAT_ACTIONS = frozenset(
 class Messaging:
     """The part of ``FakeBotAPI`` that carries the bot's messages into the fake users' chats.
 
-    ``files`` holds every file by file id: the bot's uploads and the media fake users send.
+    ``files`` holds every file by file id: the bot's uploads and the media fake users send;
+    ``unchanged_edits`` every edit refused because it would not have changed the message
+    (Telegram's "message is not modified": a wasted call).
     """
 
     # Provided by FakeBotAPI and by BotProfile (a property there):
@@ -54,6 +56,7 @@ class Messaging:
 
     def _init_messages(self) -> None:
         self.files: dict[str, StoredFile] = {}
+        self.unchanged_edits: list[ApiCall] = []
         self._callbacks: dict[str, CallbackQuery] = {}
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -241,6 +244,8 @@ class Messaging:
             and formatting == stored.formatting
             and markup == data.get("reply_markup")
         ):
+            where = {"chat_id": chat.user["id"], "message_id": stored.message_id}
+            self.unchanged_edits.append(ApiCall(method, where))
             raise BotAPIError(400, NOT_MODIFIED, detail=f"message_id {stored.message_id}")
         now = int(time.time())
         stored.edits.append(

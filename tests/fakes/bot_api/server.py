@@ -59,9 +59,11 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
     """An aiohttp server that speaks the Telegram Bot API well enough for end-to-end tests.
 
     State a test can read: ``calls`` (every request, decoded), ``violations`` (every request
-    the real Telegram would refuse, as "method: description"), ``flood_rejections`` (calls
-    refused by ``enforce_flood_limits``), ``files`` (by file id), ``commands`` (per scope and
-    language), ``token`` (last token seen).
+    the real Telegram would refuse, as "method: description"), ``unchanged_edits`` (edits
+    refused as "message is not modified", violations too), ``flood_rejections`` (calls
+    refused by ``enforce_flood_limits``), ``late_answers`` (calls answered late by
+    ``answer_late``), ``files`` (by file id), ``commands`` (per scope and language),
+    ``token`` (last token seen).
     """
 
     def __init__(
@@ -232,13 +234,16 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
         params = decode_params(self.spec, spec, strings, typed, uploads)
         self.calls.append(ApiCall(spec.name, params))
         await self._hold_if_delayed(spec.name)
+        await self._lose_if_due(spec.name)
         validate_params(self.spec, spec, params)
         self._raise_if_failing(spec.name)
         self._check_flood(spec.name, params, arrived)
         handler = self._handlers.get(spec.name)
         if handler is None:
             raise bad_request(f"fake server does not implement {spec.name}")
-        return await handler(params)
+        result = await handler(params)
+        await self._answer_late_if_due(spec.name, params)
+        return result
 
     async def _return_true(self, params: JSON) -> bool:
         return True
