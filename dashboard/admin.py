@@ -48,6 +48,7 @@ ACTIONS: dict[str, LazyText] = {
     "resolve": __("resolved a flag"),
     "match": __("matched a pair"),
     "end_match": __("ended a match"),
+    "extend_match": __("extended a match"),
     "invite": __("invited a coordinator"),
     "link": __("linked Telegram"),
     "add_coordinator": __("added a coordinator"),

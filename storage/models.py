@@ -218,6 +218,9 @@ class Match(Base):
     planned_end_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    # When coordinators were told that the planned end is near (a `match_ending` flag);
+    # cleared when the match is extended, so that they are told again before the new end.
+    end_notice_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id], lazy="joined")

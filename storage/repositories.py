@@ -274,6 +274,47 @@ async def matches(session: AsyncSession, programme_id: int | None = None) -> lis
     return list(await session.scalars(query))
 
 
+async def matches_due_to_end(session: AsyncSession, now: datetime) -> list[Match]:
+    """Running matches whose planned end has come."""
+    rows = await session.scalars(
+        select(Match)
+        .where(Match.ended_at.is_(None), Match.planned_end_at <= now)
+        .order_by(Match.planned_end_at, Match.id)
+    )
+    return list(rows)
+
+
+async def matches_not_yet_told(
+    session: AsyncSession, now: datetime, until: datetime
+) -> list[Match]:
+    """Running matches planned to end after `now` and by `until`, whose coordinators were not
+    yet told of their end."""
+    rows = await session.scalars(
+        select(Match)
+        .where(
+            Match.ended_at.is_(None),
+            Match.end_notice_at.is_(None),
+            Match.planned_end_at > now,
+            Match.planned_end_at <= until,
+        )
+        .order_by(Match.planned_end_at, Match.id)
+    )
+    return list(rows)
+
+
+async def claim_match(
+    session: AsyncSession,
+    match_id: int,
+    conditions: Sequence[ColumnElement[bool]],
+    changes: dict[str, object],
+) -> bool:
+    """Change a match only while the conditions hold (see `claim`): of several processes
+    ending it, or telling of its end, exactly one does."""
+    return await _changed_one(
+        session, update(Match).where(Match.id == match_id, *conditions).values(**changes)
+    )
+
+
 async def contacts_of_match(session: AsyncSession, match_id: int) -> list[Contact]:
     rows = await session.scalars(
         select(Contact).where(Contact.match_id == match_id).order_by(Contact.due_at, Contact.id)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.coordination import check_login
 from bot.core import build_core
 from bot.settings import load_settings
+from storage.models import AuditEntry
 from tests.course import enrolled
 
 
@@ -82,6 +86,58 @@ def test_match_errors_are_one_line(two_people: None, capsys: pytest.CaptureFixtu
     assert err.strip() == "mentorbot: error: Participant 2 is a mentor, not a mentee."
     code, _, err = run(capsys, "match", "end", "9", "--reason", "completed")
     assert err.strip() == "mentorbot: error: There is no match 9."
+
+
+def test_match_extend_moves_the_end_and_the_end_surveys_and_is_audited(
+    two_people: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Dates around today, whichever day the test runs: an extension must end after today.
+    today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    start = today - timedelta(days=30)
+    run(capsys, "match", "create", "--mentee", "1", "--mentor", "2", "--start", str(start))
+    planned_end = _months_later(start, 6)
+    until = planned_end + timedelta(days=31)
+
+    code, _, err = run(capsys, "match", "extend", "1", "--until", str(planned_end))
+    assert code == 2
+    assert err.strip() == (
+        "mentorbot: error: The new end must be after today and after the planned end, "
+        f"{planned_end:%b} {planned_end.day}, {planned_end.year}."
+    )
+    code, out, _ = run(capsys, "match", "extend", "1", "--until", str(until))
+    assert (code, out.strip()) == (0, f"match 1 extended: it ends {until} 00:00")
+    code, out, _ = run(capsys, "schedule", "list", "--participant", "1")
+    end_line = next(line for line in out.splitlines() if " end " in line)
+    assert f"{until} 00:00" in end_line
+    code, out, _ = run(capsys, "match", "list")
+    assert f"{until} 00:00" in out
+
+    async def audited() -> list[tuple[str, int | None, str | None]]:
+        core = await build_core(load_settings())
+        try:
+            async with core.sessions() as session:
+                rows = await session.scalars(select(AuditEntry))
+                return [(r.action, r.participant_id, r.detail) for r in rows]
+        finally:
+            await core.close()
+
+    ((action, participant, detail),) = asyncio.run(audited())
+    assert (action, participant) == ("extend_match", 1)
+    assert detail is not None and detail.startswith(f"match 1: until {until}, from {planned_end}")
+
+    code, _, err = run(capsys, "match", "extend", "7", "--until", str(until))
+    assert err.strip() == "mentorbot: error: There is no match 7."
+
+
+def _months_later(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)
 
 
 def test_coordinator_add_prints_a_one_time_code(

@@ -58,8 +58,12 @@ async def test_typing_after_an_invitation_starts_it(core: Core) -> None:
     assert "Have you had your first meeting yet?" in amina.question_text
 
 
-async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(core: Core) -> None:
-    await course_at(core, 2)
+async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, clock = await course_at(core, 2)
+    # She answers within the course (the extra check-in must fall before its planned end).
+    monkeypatch.setattr("bot.course.matches.utcnow", clock)
     amina = chat(core, "100")
     checkin_contact = await contact(core, "100", "checkin_1")
     await amina.send(Tap(Press(Action.OPEN, option=checkin_contact.id)))
@@ -75,7 +79,7 @@ async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(core: Core) -> Non
     assert amina.texts[-1] == str(texts.CONTACT_DONE)
     extra = await contact(core, "100", "no_contact")
     assert extra is not None and extra.questionnaire_id == "checkin_mentee"
-    assert extra.state == ContactState.PLANNED
+    assert extra.state == ContactState.PLANNED and extra.due_at == clock.now + timedelta(seconds=3)
 
 
 async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(

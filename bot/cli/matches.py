@@ -1,5 +1,5 @@
-"""Mentor matches and their course: create, list and end matches, and see what will be sent to
-whom, and when."""
+"""Mentor matches and their course: create, list, extend and end matches, and see what will be
+sent to whom, and when."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import add_group, local, parse_moment, print_table, run_with_core
+from bot.cli.common import _admin, add_group, local, parse_moment, print_table, run_with_core
+from bot.coordination import audit
 from bot.core import Core
-from bot.course import create_match, end_match
+from bot.course import create_match, end_match, extend_match
 from bot.settings import Settings, SettingsError
 from storage import repositories as repo
-from storage.models import EndReason
+from storage.models import EndReason, Match
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
 
 
 def add_match(commands: Commands) -> None:
-    match_commands = add_group(commands, "match", "create, list and end mentor matches")
+    match_commands = add_group(commands, "match", "create, list, extend and end mentor matches")
     create = match_commands.add_parser("create", help="join a mentee and a mentor; plans check-ins")
     create.add_argument("--mentee", type=int, required=True, help="the mentee's participant number")
     create.add_argument("--mentor", type=int, required=True, help="the mentor's participant number")
@@ -31,6 +32,16 @@ def add_match(commands: Commands) -> None:
     listing = match_commands.add_parser("list", help="all matches")
     listing.add_argument("--programme", help="only this programme's code")
     listing.set_defaults(handler=cmd_match)
+    extend = match_commands.add_parser(
+        "extend", help="let a match run on past its planned end; the end survey moves with it"
+    )
+    extend.add_argument("id", type=int, help="the match number")
+    extend.add_argument(
+        "--until", required=True, metavar="DATE",
+        help="the new planned end (local time): after today and after "
+        "the current planned end",
+    )  # fmt: skip
+    extend.set_defaults(handler=cmd_match)
     end = match_commands.add_parser("end", help="end a match; later check-ins are cancelled")
     end.add_argument("id", type=int, help="the match number")
     end.add_argument("--reason", required=True, choices=[reason.value for reason in EndReason])
@@ -53,6 +64,21 @@ def cmd_match(settings: Settings, args: argparse.Namespace) -> int:
                     f"match {match.id}: mentee {match.mentee_id} and mentor {match.mentor_id}, "
                     f"{local(match.started_at, zone)} to {local(match.planned_end_at, zone)}"
                 )
+            elif args.match_command == "extend":
+                until = parse_moment(args.until, zone, option="--until")
+                assert until is not None  # a required option
+                found = await session.get(Match, args.id)
+                before = found.planned_end_at if found else None
+                match = await extend_match(
+                    session, core.programmes, args.id, until, default_zone=settings.timezone
+                )
+                await audit(
+                    session, None, "extend_match", participant_id=match.mentee_id,
+                    detail=f"match {match.id}: until {local(until, zone)[:10]}, "
+                    f"from {local(before, zone)[:10]}, {_admin()}",
+                )  # fmt: skip
+                await session.commit()
+                print(f"match {match.id} extended: it ends {local(match.planned_end_at, zone)}")
             elif args.match_command == "end":
                 match = await end_match(
                     session,

@@ -18,6 +18,7 @@ CATEGORY_LABELS = {
     "unreachable": __("Cannot be reached"),
     "withdrew": __("Withdrew and deleted their data"),
     "voice_answer": __("Voice answer to review"),
+    "match_ending": __("The match is near its planned end"),
 }
 SEVERITY_LABELS = {"urgent": __("URGENT"), "soon": __("Soon"), "info": __("Info")}
 TAKE = __("Take it")

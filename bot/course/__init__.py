@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from bot.course.dispatch import ContactDispatcher
 from bot.course.match_overview import finish_match, make_match, own_match, pairs
-from bot.course.matches import MatchError, apply_triggers, create_match, end_match
+from bot.course.matches import (
+    MATCH_ENDING,
+    MatchError,
+    apply_triggers,
+    create_match,
+    end_match,
+    extend_match,
+)
 from bot.course.schedule_view import schedule
 from bot.messages import Outbox, Undeliverable  # where channels have long found them
 
 __all__ = [
+    "MATCH_ENDING",
     "ContactDispatcher",
     "MatchError",
     "Outbox",
@@ -17,6 +25,7 @@ __all__ = [
     "apply_triggers",
     "create_match",
     "end_match",
+    "extend_match",
     "finish_match",
     "make_match",
     "own_match",

@@ -5,8 +5,13 @@ send is claimed in the database and committed before the message goes out, so a 
 crash between claim and send, or a second dispatcher never sends anything twice. A claimed
 contact whose message never arrived is still reminded later, so it is not lost either.
 
-Each round also brings coordinators their flags (`bot.coordination.FlagPusher`), on the
-dispatcher's clock.
+Each round also ends the matches whose planned end has come and tells coordinators of those
+near it (`bot.course.matches`), and brings coordinators their flags
+(`bot.coordination.FlagPusher`), on the dispatcher's clock.
+
+An invitation that falls due while the person is inside another survey (its run unfinished,
+touched within the programme's `reminder_pause`) waits until that survey is finished or paused;
+a reminder waits while the person is active at all.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coordination import UNREACHABLE, FlagPusher, raise_flag
+from bot.course.matches import end_due_matches, tell_ending_matches
 from bot.language import Catalogs, _, texts, zone_of
 from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliverable
 from bot.people import apply_retention, run_of_contact
@@ -38,10 +44,13 @@ class TickReport:
     expired: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)  # due too long ago: expired unsent
     held: list[int] = field(default_factory=list)  # due, but it is night where they live
+    waiting: list[int] = field(default_factory=list)  # due, but they are inside another survey
     failed: list[int] = field(default_factory=list)
     erased: list[int] = field(default_factory=list)  # participants, by the retention rule
     pushed: int = 0  # messages to coordinators: urgent flags, the digest, answers
     unreachable: list[int] = field(default_factory=list)  # contacts the channel refused for good
+    ended: list[int] = field(default_factory=list)  # matches ended at their planned end
+    ending: list[int] = field(default_factory=list)  # matches whose coordinators were told
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,8 @@ class ContactDispatcher:
             now = self.clock()
             report = TickReport()
             async with self.sessions() as session:
+                report.ending = await tell_ending_matches(session, self.programmes, now)
+                report.ended = await end_due_matches(session, self.programmes, now)
                 sends = await self._claim_due(session, now, report)
                 sends += await self._claim_reminders(session, now, report)
                 await self._expire(session, now, report)
@@ -118,12 +129,15 @@ class ContactDispatcher:
             await asyncio.gather(*(self._deliver(send, report) for send in sends))
             await self._flag_unreachable(report.unreachable)
             report.pushed = await self.push_flags()
-            if any((report.sent, report.reminded, report.expired, report.missed, report.failed)):
+            if any((report.sent, report.reminded, report.expired, report.missed, report.failed,
+                    report.ended)):  # fmt: skip
                 log.info(
                     "dispatch: %d sent, %d reminded, %d expired, %d missed (down too long), "
-                    "%d failed, %d held for quiet hours, %d erased by retention",
+                    "%d failed, %d held for quiet hours, %d waiting for another survey, "
+                    "%d erased by retention, %d matches ended",
                     len(report.sent), len(report.reminded), len(report.expired),
-                    len(report.missed), len(report.failed), len(report.held), len(report.erased),
+                    len(report.missed), len(report.failed), len(report.held),
+                    len(report.waiting), len(report.erased), len(report.ended),
                 )  # fmt: skip
             for contact_id in report.missed:
                 log.warning("contact %s was due too long ago to send; expired", contact_id)
@@ -140,6 +154,9 @@ class ContactDispatcher:
                 if await _claim_expiry(session, contact.id, ContactState.PLANNED, now):
                     report.missed.append(contact.id)
                 continue
+            if await self._inside_another_survey(session, contact, programme, now):
+                report.waiting.append(contact.id)
+                continue
             if self._held(programme, now, contact.id, report):
                 continue
             if await repo.claim(
@@ -151,6 +168,24 @@ class ContactDispatcher:
                 await repo.offer_contact(session, contact.participant_id, contact.id)
                 sends.append(self._message(contact, reminder=False))
         return sends
+
+    async def _inside_another_survey(
+        self, session: AsyncSession, contact: Contact, programme: Programme, now: datetime
+    ) -> bool:
+        """Whether the person is answering another survey right now: the contact they are
+        answering has an unfinished run (named or anonymous) and they touched it within
+        `reminder_pause`. An invitation then waits, so that it does not take over."""
+        person = contact.participant
+        active, touched = person.active_contact_id, person.last_active_at
+        if active is None or active == contact.id or touched is None:
+            return False
+        if programme.schedule.reminder_pause.after(touched) <= now:
+            return False  # they paused: the invitation may come
+        other = await session.get(Contact, active)
+        if other is None or other.participant_id != person.id:
+            return False
+        run = await run_of_contact(session, self.secret, other)
+        return run is not None and run.status != RunStatus.COMPLETED
 
     async def _claim_reminders(
         self, session: AsyncSession, now: datetime, report: TickReport

@@ -21,7 +21,7 @@ from bot.programmes.questionnaire import (
     load_questionnaire,
     load_questionnaires,
 )
-from bot.programmes.schedule import Offset, QuietHours
+from bot.programmes.schedule import Offset, QuietHours, ScheduleRule
 from bot.programmes.store import (
     MAX_HELP_LINES,
     Problem,
@@ -50,6 +50,7 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireError",
     "QuietHours",
+    "ScheduleRule",
     "Severity",
     "load_programmes",
     "load_questionnaire",

@@ -18,6 +18,7 @@ from bot.programmes.questionnaire import answer_id
 
 _OFFSET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mo)\s*$")
 _SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_REPEAT = 12  # times one answer trigger may fire in one match
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ class ScheduleRule(_Data):
     def due(self, start: datetime, end: datetime) -> datetime:
         return self.offset.after(start if self.anchor == "start" else end)
 
+    def within(self, start: datetime, end: datetime) -> bool:
+        """Whether the rule belongs to a course from `start` to `end`: nothing is sent after
+        the end but what is anchored at it (the end survey, the follow-up)."""
+        return self.anchor == "end" or self.due(start, end) <= end
+
 
 class AnswerTrigger(_Data):
     """An extra contact when an answer says so, e.g. an extra check-in a month after a
@@ -105,6 +111,9 @@ class AnswerTrigger(_Data):
     when: dict[str, list[str]]
     send: str = Field(description="questionnaire to send")
     after: Offset
+    # How often it may fire in one match: once, unless the programme asks for more (a check-in
+    # it sends may say "not met" again, and must not plan yet another without end).
+    repeat: int = Field(default=1, ge=1, le=MAX_REPEAT, strict=True)
 
     @field_validator("after", mode="before")
     @classmethod
@@ -207,8 +216,12 @@ class ProgrammeSchedule(_Data):
     reminder_pause: Offset = Offset.parse("30min")
     quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
     retention: Offset | None = None
+    # Coordinators are told this long before a match's planned end (None: not told).
+    end_notice: Offset | None = Offset.parse("7d")
 
-    @field_validator("course_length", "expire_after", "reminder_pause", "retention", mode="before")
+    @field_validator(
+        "course_length", "expire_after", "reminder_pause", "retention", "end_notice", mode="before"
+    )
     @classmethod
     def _offsets(cls, value: Any) -> Offset | None:
         return None if value is None else _offset(value)
