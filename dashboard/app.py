@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import coordination
 from bot.core import Core
-from bot.language import _, local_day, local_moment, ngettext
+from bot.language import _, listing, local_day, local_moment, ngettext
 from dashboard import admin, pages, people, programmes, results
 from dashboard.deps import NOT_FOUND, SESSION_COOKIE, LoginRequired, render
 
@@ -36,6 +36,7 @@ def create_templates(timezone: str) -> Jinja2Templates:
     zone = ZoneInfo(timezone)
     templates.env.filters["moment"] = lambda moment: local_moment(moment, zone)
     templates.env.filters["day"] = lambda moment: local_day(moment, zone)
+    templates.env.filters["listing"] = listing  # "ar, da og uk": as the page's language lists
     # `_` translates in the language made active for the request (bot.i18n's context variable).
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)  # type: ignore[attr-defined]

@@ -157,6 +157,9 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
     assert "Før og efter tæller alle par, uanset datoerne." in results
     assert "Høj eller meget høj" in results
     assert "1 (Ikke glad)" in pages["/results"].text
+    # Lists are joined as Danish writes them, not with a Latin comma before the last item.
+    assert re.search(r"Før \d+ \(\d+ %\) og Efter \d+", results)
+    assert re.search(r"<td>(\w+, )+\w+ og \w+</td>", pages["/admin/programmes"].text)
     known = translated_english()
     assert len(known) > 300  # the catalogs were read
     english = {

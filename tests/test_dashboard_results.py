@@ -128,7 +128,7 @@ async def test_before_and_after_motivation_is_a_table_and_paired_bars(
     paired = next(c for c in page.charts if "chart-paired" in c["class"])
     assert paired["role"] == "img" and paired["bars"] == 12  # before and after for 6 rows
     assert paired["aria-label"].startswith("Paired bar chart, before and after. Very high: ")
-    assert "High or very high: Before 2 (50 %), After 3 (75 %)" in paired["aria-label"]
+    assert "High or very high: Before 2 (50 %) and After 3 (75 %)" in paired["aria-label"]
 
 
 async def test_an_answer_id_with_markup_shows_as_text(core: Core, client: Client) -> None:

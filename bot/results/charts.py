@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.language import listing
+
 WIDTH = 360  # about a phone's width in CSS pixels, so the text stays readable there
 FONT = 12  # user units; the SVG scales with the page
 LABEL_HEIGHT = 18
@@ -104,10 +106,11 @@ def bar_chart(groups: Sequence[Group]) -> BarChart:
 
 def summary(groups: Sequence[Group]) -> str:
     """ "A new job: 14 (37 %); An internship: 4 (11 %)", or with series
-    "High: Before 5 (42 %), After 3 (25 %)"."""
+    "High: Before 5 (42 %) and After 3 (25 %)", the values joined as the active language writes
+    a list."""
     parts = []
     for group in groups:
-        values = ", ".join(
+        values = listing(
             f"{value.series} {value.text}" if value.series else value.text for value in group.values
         )
         parts.append(f"{group.label}: {values}")
