@@ -183,7 +183,8 @@ async def test_cancel_sends_nothing_and_another_persons_flag_cannot_be_answered(
     flag_id = await flag(core, "soon", T0, participant_id=amina.id)
     other = chat(core, "101")
     await other.send(Tap(Press(Action.ANSWER_COORDINATOR, option=flag_id)))
-    assert other.texts[-1] == str(texts.NOT_UNDERSTOOD)
+    # Refused, and told where they are: here, nothing is open for them.
+    assert other.texts[-2:] == [str(texts.NOT_UNDERSTOOD), str(texts.NOTHING_OPEN)]
     await other.say("sneaky")
     person = chat(core, "100")
     await person.send(Tap(Press(Action.ANSWER_COORDINATOR, option=flag_id)))

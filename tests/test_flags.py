@@ -152,5 +152,8 @@ async def test_nobody_else_can_link_an_anonymous_flag(core: Core) -> None:
     yes = amina.button(str(texts.CONTACT_ME_YES)).press
     lars = chat(core, "200")
     await lars.send(Tap(yes))
-    assert lars.texts == [str(texts.NOT_UNDERSTOOD)]
+    # Refused, and his own open question comes again (his check-in, not Amina's survey).
+    assert lars.texts[0] == str(texts.NOT_UNDERSTOOD)
+    assert lars.texts[1].endswith("Have you met your mentee since we last asked you?")
+    assert len(lars.texts) == 2
     assert all(f.participant_id is None for f in await flags(core) if f.category != "unreachable")

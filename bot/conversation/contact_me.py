@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.conversation.turn import Turn
 from bot.language import texts
-from bot.messages import Action, Button, Input, OutgoingMessage, Press, Tap
+from bot.messages import Action, Button, Input, OutgoingMessage, Press, Start, Tap
 from bot.people import respondent_key
 from storage import repositories as repo
 from storage.models import Participant, SurveyRun
@@ -39,7 +39,7 @@ class ContactMe:
         key = respondent_key(turn.setup.secret, turn.participant.id)
         if run is None or run.respondent_key != key:
             turn.say(texts.NOT_UNDERSTOOD)
-            return None
+            return Start(fresh=True)  # not theirs, or gone: whatever they were doing, again
         yes = press.option == 1
         turn.confirm(texts.ANONYMOUS_FLAG_ASK, texts.CONTACT_ME_YES if yes else texts.CONTACT_ME_NO)
         if yes:

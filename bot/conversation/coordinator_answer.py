@@ -28,7 +28,7 @@ class AnswerToCoordinator:
                 turn.say(texts.TALK_CANCELLED)
             elif await flag_to_answer(turn.session, participant, flag_id) is None:
                 turn.say(texts.NOT_UNDERSTOOD)
-                return None
+                return Start(fresh=True)  # not their flag: whatever they were doing, again
             else:
                 participant.answering_flag_id = flag_id
                 cancel = Press(Action.ANSWER_COORDINATOR, option=CANCEL)
