@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination
-from bot.coordination import AccountError, AccountProblem, set_login
+from bot.coordination import AccountError, AccountProblem
 from bot.language import LazyText, __, language_name
 from dashboard.deps import (
     ADMINS_ONLY,
@@ -18,7 +18,6 @@ from dashboard.deps import (
     Form,
     Signed,
     app_core,
-    logged,
     refused,
     roll_back,
     signed_page,
@@ -33,6 +32,10 @@ ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
     AccountProblem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
     AccountProblem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
 }
+LOGIN_NOT_YOURS = __(
+    "This person also works in a programme you are not an admin of: only an admin of all their "
+    "programmes can change their log-in."
+)
 LAST_ADMIN = __("A programme needs at least one admin: make someone else its admin first.")
 COLLEAGUE_PROBLEMS: dict[str, LazyText] = {
     "name": __("Write the coordinator's name."),
@@ -189,8 +192,13 @@ async def give_login(
 ) -> Response:
     colleague = await _colleague(session, signed, coordinator_id)
     try:
-        await set_login(session, colleague, form.get("email", ""), form.get("password", ""))
+        await coordination.set_colleague_login(
+            session, signed.coordinator, colleague, form.get("email", ""), form.get("password", "")
+        )
+    except coordination.NotAdmin:
+        await roll_back(session, signed)
+        raise refused(403, LOGIN_NOT_YOURS) from None
     except AccountError as error:
         return await _refusal(request, session, signed, ACCOUNT_PROBLEMS[error.problem])
-    await logged(session, signed.coordinator, "set_login", detail=colleague.name)
+    await session.commit()
     return await _coordinators_page(request, session, signed, added=colleague.name)

@@ -92,25 +92,49 @@ async def audit_log(
     return [AuditRow(entry, name) for entry, name in rows]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Colleague:
     coordinator: Coordinator
     roles: dict[int, str]  # programme id -> role, for the admin's programmes
+    # Works in a programme the admin is not an admin of: their log-in is not the admin's to set.
+    elsewhere: bool = False
 
 
 async def colleagues(session: AsyncSession, admin: Coordinator) -> list[Colleague]:
     mine = await _require_admin(session, admin)
+    shared = select(CoordinatorRole.coordinator_id).where(CoordinatorRole.programme_id.in_(mine))
     rows = await session.execute(
         select(Coordinator, CoordinatorRole)
         .join(CoordinatorRole, CoordinatorRole.coordinator_id == Coordinator.id)
-        .where(CoordinatorRole.programme_id.in_(mine))
+        .where(Coordinator.id.in_(shared))
         .order_by(Coordinator.name)
     )
     found: dict[int, Colleague] = {}
     for coordinator, role in rows:
         entry = found.setdefault(coordinator.id, Colleague(coordinator, {}))
-        entry.roles[role.programme_id] = role.role
+        if role.programme_id in mine:
+            entry.roles[role.programme_id] = role.role
+        else:
+            entry.elsewhere = True
     return list(found.values())
+
+
+async def may_set_login(session: AsyncSession, admin: Coordinator, colleague: Coordinator) -> bool:
+    """Whether `admin` may set `colleague`'s e-mail and password: only as an admin of every
+    programme the colleague works in. Otherwise an admin of one programme could take over the
+    account of someone who is admin of another and act there as them."""
+    theirs = await programme_ids(session, colleague)
+    return bool(theirs) and theirs <= await _require_admin(session, admin)
+
+
+async def set_colleague_login(
+    session: AsyncSession, admin: Coordinator, colleague: Coordinator, email: str, password: str
+) -> None:
+    """Set a colleague's web log-in (`may_set_login` decides), written to the audit log."""
+    if not await may_set_login(session, admin, colleague):
+        raise NotAdmin("only an admin of every programme they work in may set their log-in")
+    await set_login(session, colleague, email, password)
+    await audit(session, admin, "set_login", detail=colleague.name)
 
 
 async def add_colleague(
