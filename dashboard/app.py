@@ -3,7 +3,8 @@ the same core functions as the bot (no second copy of any rule).
 
 Every page needs a log-in; every object is looked up through the coordinator's own programmes,
 so another programme's flag or participant is "not found". Every form carries the session's
-CSRF token. The session cookie is HttpOnly and SameSite=Strict.
+CSRF token and must come from this site (`dashboard.security`, which also sets the security
+headers of every response). The session cookie is HttpOnly and SameSite=Strict.
 
 This module only builds the application: templates, error pages, the routers of the page
 modules. What the pages share (log-in, database session, forms, `render`) is `dashboard.deps`.
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from secure.middleware import SecureASGIMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import coordination
@@ -26,6 +28,7 @@ from bot.core import Core
 from bot.language import _, listing, local_day, local_moment, ngettext
 from dashboard import admin, pages, people, programmes, results
 from dashboard.deps import NOT_FOUND, SESSION_COOKIE, LoginRequired, render
+from dashboard.security import HEADERS, SameOriginForms
 
 HERE = Path(__file__).parent
 
@@ -48,6 +51,9 @@ def create_app(core: Core) -> FastAPI:
     app.state.core = core
     app.state.templates = create_templates(core.settings.timezone)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # The last added runs first: the headers go on every answer, the refusal of a foreign form too.
+    app.add_middleware(SameOriginForms)
+    app.add_middleware(SecureASGIMiddleware, secure=HEADERS)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _error: LoginRequired) -> Response:
