@@ -71,7 +71,10 @@ async def test_answers_that_are_not_pages_carry_them_too(core: Core, client: Cli
         assert_secured(response)
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "http://dashboard.evil.example", "null"])
+FOREIGN = ["https://evil.example", "http://dashboard.evil.example", "null"]
+
+
+@pytest.mark.parametrize("origin", FOREIGN)
 async def test_a_form_posted_from_another_site_is_refused_before_any_page_runs(
     core: Core, client: Client, origin: str
 ) -> None:
