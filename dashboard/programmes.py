@@ -42,6 +42,10 @@ PROBLEMS: dict[Problem, LazyText] = {
     Problem.UNKNOWN_TIMEZONE: __("Unknown time zone. Use a name like Europe/Copenhagen."),
     Problem.OUT_OF_RANGE: __("A whole number of days, from 1 to 14."),
     Problem.INCOMPLETE: __("Each help line needs both a label and a number."),
+    Problem.BAD_NUMBER: __(
+        "A help line needs a phone number people can call here (such as 112 or 70 201 201) or a "
+        "link that starts with https://."
+    ),
     Problem.BAD_CODE: __("Use 1 to 64 characters: letters (a to z), digits, - or _."),
     Problem.CODE_TAKEN: __("Another programme uses this code."),
     Problem.SAME_CODES: __("The mentors' code must differ from the mentees' code."),

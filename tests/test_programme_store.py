@@ -120,7 +120,7 @@ async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in
         ada = await admin_of_bridge(core)
         wanted = bridge_settings(
             core, languages=("uk", "ar", "da"), timezone="Europe/Oslo",
-            coordinator_reply_days="3", help_lines=(("Nødnummer", "113"), ("", "")),
+            coordinator_reply_days="3", help_lines=(("Politiet", "114"), ("", "")),
         )  # fmt: skip
         async with core.sessions() as session:
             await change_programme(session, ada, "bridge", wanted, core.sources)
@@ -130,7 +130,7 @@ async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in
         changed = bot_side.programmes["bridge"]
         assert changed.languages == ("uk", "ar", "da") and changed.timezone == "Europe/Oslo"
         assert changed.coordinator_reply_days == 3
-        assert [(line.label, line.number) for line in changed.help_lines] == [("Nødnummer", "113")]
+        assert [(line.label, line.number) for line in changed.help_lines] == [("Politiet", "114")]
         # The engine holds the same mapping: it offers the new languages at once.
         assert bot_side.engine.programmes["bridge"] is changed
         assert changed.schedule == core.programmes["bridge"].schedule  # untouched by the form
@@ -154,6 +154,9 @@ async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in
         ({"coordinator_reply_days": "two"}, "coordinator_reply_days", Problem.OUT_OF_RANGE),
         ({"help_lines": (("Police", ""),)}, "help_lines", Problem.INCOMPLETE),
         ({"help_lines": (("", ""),)}, "help_lines", Problem.MISSING),
+        ({"help_lines": (("Police", "javascript:alert(1)"),)}, "help_lines", Problem.BAD_NUMBER),
+        ({"help_lines": (("Police", "12"),)}, "help_lines", Problem.BAD_NUMBER),
+        ({"help_lines": (("Chat", "http://example.org"),)}, "help_lines", Problem.BAD_NUMBER),
     ],
 )
 async def test_a_wrong_setting_is_refused_and_nothing_changes(

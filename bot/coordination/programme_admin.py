@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.coordination.administration import NotAdmin, admin_programmes
 from bot.coordination.coordinators import CoordinationError, audit
 from bot.programmes import (
+    DEFAULT_COUNTRY,
     Problem,
     Programme,
     ProgrammeError,
@@ -33,6 +34,10 @@ class ProgrammeInvalid(CoordinationError):
             detail or "; ".join(f"{field}: {problem.value}" for field, problem in problems.items())
         )
         self.problems = problems
+
+
+def _country(definition: dict[str, Any]) -> str:
+    return str(definition.get("country", DEFAULT_COUNTRY))
 
 
 def _checked(sources: ProgrammeSources, definition: dict[str, Any], code: str) -> Programme:
@@ -60,7 +65,8 @@ async def change_programme(
     the file's from now on. Refuses before it writes anything, so the caller has nothing to
     roll back."""
     row = await _administered(session, admin, code)
-    problems = settings.problems(sources.languages)
+    assert row.definition is not None
+    problems = settings.problems(sources.languages, _country(row.definition))
     if problems:
         raise ProgrammeInvalid(problems)
     assert row.definition is not None
@@ -87,12 +93,15 @@ async def create_programme(
     the admin becomes its admin. Refuses before it writes anything."""
     if not await admin_programmes(session, admin):
         raise NotAdmin("only an admin may do this")
-    problems = settings.problems(sources.languages)
     code, mentor_code = code.strip(), mentor_code.strip()
     try:
         template = await _administered(session, admin, template_code)
     except NotAdmin:
+        problems = settings.problems(sources.languages, DEFAULT_COUNTRY)
         problems["template"] = Problem.NOT_ALLOWED
+    else:
+        assert template.definition is not None
+        problems = settings.problems(sources.languages, _country(template.definition))
     for field, value in (("code", code), ("mentor_code", mentor_code)):
         if field == "code" or value:
             if not CODE.match(value):

@@ -4,6 +4,7 @@ stored copies that admins edit in the dashboard."""
 from __future__ import annotations
 
 from bot.programmes.programme import (
+    DEFAULT_COUNTRY,
     Anonymity,
     Programme,
     ProgrammeError,
@@ -35,6 +36,7 @@ from bot.programmes.store import (
 )
 
 __all__ = [
+    "DEFAULT_COUNTRY",
     "INTAKE",
     "MAX_HELP_LINES",
     "Anonymity",

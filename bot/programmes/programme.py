@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import yaml
+from phonenumbers import shortnumberinfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.programmes.questionnaire import SAFE_LOADER, Questionnaire
@@ -21,6 +24,9 @@ class Anonymity(StrEnum):
     RESPONDENT_CHOOSES = "respondent_chooses"
 
 
+DEFAULT_COUNTRY = "DK"  # the programmes this was made for are Danish
+
+
 class ProgrammeError(Exception):
     """A programme file is broken or refers to something that does not exist."""
 
@@ -31,7 +37,21 @@ class HelpLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     label: str
-    number: str
+    number: str  # a phone number of the programme's country (short ones too), or an https link
+
+
+def is_help_line_number(number: str, country: str) -> bool:
+    """A number a person in `country` can call (a full one, or a valid short one such as 112
+    or 1888, per Google's libphonenumber), or an https link; nothing else reaches a person in
+    danger (a typo, a `javascript:` link)."""
+    number = number.strip()
+    if number.lower().startswith("https://"):
+        return bool(urlsplit(number).hostname) and not any(c.isspace() for c in number)
+    try:
+        parsed = phonenumbers.parse(number, country)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed) or shortnumberinfo.is_valid_short_number(parsed)
 
 
 class Programme(BaseModel):
@@ -52,6 +72,8 @@ class Programme(BaseModel):
     coordinator_reply_days: int = Field(default=2, ge=1, le=14)
     # Local emergency and help-line numbers; labels are translated like questions.
     help_lines: tuple[HelpLine, ...] = Field(min_length=1)
+    # The country (ISO 3166 code) whose phone numbers the help lines are.
+    country: str = DEFAULT_COUNTRY
     # Recorded questions: <audio>/<language>/<questionnaire id>/<question id>.ogg, relative to
     # the programme file (see bot/language/voice.py).
     audio: Path | None = None
@@ -66,8 +88,21 @@ class Programme(BaseModel):
                 raise ValueError(f"unknown time zone '{value}'") from None
         return value
 
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown country '{value}': use a code like DK")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Programme:
+        for line in self.help_lines:
+            if not is_help_line_number(line.number, self.country):
+                raise ValueError(
+                    f"help line '{line.label}': '{line.number}' is neither a phone number of "
+                    f"{self.country} nor an https link"
+                )
         if "mentee" not in self.intake:
             raise ValueError("field 'intake' needs a 'mentee' questionnaire")
         unknown_roles = set(self.intake) - set(ROLES)

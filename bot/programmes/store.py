@@ -19,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.programmes.programme import Programme, ProgrammeError, check_codes_unique, check_programme
+from bot.programmes.programme import (
+    Programme,
+    ProgrammeError,
+    check_codes_unique,
+    check_programme,
+    is_help_line_number,
+)
 from bot.programmes.questionnaire import Questionnaire
 from storage import repositories as repo
 from storage.models import Programme as ProgrammeRow
@@ -136,6 +142,7 @@ class Problem(StrEnum):
     UNKNOWN_TIMEZONE = "unknown_timezone"
     OUT_OF_RANGE = "out_of_range"
     INCOMPLETE = "incomplete"  # a help line with a label and no number, or the other way
+    BAD_NUMBER = "bad_number"  # a help line that is not a phone number or an https link
     BAD_CODE = "bad_code"
     CODE_TAKEN = "code_taken"
     SAME_CODES = "same_codes"
@@ -165,7 +172,9 @@ class ProgrammeSettings:
             help_lines=tuple((line.label, line.number) for line in programme.help_lines),
         )
 
-    def problems(self, known_languages: list[str]) -> dict[str, Problem]:
+    def problems(self, known_languages: list[str], country: str) -> dict[str, Problem]:
+        """What is wrong, by field; `country` is the programme's, whose numbers the help lines
+        must be."""
         found: dict[str, Problem] = {}
         if not self.name.strip():
             found["name"] = Problem.MISSING
@@ -186,6 +195,8 @@ class ProgrammeSettings:
             found["help_lines"] = Problem.INCOMPLETE
         elif not lines:
             found["help_lines"] = Problem.MISSING
+        elif not all(is_help_line_number(number, country) for _, number in lines):
+            found["help_lines"] = Problem.BAD_NUMBER
         return found
 
     def _lines(self) -> list[tuple[str, str]]:
