@@ -30,6 +30,9 @@ NOT_ADMIN_HERE = __("You are not an admin of this programme.")
 ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
     AccountProblem.NOT_AN_EMAIL: __("This is not an e-mail address."),
     AccountProblem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
+    AccountProblem.GUESSABLE_PASSWORD: __(
+        "This password is too easy to guess. Use a few words that do not belong together."
+    ),
     AccountProblem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
 }
 LOGIN_NOT_YOURS = __(

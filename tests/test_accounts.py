@@ -36,6 +36,12 @@ async def test_only_an_argon2_hash_is_stored_and_the_email_is_normalised(core: C
     [
         ("sara", PASSWORD, "not an e-mail address"),
         ("sara@example.org", "short", "at least 12 characters"),
+        ("sara@example.org", "password1", "at least 12 characters"),
+        ("sara@example.org", "password1234", "too easy to guess"),  # on every common list
+        ("sara@example.org", "qwertyuiop12", "too easy to guess"),  # a keyboard row
+        ("sara@example.org", "aaaaaaaaaaaa", "too easy to guess"),
+        ("sara@example.org", "sara@example.org", "too easy to guess"),  # her own address
+        ("sara@example.org", "Sara Sara Sara", "too easy to guess"),  # her name, repeated
     ],
 )
 async def test_a_bad_login_is_refused_with_a_reason(

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from zxcvbn import zxcvbn
 
 from bot.coordination.coordinators import audit
 from storage.models import Coordinator, CoordinatorRole, WebSession, utcnow
@@ -22,6 +23,7 @@ MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # of zxcvbn's 0 to 4
 
 _hasher = PasswordHasher()
 # Checked against when the e-mail is unknown, so that a wrong e-mail takes as long as a wrong
@@ -34,6 +36,7 @@ class AccountProblem(StrEnum):
 
     NOT_AN_EMAIL = "not_an_email"
     SHORT_PASSWORD = "short_password"
+    GUESSABLE_PASSWORD = "guessable_password"
     EMAIL_TAKEN = "email_taken"
 
 
@@ -70,6 +73,13 @@ async def set_login(
         raise AccountError(
             AccountProblem.SHORT_PASSWORD,
             f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+        )
+    # zxcvbn knows the common passwords, names, words, keyboard rows and dates; 3 is "safely
+    # unguessable" (about 10^8 guesses or more). The person's own name and e-mail count too.
+    if zxcvbn(password, user_inputs=[address, coordinator.name])["score"] < MIN_PASSWORD_SCORE:
+        raise AccountError(
+            AccountProblem.GUESSABLE_PASSWORD,
+            "the password is too easy to guess: use a few words that do not belong together",
         )
     taken = await session.scalar(
         select(Coordinator.id).where(Coordinator.email == address, Coordinator.id != coordinator.id)
