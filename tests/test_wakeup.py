@@ -1,13 +1,13 @@
-"""The clock: scheduled runs start at once, and stopping lets the run in hand finish."""
+"""The wake-up: scheduled runs start at once, and stopping lets the run in hand finish."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.clock import start_clock
+from bot.wakeup import start_wakeup
 
 
-async def test_stopping_the_clock_lets_the_run_in_hand_finish() -> None:
+async def test_stopping_the_wakeup_lets_the_run_in_hand_finish() -> None:
     # APScheduler cancelled it mid-transaction, and the database then closed under it.
     started, finished = asyncio.Event(), []
 
@@ -16,9 +16,9 @@ async def test_stopping_the_clock_lets_the_run_in_hand_finish() -> None:
         await asyncio.sleep(0.2)
         finished.append("tick")
 
-    clock = start_clock({"tick": tick}, interval_seconds=3600)
+    wakeup = start_wakeup({"tick": tick}, interval_seconds=3600)
     await asyncio.wait_for(started.wait(), 5)
-    assert await clock.stop(grace=5) is True
+    assert await wakeup.stop(grace=5) is True
     assert finished == ["tick"]
 
 
@@ -33,8 +33,8 @@ async def test_a_run_longer_than_the_grace_is_given_up() -> None:
             cancelled.append("stuck")
             raise
 
-    clock = start_clock({"stuck": stuck}, interval_seconds=3600)
+    wakeup = start_wakeup({"stuck": stuck}, interval_seconds=3600)
     await asyncio.wait_for(started.wait(), 5)
-    assert await clock.stop(grace=0.1) is False
+    assert await wakeup.stop(grace=0.1) is False
     await asyncio.sleep(0.05)  # the cancelled run unwinds
     assert cancelled == ["stuck"]
