@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.conversation import EngineConfig, SurveyEngine
 from bot.coordination import DangerScreen
 from bot.course import ContactDispatcher, Outbox
@@ -136,11 +136,10 @@ def check_anonymity_locks(
             )
 
 
-async def build_core(settings: Settings, clock: Clock | None = None) -> Core:
+async def build_core(settings: Settings, clock: Clock) -> Core:
     """Load the content, migrate the database, seed it with the programme files and take the
-    programmes from it (bot/programme_store.py). The time comes from `clock`: the wall clock
-    unless a test gives its own."""
-    clock = clock or SystemClock()
+    programmes from it (bot/programme_store.py). Everything built takes the time from `clock`
+    (`main` gives the wall clock, a test its own)."""
     catalogs, questionnaires, _ = load_content(settings)  # a broken file stops us here
     sources = ProgrammeSources(questionnaires, catalogs.languages, settings.programmes_dir)
     database = create_engine(settings.database_url)

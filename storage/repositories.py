@@ -14,7 +14,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
 from storage.database import clock_now
-
 from storage.models import (
     AnonymityLock,
     Answer,

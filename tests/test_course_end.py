@@ -188,9 +188,7 @@ async def test_an_extended_match_is_told_again_before_its_new_end(core: Core) ->
     outbox, clock = RecordingOutbox(), clock_at(core, T0 + s(5))
     await dispatcher(core, outbox).tick()
     async with core.sessions() as session:
-        await extend_match(
-            session, core.programmes, match.id, T0 + timedelta(days=2), now=clock.at
-        )
+        await extend_match(session, core.programmes, match.id, T0 + timedelta(days=2), now=clock.at)
         await session.commit()
     clock.at = T0 + timedelta(days=2) - s(3.5)
     assert (await dispatcher(core, outbox).tick()).ending == []

@@ -23,6 +23,7 @@ from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
 from tests.course import (
     COURSE,
     T0,
+    FakeClock,
     chat,
     contact,
     course_at,
@@ -150,7 +151,7 @@ async def test_anonymity_cannot_change_once_a_version_has_answers(
         ProgrammeError,
         match=r"'anonymity\.mentor_end': version 1 has answers given as 'respondent_chooses'",
     ):
-        await build_core(settings.model_copy(update={"programmes_dir": tmp}))
+        await build_core(settings.model_copy(update={"programmes_dir": tmp}), FakeClock(T0))
 
 
 async def test_button_of_an_expired_contact_says_it_is_closed(core: Core) -> None:

@@ -9,8 +9,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.wakeup import start_wakeup
 from bot.core import Core
+from bot.wakeup import start_wakeup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
 from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
