@@ -113,11 +113,12 @@ async def test_settings_changed_in_the_dashboard_are_kept_and_the_rest_follows_t
 
 
 async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in(
-    core: Core, settings: Settings
+    core: Core, settings: Settings, clock: FakeClock
 ) -> None:
     bot_side = await build_core(settings, FakeClock(T0))  # another process on the same database
     try:
         ada = await admin_of_bridge(core)
+        clock.advance(minutes=5)  # the change is newer than the programmes' seeding at T0
         wanted = bridge_settings(
             core, languages=("uk", "ar", "da"), timezone="Europe/Oslo",
             coordinator_reply_days="3", help_lines=(("Nødnummer", "113"), ("", "")),
