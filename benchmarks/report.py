@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, select
 
+from bot.clock import SystemClock
 from bot.core import Core, build_core
 from bot.people import anonymous_occasion, respondent_key
 from bot.programmes import Anonymity, Programme, Question, Questionnaire, QuestionType
@@ -360,7 +361,7 @@ async def main(label: str, runs: int, write: bool) -> None:
             respondent_key_secret="benchmark-secret-not-for-real-use",
             voice_storage_dir=Path(folder) / "voice",
         )
-        core = await build_core(settings)
+        core = await build_core(settings, SystemClock())
         try:
             began = time.perf_counter()
             counts = await build_data(core)

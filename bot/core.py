@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.conversation import EngineConfig, SurveyEngine
 from bot.coordination import DangerScreen
 from bot.course import ContactDispatcher, Outbox
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Core:
+    """`clock` is the one source of the time: the dispatcher and every session take it from
+    there (a session stamps new rows with it; `storage.database.clock_now`)."""
+
     settings: Settings
     catalogs: Catalogs
     questionnaires: dict[str, Questionnaire]
@@ -46,6 +50,7 @@ class Core:
 
     secret: bytes
     sources: ProgrammeSources
+    clock: Clock
     versions: dict[str, datetime] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -79,6 +84,7 @@ class Core:
             self.catalogs,
             outboxes,
             secret=self.secret,
+            clock=self.clock,
             timezone=self.settings.timezone,
             grace=Offset.parse(self.settings.contact_grace_period),
             digest_at=self.settings.flag_digest_time,
@@ -130,15 +136,16 @@ def check_anonymity_locks(
             )
 
 
-async def build_core(settings: Settings) -> Core:
+async def build_core(settings: Settings, clock: Clock) -> Core:
     """Load the content, migrate the database, seed it with the programme files and take the
-    programmes from it (bot/programme_store.py)."""
+    programmes from it (bot/programme_store.py). Everything built takes the time from `clock`
+    (`main` gives the wall clock, a test its own)."""
     catalogs, questionnaires, _ = load_content(settings)  # a broken file stops us here
     sources = ProgrammeSources(questionnaires, catalogs.languages, settings.programmes_dir)
     database = create_engine(settings.database_url)
     try:
         await upgrade_database(database)
-        sessions = create_session_factory(database)
+        sessions = create_session_factory(database, clock.now)
         async with sessions.begin() as session:
             files = read_programme_files(settings.programmes_dir)
             for warning in await seed_from_files(session, files, sources):
@@ -167,5 +174,5 @@ async def build_core(settings: Settings) -> Core:
     )
     return Core(
         settings, catalogs, questionnaires, programmes, engine, database, sessions, secret,
-        sources, versions,
+        sources, clock, versions,
     )  # fmt: skip

@@ -6,7 +6,6 @@ Used by `python -m bot demo` so anyone can try the intake without Telegram or a 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 from bot.core import Core
@@ -61,7 +60,7 @@ async def run_console(
     write: Write = print,
 ) -> str:
     """Talk to one demo person until they type /quit or input ends; returns their user id."""
-    user_id = user_id or f"demo-{int(time.time())}"
+    user_id = user_id or f"demo-{int(core.clock.now().timestamp())}"
     write(f"mentorbot demo. You are '{user_id}'. Type a button's number, or your answer.")
     write(f"Type /quit to stop. Continue later with: python -m bot demo --user {user_id}")
     incoming: Input = Start()

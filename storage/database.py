@@ -1,19 +1,23 @@
-"""Engine, sessions and schema migrations."""
+"""Engine, sessions and schema migrations. A session carries the clock it was made with: the
+time of everything written through it comes from there, never from the wall clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, inspect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -32,8 +36,35 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class ClockedSession(Session):
+    """A session whose new rows get their stamped columns (`storage.models.STAMPED`: when
+    created, answered, …) from the session's clock when first flushed, unless given a time."""
+
+
+@event.listens_for(ClockedSession, "before_flush")
+def _stamp_new_rows(session: Session, _context: object, _instances: object) -> None:
+    for row in session.new:
+        mapper = inspect(row).mapper
+        for column in mapper.columns:
+            if column.info.get("stamped"):
+                key = mapper.get_property_by_column(column).key
+                if getattr(row, key) is None:
+                    setattr(row, key, session.info["clock"]())
+
+
+def create_session_factory(
+    engine: AsyncEngine, clock: Callable[[], datetime]
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that take the time from `clock` (the core's, `bot.clock`)."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=ClockedSession, info={"clock": clock}
+    )
+
+
+def clock_now(session: AsyncSession) -> datetime:
+    """The present moment by the clock the session was made with."""
+    now: Callable[[], datetime] = session.info["clock"]
+    return now()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -30,8 +30,9 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The `info` of a column the session sets to its clock's time when the row is first written
+# (storage/database.py); models never read the wall clock.
+STAMPED: dict[str, Any] = {"stamped": "by the session's clock on insert"}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -106,12 +107,12 @@ class Programme(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
     # The programme as data, in the shape of a programme file; None for a programme whose file
     # was removed before definitions were stored (it has no rules the bot could follow).
     definition: Mapped[dict[str, Any] | None]
     # Bumped on every change, so running processes notice and reload.
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(info=STAMPED)
     # Set when an admin changed or created it in the dashboard: its settings are kept.
     edited_at: Mapped[datetime | None]
 
@@ -144,7 +145,7 @@ class Participant(Base):
     answering_flag_id: Mapped[int | None]
     # When the person last wrote or tapped: reminders wait while they are talking to us.
     last_active_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
     withdrawn_at: Mapped[datetime | None]
 
     programme: Mapped[Programme | None] = relationship(lazy="joined")
@@ -175,7 +176,7 @@ class SurveyRun(Base):
     current_question_id: Mapped[str | None] = mapped_column(String(64))
     # Choices ticked on the current multi-choice question before "Done" is pressed.
     draft: Mapped[list[str]] = mapped_column(JSON, default=list)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(info=STAMPED)
     completed_at: Mapped[datetime | None]
 
     participant: Mapped[Participant | None] = relationship(lazy="joined")
@@ -192,7 +193,7 @@ class Answer(Base):
     question_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=AnswerStatus.ANSWERED)
-    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
 class ProcessedUpdate(Base):
@@ -202,7 +203,7 @@ class ProcessedUpdate(Base):
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
 class Match(Base):
@@ -221,7 +222,7 @@ class Match(Base):
     # When coordinators were told that the planned end is near (a `match_ending` flag);
     # cleared when the match is extended, so that they are told again before the new end.
     end_notice_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
     mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id], lazy="joined")
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id], lazy="joined")
@@ -253,7 +254,7 @@ class Contact(Base):
     # Only for named questionnaires: an anonymous run must not be findable from here.
     run_id: Mapped[int | None] = mapped_column(ForeignKey("survey_runs.id", ondelete="SET NULL"))
     last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
     participant: Mapped[Participant] = relationship(lazy="joined")
 
@@ -267,7 +268,7 @@ class AnonymityLock(Base):
     questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     mode: Mapped[str] = mapped_column(String(24))
-    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
 class FlagStatus(StrEnum):
@@ -294,7 +295,7 @@ class Flag(Base):
     category: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(8), index=True)
     status: Mapped[str] = mapped_column(String(12), default=FlagStatus.OPEN, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(1000))
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"))
@@ -324,7 +325,7 @@ class Coordinator(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
 class CoordinatorRole(Base):
@@ -349,7 +350,7 @@ class FlagMessage(Base):
     # A coordinators' note for colleagues: on the flag, never sent to the participant.
     internal: Mapped[bool] = mapped_column(default=False, server_default=false())
     text: Mapped[str] = mapped_column(String(4000))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(info=STAMPED)
     # A participant's answer is pushed to the coordinators once: claimed here before the push.
     pushed_at: Mapped[datetime | None]
 
@@ -364,7 +365,7 @@ class WebSession(Base):
         ForeignKey("coordinators.id", ondelete="CASCADE"), index=True
     )
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(info=STAMPED)
     expires_at: Mapped[datetime]
 
     coordinator: Mapped[Coordinator] = relationship(lazy="joined")
@@ -383,4 +384,4 @@ class AuditEntry(Base):
         ForeignKey("participants.id", ondelete="SET NULL")
     )
     detail: Mapped[str | None] = mapped_column(String(1000))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(info=STAMPED)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
+from storage.database import clock_now
 from storage.models import (
     AnonymityLock,
     Answer,
@@ -27,7 +28,6 @@ from storage.models import (
     Programme,
     RunStatus,
     SurveyRun,
-    utcnow,
 )
 
 
@@ -131,7 +131,7 @@ async def record_answer(
         session.add(answer)
     answer.value = value
     answer.status = status
-    answer.answered_at = at or utcnow()
+    answer.answered_at = at or clock_now(session)
     await session.flush()
     return answer
 
@@ -374,7 +374,7 @@ async def _claim_push(
         session,
         update(model)
         .where(model.id == row_id, model.pushed_at.is_(None))
-        .values(pushed_at=utcnow()),
+        .values(pushed_at=clock_now(session)),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, make_url, text
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from storage.database import create_engine, upgrade_database
-from tests.course import COURSE
+from tests.course import COURSE, T0, FakeClock
 from tests.fakes import FakeBotAPI
 from tests.telegram import RunningBot, running_bot
 
@@ -147,8 +147,14 @@ def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
+def clock() -> FakeClock:
+    """The time of the test's core, standing at T0 until the test moves it."""
+    return FakeClock(T0)
+
+
+@pytest.fixture
+async def core(settings: Settings, clock: FakeClock) -> AsyncIterator[Core]:
+    core = await build_core(settings, clock)
     yield core
     await core.close()
 
@@ -160,9 +166,11 @@ async def server() -> AsyncIterator[FakeBotAPI]:
 
 
 @pytest.fixture
-async def running(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
-    """The real bot, long polling the fake Bot API server."""
-    async with running_bot(settings, server) as bot:
+async def running(
+    settings: Settings, server: FakeBotAPI, clock: FakeClock
+) -> AsyncIterator[RunningBot]:
+    """The real bot, long polling the fake Bot API server, on the test's clock."""
+    async with running_bot(settings, server, clock=clock) as bot:
         yield bot
 
 

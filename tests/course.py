@@ -23,14 +23,24 @@ T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 in Copenhagen: not quiet 
 
 @dataclass
 class FakeClock:
-    now: datetime = T0
+    """The tests' clock (a `bot.clock.Clock`): it stands at `at` until a test sets or advances
+    it, so that nothing depends on the day or the speed of the machine."""
 
-    def __call__(self) -> datetime:
-        return self.now
+    at: datetime = T0
+
+    def now(self) -> datetime:
+        return self.at
 
     def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+        self.at += timedelta(**delta)
+        return self.at
+
+
+def clock_at(core: Core, moment: datetime) -> FakeClock:
+    """The core's clock (the tests build every core with a `FakeClock`), set to `moment`."""
+    assert isinstance(core.clock, FakeClock)
+    core.clock.at = moment
+    return core.clock
 
 
 @dataclass
@@ -47,10 +57,9 @@ class RecordingOutbox:
         return [message for user, message in self.sent if user == channel_user_id]
 
 
-def dispatcher(core: Core, outbox: object, clock: FakeClock) -> ContactDispatcher:
-    contacts = core.contact_dispatcher({"test": outbox})  # type: ignore[dict-item]
-    contacts.clock = clock
-    return contacts
+def dispatcher(core: Core, outbox: object) -> ContactDispatcher:
+    """The core's dispatcher, on the core's clock, sending to `outbox`."""
+    return core.contact_dispatcher({"test": outbox})  # type: ignore[dict-item]
 
 
 async def enrolled(
@@ -101,8 +110,8 @@ async def course_at(core: Core, seconds: float) -> tuple[RecordingOutbox, FakeCl
         await repo.record_answer(session, intake.id, "name", "Amina")
         await create_match(session, core.programmes, mentee.id, mentor.id, T0)
         await session.commit()
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=seconds))
-    await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + timedelta(seconds=seconds))
+    await dispatcher(core, outbox).tick()
     return outbox, clock
 
 

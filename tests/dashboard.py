@@ -22,7 +22,6 @@ from storage.models import (
     Match,
     Participant,
     SurveyRun,
-    utcnow,
 )
 from tests.course import enrolled, programme_elsewhere
 
@@ -127,7 +126,7 @@ async def world(core: Core) -> World:
     """Sara's programme (bridge): Fatima, Nour and Lars; Otto's (elsewhere): Olga and Erik,
     matched."""
     ids = await seed(core)
-    now = utcnow()
+    now = core.clock.now()
     fatima = (await enrolled(core, "f", "mentee", language="ar", code="bridge")).id
     nour = (await enrolled(core, "n", "mentee", language="da", code="bridge")).id
     lars = (await enrolled(core, "l", "mentor", code="bridge")).id

@@ -20,6 +20,7 @@ from bot.language import texts
 from bot.settings import Settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
 from storage.models import Answer
+from tests.course import T0, FakeClock
 from tests.fakes import FakeBotAPI, FakeUser
 
 TOKEN = "123456:TEST-token"
@@ -53,12 +54,16 @@ def _count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, server: FakeBotAPI, session_timeout: float | None = None
+    settings: Settings,
+    server: FakeBotAPI,
+    session_timeout: float | None = None,
+    clock: FakeClock | None = None,
 ) -> AsyncIterator[RunningBot]:
+    """The bot on `clock` (a new one standing at T0 if none is given)."""
     settings = settings.model_copy(
         update={"telegram_api_base_url": server.base_url, "telegram_bot_token": SecretStr(TOKEN)}
     )
-    core = await build_core(settings)
+    core = await build_core(settings, clock or FakeClock(T0))
     try:
         session = server.bot_session()
         if session_timeout is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
 from bot.core import Core
-from storage.models import AuditEntry, Coordinator, WebSession, utcnow
+from storage.models import AuditEntry, Coordinator, WebSession
 
 PASSWORD = "correct horse battery"
 
@@ -78,7 +78,7 @@ async def test_right_password_logs_in_wrong_one_and_unknown_email_do_not(core: C
 
 async def test_five_failures_lock_the_account_for_15_minutes(core: Core) -> None:
     await with_login(core)
-    now = utcnow()
+    now = core.clock.now()
     async with core.sessions() as session:
         for _ in range(4):
             result = await accounts.check_login(session, "sara@example.org", "wrong", now)
@@ -97,7 +97,7 @@ async def test_five_failures_lock_the_account_for_15_minutes(core: Core) -> None
 
 async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
     sara_id = await with_login(core)
-    now = utcnow()
+    now = core.clock.now()
     async with core.sessions() as session:
         sara = await session.get(Coordinator, sara_id)
         token, row = await accounts.open_session(session, sara, now)

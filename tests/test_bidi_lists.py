@@ -18,7 +18,7 @@ from bot.programmes import Question, load_questionnaires
 from bot.settings import PROJECT_ROOT
 from storage.models import Flag
 from tests.conversation import EngineChat
-from tests.course import T0, FakeClock, RecordingOutbox, contact, dispatcher, enrolled
+from tests.course import T0, RecordingOutbox, clock_at, contact, dispatcher, enrolled
 
 SHIPPED = Catalogs.load(PROJECT_ROOT / "locales")
 CHECK_IN = load_questionnaires(PROJECT_ROOT / "surveys")["checkin_mentee"]
@@ -54,7 +54,8 @@ async def topics_tapped(core: Core, language: str) -> EngineChat:
     async with core.sessions() as session:
         await create_match(session, core.programmes, mentee.id, mentor.id, T0)
         await session.commit()
-    await dispatcher(core, RecordingOutbox(), FakeClock(T0 + timedelta(seconds=2))).tick()
+    clock_at(core, T0 + timedelta(seconds=2))
+    await dispatcher(core, RecordingOutbox()).tick()
     person = EngineChat(core, "100")
     checkin = await contact(core, "100", "checkin_1")
     await person.send(Tap(Press(Action.OPEN, option=checkin.id)))

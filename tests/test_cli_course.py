@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from bot.coordination import check_login
 from bot.core import build_core
 from bot.settings import load_settings
 from storage.models import AuditEntry
-from tests.course import enrolled
+from tests.course import T0, FakeClock, enrolled
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def two_people(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TIMEZONE", "Europe/Copenhagen")
 
     async def seed() -> None:
-        core = await build_core(load_settings())
+        core = await build_core(load_settings(), FakeClock(T0))
         try:
             await enrolled(core, "100", "mentee", code="bridge")
             await enrolled(core, "200", "mentor", code="bridge")
@@ -36,7 +36,8 @@ def two_people(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    """The command, its time T0."""
+    code = main(list(args), FakeClock(T0))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -91,8 +92,8 @@ def test_match_errors_are_one_line(two_people: None, capsys: pytest.CaptureFixtu
 def test_match_extend_moves_the_end_and_the_end_surveys_and_is_audited(
     two_people: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Dates around today, whichever day the test runs: an extension must end after today.
-    today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    # Dates around the commands' today: an extension must end after today.
+    today = T0.astimezone(ZoneInfo("Europe/Copenhagen")).date()
     start = today - timedelta(days=30)
     run(capsys, "match", "create", "--mentee", "1", "--mentor", "2", "--start", str(start))
     planned_end = _months_later(start, 6)
@@ -113,7 +114,7 @@ def test_match_extend_moves_the_end_and_the_end_surveys_and_is_audited(
     assert f"{until} 00:00" in out
 
     async def audited() -> list[tuple[str, int | None, str | None]]:
-        core = await build_core(load_settings())
+        core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
                 rows = await session.scalars(select(AuditEntry))
@@ -161,7 +162,7 @@ def test_coordinator_login_sets_a_dashboard_password_from_stdin(
     assert (code, out.strip()) == (0, "coordinator 1 (Sara) logs in as sara@example.org")
 
     async def can_log_in() -> bool:
-        core = await build_core(load_settings())
+        core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
                 login = await check_login(session, "sara@example.org", "correct horse battery")

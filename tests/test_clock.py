@@ -1,40 +1,43 @@
-"""The clock: scheduled runs start at once, and stopping lets the run in hand finish."""
+"""The injected clock: the core's sessions stamp new rows with its time, and what a person does
+happens at its time, whatever the wall clock says."""
 
 from __future__ import annotations
 
-import asyncio
+from datetime import timedelta
 
-from bot.clock import start_clock
+from sqlalchemy import select
 
-
-async def test_stopping_the_clock_lets_the_run_in_hand_finish() -> None:
-    # APScheduler cancelled it mid-transaction, and the database then closed under it.
-    started, finished = asyncio.Event(), []
-
-    async def tick() -> None:
-        started.set()
-        await asyncio.sleep(0.2)
-        finished.append("tick")
-
-    clock = start_clock({"tick": tick}, interval_seconds=3600)
-    await asyncio.wait_for(started.wait(), 5)
-    assert await clock.stop(grace=5) is True
-    assert finished == ["tick"]
+from bot.core import Core
+from storage.database import clock_now
+from storage.models import AuditEntry, Participant, ProcessedUpdate
+from tests.conversation import EngineChat
+from tests.course import T0, FakeClock
 
 
-async def test_a_run_longer_than_the_grace_is_given_up() -> None:
-    started, cancelled = asyncio.Event(), []
+async def test_a_new_row_gets_the_time_of_the_sessions_clock_unless_it_was_given_one(
+    core: Core, clock: FakeClock
+) -> None:
+    clock.advance(days=400)
+    given = T0 - timedelta(days=3)
+    async with core.sessions() as session:
+        assert clock_now(session) == T0 + timedelta(days=400)
+        session.add_all([AuditEntry(action="stamped"), AuditEntry(action="given", at=given)])
+        session.add(ProcessedUpdate(channel="test", update_id=1))
+        await session.commit()
+        entries = {e.action: e.at for e in await session.scalars(select(AuditEntry))}
+        processed = await session.scalar(select(ProcessedUpdate.processed_at))
+    assert entries == {"stamped": T0 + timedelta(days=400), "given": given}
+    assert processed == T0 + timedelta(days=400)
 
-    async def stuck() -> None:
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.append("stuck")
-            raise
 
-    clock = start_clock({"stuck": stuck}, interval_seconds=3600)
-    await asyncio.wait_for(started.wait(), 5)
-    assert await clock.stop(grace=0.1) is False
-    await asyncio.sleep(0.05)  # the cancelled run unwinds
-    assert cancelled == ["stuck"]
+async def test_what_a_person_does_happens_at_the_cores_time(core: Core, clock: FakeClock) -> None:
+    amina = EngineChat(core, "100")
+    await amina.start()
+    clock.advance(hours=5)
+    await amina.tap("English")
+    await amina.tap("Yes, I agree")
+    async with core.sessions() as session:
+        person = await session.scalar(select(Participant))
+    assert person is not None
+    assert person.created_at == T0
+    assert person.consent_given_at == person.last_active_at == T0 + timedelta(hours=5)

@@ -19,9 +19,9 @@ from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, FlagStatus
 from tests.course import (
     T0,
-    FakeClock,
     RecordingOutbox,
     chat,
+    clock_at,
     course_at,
     enrolled,
     programme_elsewhere,
@@ -85,24 +85,23 @@ async def test_soon_flags_wait_for_the_morning_digest_urgent_go_at_once_info_nev
     soon = await flag(core, "soon", T0)
     urgent = await flag(core, "urgent", T0)
     await flag(core, "info", T0)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(minutes=1))
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + timedelta(minutes=1))
     contacts = core.contact_dispatcher({"telegram": outbox})
-    contacts.clock = clock
 
     await contacts.push_flags()
     assert [t.splitlines()[1] for t in pushed_texts(outbox)] == [f"#{urgent} · (anonymous)"]
 
-    clock.now = datetime(2026, 12, 2, 6, 59, tzinfo=UTC)  # 07:59 in Copenhagen
+    clock.at = datetime(2026, 12, 2, 6, 59, tzinfo=UTC)  # 07:59 in Copenhagen
     await contacts.push_flags()
     assert len(pushed_texts(outbox)) == 1
 
-    clock.now = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)  # 08:00
+    clock.at = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)  # 08:00
     await contacts.push_flags()
     greeting, digest = pushed_texts(outbox)[1:]
     assert greeting == str(coordination.DIGEST_SOON)
     assert digest.startswith(f"Soon: Wants to talk to a person\n#{soon} ·")
 
-    clock.now += timedelta(days=1)
+    clock.at += timedelta(days=1)
     await contacts.push_flags()  # each flag once
     assert len(pushed_texts(outbox)) == 3
 
@@ -110,12 +109,11 @@ async def test_soon_flags_wait_for_the_morning_digest_urgent_go_at_once_info_nev
 async def test_a_flag_raised_after_the_digest_waits_for_the_next_morning(core: Core) -> None:
     await sara(core)
     await flag(core, "soon", datetime(2026, 12, 2, 7, 30, tzinfo=UTC))  # 08:30 local
-    outbox, clock = RecordingOutbox(), FakeClock(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    outbox, clock = RecordingOutbox(), clock_at(core, datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
     contacts = core.contact_dispatcher({"telegram": outbox})
-    contacts.clock = clock
     await contacts.push_flags()
     assert pushed_texts(outbox) == []
-    clock.now = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    clock.at = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
     await contacts.push_flags()
     assert len(pushed_texts(outbox)) == 2
 
@@ -126,10 +124,10 @@ async def test_digest_time_is_a_setting(core: Core) -> None:
     await flag(core, "soon", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # 10:00 local
     outbox = RecordingOutbox()
     contacts = core.contact_dispatcher({"telegram": outbox})
-    contacts.clock = FakeClock(datetime(2026, 12, 2, 8, 29, tzinfo=UTC))  # 09:29 local
+    clock_at(core, datetime(2026, 12, 2, 8, 29, tzinfo=UTC))  # 09:29 local
     await contacts.push_flags()
     assert pushed_texts(outbox) == []
-    contacts.clock = FakeClock(datetime(2026, 12, 2, 8, 30, tzinfo=UTC))
+    clock_at(core, datetime(2026, 12, 2, 8, 30, tzinfo=UTC))
     await contacts.push_flags()
     assert len(pushed_texts(outbox)) == 2
 
@@ -150,7 +148,7 @@ async def test_participant_answers_the_coordinator_and_the_answer_reaches_her(
     outbox = RecordingOutbox()
     contacts = core.contact_dispatcher({"telegram": outbox})
     # Before the next morning's digest, which would bring Sara the `soon` flag itself too.
-    contacts.clock = FakeClock(T0 + timedelta(minutes=1))
+    clock_at(core, T0 + timedelta(minutes=1))
     await contacts.push_flags()
     (pushed,) = outbox.to(SARA)
     assert pushed.text.startswith(f"participant {amina_id} answered you on flag #{flag_id}.")

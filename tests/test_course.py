@@ -13,7 +13,7 @@ from bot.course import MatchError, create_match, end_match
 from bot.language import texts
 from bot.messages import Action
 from storage.models import Contact, ContactState, EndReason, Match, Participant
-from tests.course import T0, FakeClock, RecordingOutbox, dispatcher, enrolled
+from tests.course import T0, RecordingOutbox, clock_at, dispatcher, enrolled
 
 pytestmark = pytest.mark.fast_course
 
@@ -133,10 +133,11 @@ async def test_ending_early_cancels_later_checkins_and_brings_the_end_survey_for
 
 async def test_due_contacts_are_sent_once_with_a_start_button(core: Core) -> None:
     await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=2))
-    report = await dispatcher(core, outbox, clock).tick()
+    clock_at(core, T0 + timedelta(seconds=2))
+    outbox = RecordingOutbox()
+    report = await dispatcher(core, outbox).tick()
     assert len(report.sent) == 3  # first meeting, and both first check-ins
-    again = await dispatcher(core, outbox, clock).tick()
+    again = await dispatcher(core, outbox).tick()
     assert again.sent == [] and len(outbox.sent) == 3
     invitation = outbox.to("100")[0]
     assert invitation.keyboard[0][0].label == str(texts.START_SURVEY)
@@ -145,15 +146,16 @@ async def test_due_contacts_are_sent_once_with_a_start_button(core: Core) -> Non
 
 async def test_two_dispatchers_at_once_send_each_contact_once(core: Core) -> None:
     await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=9))
-    await asyncio.gather(*(dispatcher(core, outbox, clock).tick() for _ in range(3)))
+    clock_at(core, T0 + timedelta(seconds=9))
+    outbox = RecordingOutbox()
+    await asyncio.gather(*(dispatcher(core, outbox).tick() for _ in range(3)))
     ids = [message.keyboard[0][0].press.option for _, message in outbox.sent]
     assert len(ids) == len(set(ids)) == 6
 
 
 async def test_crash_between_claim_and_send_sends_nothing_twice(core: Core) -> None:
     await matched(core)
-    clock = FakeClock(T0 + timedelta(seconds=1))
+    clock = clock_at(core, T0 + timedelta(seconds=1))
     sending, stuck = asyncio.Event(), asyncio.Event()
 
     class HangingOutbox(RecordingOutbox):
@@ -161,19 +163,19 @@ async def test_crash_between_claim_and_send_sends_nothing_twice(core: Core) -> N
             sending.set()
             await stuck.wait()  # the process dies here, after the claim was committed
 
-    crashed = asyncio.create_task(dispatcher(core, HangingOutbox(), clock).tick())
+    crashed = asyncio.create_task(dispatcher(core, HangingOutbox()).tick())
     await asyncio.wait_for(sending.wait(), timeout=10)
     crashed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await crashed
     outbox = RecordingOutbox()
-    report = await dispatcher(core, outbox, clock).tick()  # the restarted process
+    report = await dispatcher(core, outbox).tick()  # the restarted process
     assert report.sent == [] and outbox.sent == []
     first = next(c for c in await contacts(core) if c.rule == "first_meeting")
     assert first.state == ContactState.SENT and first.delivered_at is None
     # Not lost either: its reminder still reaches the person.
     clock.advance(seconds=2)
-    report = await dispatcher(core, outbox, clock).tick()
+    report = await dispatcher(core, outbox).tick()
     assert first.id in report.reminded
 
 
@@ -182,7 +184,8 @@ async def test_contact_due_while_the_bot_was_down_is_sent_within_the_grace_perio
 ) -> None:
     await matched(core)
     outbox = RecordingOutbox()
-    report = await dispatcher(core, outbox, FakeClock(T0 + timedelta(hours=20))).tick()
+    clock_at(core, T0 + timedelta(hours=20))
+    report = await dispatcher(core, outbox).tick()
     assert len(report.sent) == 7 and report.missed == []
 
 
@@ -191,7 +194,8 @@ async def test_contact_due_longer_ago_than_the_grace_period_expires_and_is_repor
 ) -> None:
     await matched(core)
     outbox = RecordingOutbox()
-    report = await dispatcher(core, outbox, FakeClock(T0 + timedelta(days=3))).tick()
+    clock_at(core, T0 + timedelta(days=3))
+    report = await dispatcher(core, outbox).tick()
     assert report.sent == [] and len(report.missed) == 7 and outbox.sent == []
     assert all(c.state == ContactState.EXPIRED for c in await contacts(core))
     assert "was due too long ago to send; expired" in caplog.text
@@ -211,39 +215,40 @@ async def test_quiet_hours_hold_contacts_until_morning(core: Core) -> None:
     core.programmes["fast"] = quiet
     night = T0.replace(hour=22)  # 23:00 in Copenhagen
     await matched(core, start=night)
-    outbox, clock = RecordingOutbox(), FakeClock(night + timedelta(seconds=3))
-    report = await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, night + timedelta(seconds=3))
+    report = await dispatcher(core, outbox).tick()
     assert report.sent == [] and len(report.held) == 3
-    clock.now = T0.replace(hour=7, minute=1) + timedelta(days=1)  # 08:01 in Copenhagen
-    report = await dispatcher(core, outbox, clock).tick()
+    clock.at = T0.replace(hour=7, minute=1) + timedelta(days=1)  # 08:01 in Copenhagen
+    report = await dispatcher(core, outbox).tick()
     assert len(report.sent) == 7  # within the grace period, everything that fell due
 
 
 async def test_reminders_then_expiry_keep_partial_answers(core: Core) -> None:
     await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=1))
-    contacts_dispatcher = dispatcher(core, outbox, clock)
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + timedelta(seconds=1))
+    contacts_dispatcher = dispatcher(core, outbox)
     await contacts_dispatcher.tick()
     first = next(c for c in await contacts(core) if c.rule == "first_meeting")
-    clock.now = first.sent_at + timedelta(seconds=2)
+    clock.at = first.sent_at + timedelta(seconds=2)
     report = await contacts_dispatcher.tick()
     assert first.id in report.reminded
     reminder = outbox.to("100")[-1]
     assert reminder.text.startswith("A friendly reminder")
     assert reminder.keyboard[0][0].label == str(texts.CONTINUE_SURVEY)
     assert reminder.keyboard[0][0].press.option == first.id
-    clock.now = first.sent_at + timedelta(seconds=3)
+    clock.at = first.sent_at + timedelta(seconds=3)
     assert first.id in (await contacts_dispatcher.tick()).reminded
-    clock.now = first.sent_at + timedelta(seconds=4)
+    clock.at = first.sent_at + timedelta(seconds=4)
     assert first.id not in (await contacts_dispatcher.tick()).reminded  # two reminders only
-    clock.now = first.sent_at + timedelta(seconds=5)
+    clock.at = first.sent_at + timedelta(seconds=5)
     assert first.id in (await contacts_dispatcher.tick()).expired
 
 
 async def test_unreachable_person_is_recorded(core: Core) -> None:
     await matched(core)
     outbox = RecordingOutbox(unreachable={"100"})
-    report = await dispatcher(core, outbox, FakeClock(T0 + timedelta(seconds=1))).tick()
+    clock_at(core, T0 + timedelta(seconds=1))
+    report = await dispatcher(core, outbox).tick()
     assert len(report.failed) == 1
     first = next(c for c in await contacts(core) if c.rule == "first_meeting")
     assert first.last_error.startswith("undeliverable: Forbidden")
@@ -254,14 +259,14 @@ from bot.programmes import QuietHours  # noqa: E402
 
 async def test_no_reminder_while_the_person_is_answering(core: Core) -> None:
     await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + timedelta(seconds=1))
-    await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + timedelta(seconds=1))
+    await dispatcher(core, outbox).tick()
     first = next(c for c in await contacts(core) if c.rule == "first_meeting")
-    clock.now = first.sent_at + timedelta(seconds=2)
+    clock.at = first.sent_at + timedelta(seconds=2)
     async with core.sessions() as session:
         person = await session.get(Participant, first.participant_id)
-        person.last_active_at = clock.now - timedelta(seconds=0.5)  # tapped half a second ago
+        person.last_active_at = clock.at - timedelta(seconds=0.5)  # tapped half a second ago
         await session.commit()
-    assert first.id not in (await dispatcher(core, outbox, clock).tick()).reminded
+    assert first.id not in (await dispatcher(core, outbox).tick()).reminded
     clock.advance(seconds=1)  # the fast programme's reminder_pause is 1 s
-    assert first.id in (await dispatcher(core, outbox, clock).tick()).reminded
+    assert first.id in (await dispatcher(core, outbox).tick()).reminded

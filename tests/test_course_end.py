@@ -13,7 +13,7 @@ from bot.coordination import CATEGORY_LABELS
 from bot.core import Core
 from bot.course import MATCH_ENDING, MatchError, create_match, end_match, extend_match
 from storage.models import Contact, ContactState, EndReason, Flag, Match, Participant
-from tests.course import T0, FakeClock, RecordingOutbox, dispatcher, enrolled
+from tests.course import T0, RecordingOutbox, clock_at, dispatcher, enrolled
 
 pytestmark = pytest.mark.fast_course
 
@@ -50,12 +50,12 @@ async def match_ending_flags(core: Core) -> list[Flag]:
 async def test_a_match_ends_by_itself_at_its_planned_end(core: Core) -> None:
     """Regression: the match stayed "matched" past its planned end."""
     match = await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + s(7.9))
-    report = await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + s(7.9))
+    report = await dispatcher(core, outbox).tick()
     assert report.ended == []
     assert (await state(core, match.id))[0].ended_at is None
-    clock.now = T0 + s(8)
-    report = await dispatcher(core, outbox, clock).tick()
+    clock.at = T0 + s(8)
+    report = await dispatcher(core, outbox).tick()
     assert report.ended == [match.id]
     ended, statuses, contacts = await state(core, match.id)
     assert (ended.ended_at, ended.end_reason) == (T0 + s(8), EndReason.COMPLETED)
@@ -64,21 +64,23 @@ async def test_a_match_ends_by_itself_at_its_planned_end(core: Core) -> None:
     assert {contacts[("mentee", "end")].id, contacts[("mentor", "end")].id} <= set(report.sent)
     assert contacts[("mentee", "follow_up")].state == ContactState.PLANNED
     assert contacts[("mentee", "follow_up")].due_at == T0 + s(10)
-    clock.now = T0 + s(9)
-    assert (await dispatcher(core, outbox, clock).tick()).ended == []
+    clock.at = T0 + s(9)
+    assert (await dispatcher(core, outbox).tick()).ended == []
 
 
 async def test_a_match_ended_while_the_bot_was_down_ends_at_its_planned_end(core: Core) -> None:
     match = await matched(core)
-    await dispatcher(core, RecordingOutbox(), FakeClock(T0 + s(20))).tick()
+    clock_at(core, T0 + s(20))
+    await dispatcher(core, RecordingOutbox()).tick()
     ended, _, _ = await state(core, match.id)
     assert ended.ended_at == T0 + s(8)
 
 
 async def test_several_dispatchers_end_a_match_once(core: Core) -> None:
     match = await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + s(8))
-    reports = await asyncio.gather(*(dispatcher(core, outbox, clock).tick() for _ in range(3)))
+    clock_at(core, T0 + s(8))
+    outbox = RecordingOutbox()
+    reports = await asyncio.gather(*(dispatcher(core, outbox).tick() for _ in range(3)))
     assert sorted(m for report in reports for m in report.ended) == [match.id]
 
 
@@ -87,7 +89,8 @@ async def test_a_match_ended_by_hand_is_not_ended_again(core: Core) -> None:
     async with core.sessions() as session:
         await end_match(session, core.programmes, match.id, EndReason.ENDED_BY_MENTOR, T0 + s(3))
         await session.commit()
-    report = await dispatcher(core, RecordingOutbox(), FakeClock(T0 + s(9))).tick()
+    clock_at(core, T0 + s(9))
+    report = await dispatcher(core, RecordingOutbox()).tick()
     assert report.ended == []
     ended, statuses, _ = await state(core, match.id)
     assert ended.end_reason == EndReason.ENDED_BY_MENTOR and statuses["mentee"] == "waiting"
@@ -105,14 +108,14 @@ async def test_an_extended_match_does_not_end_at_its_old_end_and_its_end_contact
     assert extended.planned_end_at == later
     assert contacts[("mentee", "end")].due_at == contacts[("mentor", "end")].due_at == later
     assert contacts[("mentee", "follow_up")].due_at == later + s(2)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + s(9))
-    report = await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + s(9))
+    report = await dispatcher(core, outbox).tick()
     assert report.ended == []
     assert contacts[("mentee", "end")].id not in report.sent
     running, statuses, _ = await state(core, match.id)
     assert running.ended_at is None and statuses == {"mentee": "matched", "mentor": "matched"}
-    clock.now = later
-    report = await dispatcher(core, outbox, clock).tick()
+    clock.at = later
+    report = await dispatcher(core, outbox).tick()
     assert report.ended == [match.id] and contacts[("mentee", "end")].id in report.sent
 
 
@@ -153,7 +156,8 @@ async def test_an_extension_must_end_after_today_and_after_the_planned_end(
 
 async def test_an_ended_match_cannot_be_extended(core: Core) -> None:
     match = await matched(core)
-    await dispatcher(core, RecordingOutbox(), FakeClock(T0 + s(8))).tick()
+    clock_at(core, T0 + s(8))
+    await dispatcher(core, RecordingOutbox()).tick()
     async with core.sessions() as session:
         with pytest.raises(MatchError, match="ended already"):
             await extend_match(
@@ -165,36 +169,35 @@ async def test_an_ended_match_cannot_be_extended(core: Core) -> None:
 
 async def test_coordinators_are_told_before_a_match_ends_once(core: Core) -> None:
     match = await matched(core)  # the fast course tells them 3 s before its end at 8 s
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + s(4.9))
-    assert (await dispatcher(core, outbox, clock).tick()).ending == []
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + s(4.9))
+    assert (await dispatcher(core, outbox).tick()).ending == []
     assert await match_ending_flags(core) == []
-    clock.now = T0 + s(5)
-    reports = await asyncio.gather(*(dispatcher(core, outbox, clock).tick() for _ in range(3)))
+    clock.at = T0 + s(5)
+    reports = await asyncio.gather(*(dispatcher(core, outbox).tick() for _ in range(3)))
     assert sorted(m for report in reports for m in report.ending) == [match.id]
     (flag,) = await match_ending_flags(core)
     assert (flag.participant_id, flag.severity) == (match.mentee_id, "soon")
     assert flag.programme_id == match.programme_id
-    clock.now = T0 + s(6)
-    assert (await dispatcher(core, outbox, clock).tick()).ending == []
+    clock.at = T0 + s(6)
+    assert (await dispatcher(core, outbox).tick()).ending == []
     assert "match_ending" in CATEGORY_LABELS
 
 
 async def test_an_extended_match_is_told_again_before_its_new_end(core: Core) -> None:
     match = await matched(core)
-    outbox, clock = RecordingOutbox(), FakeClock(T0 + s(5))
-    await dispatcher(core, outbox, clock).tick()
+    outbox, clock = RecordingOutbox(), clock_at(core, T0 + s(5))
+    await dispatcher(core, outbox).tick()
     async with core.sessions() as session:
-        await extend_match(
-            session, core.programmes, match.id, T0 + timedelta(days=2), now=clock.now
-        )
+        await extend_match(session, core.programmes, match.id, T0 + timedelta(days=2), now=clock.at)
         await session.commit()
-    clock.now = T0 + timedelta(days=2) - s(3.5)
-    assert (await dispatcher(core, outbox, clock).tick()).ending == []
-    clock.now = T0 + timedelta(days=2) - s(3)
-    assert (await dispatcher(core, outbox, clock).tick()).ending == [match.id]
+    clock.at = T0 + timedelta(days=2) - s(3.5)
+    assert (await dispatcher(core, outbox).tick()).ending == []
+    clock.at = T0 + timedelta(days=2) - s(3)
+    assert (await dispatcher(core, outbox).tick()).ending == [match.id]
 
 
 async def test_a_match_whose_end_passed_is_ended_not_announced(core: Core) -> None:
     match = await matched(core)
-    report = await dispatcher(core, RecordingOutbox(), FakeClock(T0 + s(9))).tick()
+    clock_at(core, T0 + s(9))
+    report = await dispatcher(core, RecordingOutbox()).tick()
     assert report.ending == [] and report.ended == [match.id]

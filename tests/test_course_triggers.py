@@ -23,15 +23,6 @@ pytestmark = pytest.mark.fast_course
 END_RULES = {"end", "follow_up"}  # anchored at the end in tests/data/course/fast.yaml
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """One clock for the dispatcher and for what people do: a tap happens at the test's time."""
-    clock = FakeClock()
-    for module in ("bot.conversation.engine", "bot.conversation.journey", "bot.course.matches"):
-        monkeypatch.setattr(f"{module}.utcnow", clock)
-    return clock
-
-
 async def matched(core: Core) -> Match:
     mentee = await enrolled(core, "100", "mentee")
     mentor = await enrolled(core, "200", "mentor")
@@ -68,11 +59,11 @@ async def test_a_mentee_who_never_met_gets_the_planned_checkins_and_one_more_nev
     2, one of them after the course had ended."""
     match = await matched(core)
     outbox = RecordingOutbox()
-    contacts = dispatcher(core, outbox, clock)
+    contacts = dispatcher(core, outbox)
     amina = chat(core, "100")
     answered: set[int] = set()
     for tenth in range(0, 300, 5):  # half a second at a time, for 30 seconds
-        clock.now = T0 + timedelta(seconds=tenth / 10)
+        clock.at = T0 + timedelta(seconds=tenth / 10)
         await contacts.tick()
         for message in outbox.to("100"):
             contact_id = message.keyboard[0][0].press.option

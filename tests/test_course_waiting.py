@@ -20,15 +20,6 @@ from tests.course import T0, FakeClock, RecordingOutbox, chat, contact, dispatch
 pytestmark = pytest.mark.fast_course
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """One clock for the dispatcher and for what people do: a tap happens at the test's time."""
-    clock = FakeClock()
-    for module in ("bot.conversation.engine", "bot.conversation.journey", "bot.course.matches"):
-        monkeypatch.setattr(f"{module}.utcnow", clock)
-    return clock
-
-
 async def matched(core: Core) -> None:
     mentee = await enrolled(core, "100", "mentee")
     mentor = await enrolled(core, "200", "mentor")
@@ -70,24 +61,24 @@ async def test_a_checkin_due_while_the_mentee_answers_another_survey_comes_after
 ) -> None:
     await matched(core)
     outbox = RecordingOutbox()
-    contacts = dispatcher(core, outbox, clock)
-    clock.now = T0 + timedelta(seconds=1)
+    contacts = dispatcher(core, outbox)
+    clock.at = T0 + timedelta(seconds=1)
     await contacts.tick()
     first, checkin = (
         await contact(core, "100", "first_meeting"),
         await contact(core, "100", "checkin_1"),
     )
     amina = chat(core, "100")
-    clock.now = T0 + timedelta(seconds=1.5)
+    clock.at = T0 + timedelta(seconds=1.5)
     await amina.send(Tap(Press(Action.OPEN, option=first.id)))
-    clock.now = T0 + timedelta(seconds=1.8)
+    clock.at = T0 + timedelta(seconds=1.8)
     await amina.tap("Yes")
-    clock.now = T0 + timedelta(seconds=2)  # check-in 1 falls due while she answers
+    clock.at = T0 + timedelta(seconds=2)  # check-in 1 falls due while she answers
     report = await contacts.tick()
     assert invited_to(outbox, "100") == [first.id]
     assert report.waiting == [checkin.id]
     assert len(invited_to(outbox, "200")) == 1  # her mentor is not answering anything
-    clock.now = T0 + timedelta(seconds=2.3)
+    clock.at = T0 + timedelta(seconds=2.3)
     await amina.tap("Good")
     assert amina.texts == [str(texts.CONTACT_DONE)]
     await contacts.tick()
@@ -101,8 +92,8 @@ async def test_an_invitation_due_during_the_anonymous_end_survey_waits_until_it_
     took over the conversation, and the end survey stayed unfinished."""
     await matched(core)
     outbox = RecordingOutbox()
-    contacts = dispatcher(core, outbox, clock)
-    clock.now = T0 + timedelta(seconds=8)  # the end survey (anonymous in the fast course)
+    contacts = dispatcher(core, outbox)
+    clock.at = T0 + timedelta(seconds=8)  # the end survey (anonymous in the fast course)
     await contacts.tick()
     end, follow_up = await contact(core, "100", "end"), await contact(core, "100", "follow_up")
     amina = chat(core, "100")
@@ -115,11 +106,11 @@ async def test_an_invitation_due_during_the_anonymous_end_survey_waits_until_it_
         if done:
             break
         assert follow_up.id not in invited_to(outbox, "100")
-        if clock.now >= follow_up.due_at:
+        if clock.at >= follow_up.due_at:
             assert report.waiting == [follow_up.id]
     else:
         raise AssertionError("the end survey did not end")
-    assert clock.now > follow_up.due_at  # it did fall due during the end survey
+    assert clock.at > follow_up.due_at  # it did fall due during the end survey
     assert invited_to(outbox, "100")[-1] == follow_up.id
     async with core.sessions() as session:
         run = await session.scalar(
@@ -134,17 +125,17 @@ async def test_an_invitation_comes_once_the_other_survey_is_paused(
 ) -> None:
     await matched(core)
     outbox = RecordingOutbox()
-    contacts = dispatcher(core, outbox, clock)
-    clock.now = T0 + timedelta(seconds=1)
+    contacts = dispatcher(core, outbox)
+    clock.at = T0 + timedelta(seconds=1)
     await contacts.tick()
     first = await contact(core, "100", "first_meeting")
     amina = chat(core, "100")
     await amina.send(Tap(Press(Action.OPEN, option=first.id)))
-    clock.now = T0 + timedelta(seconds=1.5)
+    clock.at = T0 + timedelta(seconds=1.5)
     await amina.tap("Yes")  # then she puts the phone away
-    clock.now = T0 + timedelta(seconds=2)
+    clock.at = T0 + timedelta(seconds=2)
     assert len((await contacts.tick()).waiting) == 1
-    clock.now = T0 + timedelta(seconds=2.6)  # more than a second without a tap: paused
+    clock.at = T0 + timedelta(seconds=2.6)  # more than a second without a tap: paused
     report = await contacts.tick()
     checkin = await contact(core, "100", "checkin_1")
     assert report.waiting == [] and checkin.id in report.sent
@@ -165,8 +156,8 @@ async def test_an_invitation_that_waited_still_keeps_the_quiet_hours(
     )
     await matched(core)
     outbox = RecordingOutbox()
-    contacts = dispatcher(core, outbox, clock)
-    clock.now = T0 + timedelta(seconds=1)
+    contacts = dispatcher(core, outbox)
+    clock.at = T0 + timedelta(seconds=1)
     await contacts.tick()
     first, checkin = (
         await contact(core, "100", "first_meeting"),
@@ -174,15 +165,15 @@ async def test_an_invitation_that_waited_still_keeps_the_quiet_hours(
     )
     amina = chat(core, "100")
     await amina.send(Tap(Press(Action.OPEN, option=first.id)))
-    clock.now = T0 + timedelta(seconds=1.5)
+    clock.at = T0 + timedelta(seconds=1.5)
     await amina.tap("Yes")
-    clock.now = T0 + timedelta(seconds=2)
+    clock.at = T0 + timedelta(seconds=2)
     assert (await contacts.tick()).waiting == [checkin.id]
-    clock.now = T0 + timedelta(seconds=2.5)
+    clock.at = T0 + timedelta(seconds=2.5)
     await amina.tap("Good")  # finished, but by now it is night
-    clock.now = T0 + timedelta(seconds=3)
+    clock.at = T0 + timedelta(seconds=3)
     report = await contacts.tick()
     assert checkin.id in report.held and report.sent == []
-    clock.now = T0.replace(hour=8, minute=0, second=1) + timedelta(days=1)
+    clock.at = T0.replace(hour=8, minute=0, second=1) + timedelta(days=1)
     assert checkin.id in (await contacts.tick()).sent
     assert invited_to(outbox, "100")[:2] == [first.id, checkin.id]

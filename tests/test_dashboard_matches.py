@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.course import create_match
 from storage import repositories as repo
-from storage.models import Contact, ContactState, Match, Participant, RunStatus, SurveyRun, utcnow
+from storage.models import Contact, ContactState, Match, Participant, RunStatus, SurveyRun
 from tests.course import enrolled
 from tests.dashboard import Client, audit_entries, csrf_of, log_in, world
 
@@ -103,11 +103,11 @@ async def test_a_troubled_pair_is_marked_in_words(core: Core, client: Client) ->
     found = await world(core)
     async with core.sessions() as session:
         mentor_2 = (await enrolled(core, "l2", "mentor", code="bridge")).id
-        start = utcnow() - timedelta(days=90)
+        start = core.clock.now() - timedelta(days=90)
         troubled = await create_match(session, core.programmes, found.fatima, found.lars, start)
         fine = await create_match(session, core.programmes, found.nour, mentor_2, start)
         await session.commit()
-    earlier, later = utcnow() - timedelta(days=40), utcnow() - timedelta(days=5)
+    earlier, later = core.clock.now() - timedelta(days=40), core.clock.now() - timedelta(days=5)
     # Fatima's pair went well, then her mentor says it is not going well.
     await _checkin(core, troubled.id, found.fatima, earlier, met="several", going="good")
     await _checkin(core, troubled.id, found.lars, later, met="once", going="not_good")
@@ -128,9 +128,11 @@ async def test_a_troubled_pair_is_marked_in_words(core: Core, client: Client) ->
 async def test_an_unanswered_last_check_in_needs_attention(core: Core, client: Client) -> None:
     found = await world(core)
     async with core.sessions() as session:
-        match = await create_match(session, core.programmes, found.fatima, found.lars, utcnow())
+        match = await create_match(
+            session, core.programmes, found.fatima, found.lars, core.clock.now()
+        )
         await session.commit()
-    await _checkin(core, match.id, found.fatima, utcnow() - timedelta(days=1))
+    await _checkin(core, match.id, found.fatima, core.clock.now() - timedelta(days=1))
     await log_in(client)
     row = row_of_match((await client.get("/matches")).text, match.id)
     assert "no answer" in row and "The mentee did not answer the last check-in." in row
@@ -222,7 +224,7 @@ async def test_the_schedule_shows_the_week_what_expired_and_who_did_not_answer(
     core: Core, client: Client
 ) -> None:
     found = await world(core)
-    now = utcnow()
+    now = core.clock.now()
     async with core.sessions() as session:
 
         def contact(who: int, questionnaire: str, due: datetime, state: str) -> Contact:

@@ -23,7 +23,6 @@ from storage.models import (
     Programme,
     RunStatus,
     SurveyRun,
-    utcnow,
 )
 from tests.dashboard import EVIL, Client, audit_entries, intake, log_in, world
 
@@ -142,7 +141,7 @@ async def test_a_withdrawn_person_shows_as_withdrew_without_data(
 async def test_a_name_like_a_script_is_shown_as_text(core: Core, client: Client) -> None:
     found = await world(core)
     async with core.sessions() as session:
-        await create_match(session, core.programmes, found.nour, found.lars, utcnow())
+        await create_match(session, core.programmes, found.nour, found.lars, core.clock.now())
         await session.commit()
     await log_in(client)
     for path in ("/participants", f"/participants/{found.nour}", "/matches"):
@@ -156,7 +155,7 @@ async def test_a_name_like_a_script_is_shown_as_text(core: Core, client: Client)
 
 async def test_the_timeline_shows_everything_in_date_order(core: Core, client: Client) -> None:
     found = await world(core)
-    base = utcnow() - timedelta(days=60)
+    base = core.clock.now() - timedelta(days=60)
     day = timedelta(days=1)
     voice = {"voice": {"file_id": "AwAD", "duration": 12, "file": "a.ogg"}}
     await intake(core, found.fatima, "Fatima", base + day, motivation="medium", interests=voice)
@@ -253,7 +252,7 @@ async def test_the_timeline_shows_everything_in_date_order(core: Core, client: C
 
 async def test_the_timeline_is_in_the_coordinators_language(core: Core, client: Client) -> None:
     found = await world(core)
-    await intake(core, found.fatima, "Fatima", utcnow(), motivation="medium")
+    await intake(core, found.fatima, "Fatima", core.clock.now(), motivation="medium")
     async with core.sessions() as session:
         await session.execute(
             update(Coordinator).where(Coordinator.id == found.ids["Sara"]).values(language="da")
@@ -272,7 +271,7 @@ async def test_anonymous_answers_never_appear_on_a_profile(core: Core, client: C
             participant_id=None, respondent_key=respondent_key(core.secret, found.fatima),
             programme_id=programme.id, language="ar", questionnaire_id="mentee_end",
             questionnaire_version=1, occasion="anon-occasion", status=RunStatus.COMPLETED,
-            draft=[], completed_at=utcnow(),
+            draft=[], completed_at=core.clock.now(),
         )  # fmt: skip
         session.add(anonymous)
         await session.flush()

@@ -18,7 +18,7 @@ from bot.core import Core
 from bot.people import personal_data
 from bot.settings import PROJECT_ROOT
 from storage.models import AuditEntry, Coordinator, Flag, FlagMessage, Participant
-from tests.course import RecordingOutbox
+from tests.course import FakeClock, RecordingOutbox
 from tests.dashboard import EVIL, PASSWORD, Client, csrf_of, log_in, seed
 
 
@@ -60,6 +60,22 @@ async def test_a_wrong_password_is_refused_and_five_lock_the_account(
     assert "Too many failed log-ins" in last.text
     locked = await log_in(client)  # the right password, too late
     assert locked.status_code == 401 and "Too many failed log-ins" in locked.text
+
+
+async def test_the_lock_and_the_session_run_out_by_the_cores_clock(
+    core: Core, client: Client, clock: FakeClock
+) -> None:
+    await seed(core)
+    for _ in range(5):
+        await log_in(client, password="wrong password")
+    clock.advance(minutes=14, seconds=59)
+    assert "Too many failed log-ins" in (await log_in(client)).text
+    clock.advance(seconds=2)
+    assert (await log_in(client)).headers["location"] == "/flags"
+    assert (await client.get("/flags")).status_code == 200
+    clock.advance(hours=12)  # a session lasts 12 hours
+    gone = await client.get("/flags")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
 
 
 async def test_log_in_never_redirects_to_another_site(core: Core, client: Client) -> None:

@@ -13,14 +13,14 @@ from bot.core import Core, build_core
 from bot.settings import Settings
 from handlers.telegram.app import create_bot
 from handlers.telegram.outbox import TelegramOutbox
-from storage.models import Contact, ContactState, Participant, Programme, utcnow
-from tests.course import COURSE
+from storage.models import Contact, ContactState, Participant, Programme
+from tests.course import COURSE, T0, FakeClock
 from tests.fakes import FakeBotAPI
 from tests.telegram import TOKEN
 
 
 @pytest.fixture
-async def core(settings: Settings, server: FakeBotAPI) -> AsyncIterator[Core]:
+async def core(settings: Settings, server: FakeBotAPI, clock: FakeClock) -> AsyncIterator[Core]:
     core = await build_core(
         settings.model_copy(
             update={
@@ -29,7 +29,8 @@ async def core(settings: Settings, server: FakeBotAPI) -> AsyncIterator[Core]:
                 "telegram_api_base_url": server.base_url,
                 "telegram_bot_token": SecretStr(TOKEN),
             }
-        )
+        ),
+        clock,
     )
     yield core
     await core.close()
@@ -50,7 +51,7 @@ async def test_burst_of_200_due_contacts_stays_under_30_a_second_and_none_is_los
                 role="mentee",
                 language="en",
                 consent_version="test",
-                consent_given_at=utcnow(),
+                consent_given_at=T0,
                 status="matched",
             )
             session.add(person)
@@ -60,7 +61,7 @@ async def test_burst_of_200_due_contacts_stays_under_30_a_second_and_none_is_los
                     participant_id=person.id,
                     rule="checkin_1",
                     questionnaire_id="checkin_mentee",
-                    due_at=utcnow() - timedelta(seconds=1),
+                    due_at=T0 - timedelta(seconds=1),
                 )
             )
         await session.commit()

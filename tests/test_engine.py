@@ -14,6 +14,7 @@ from bot.messages import Action, MalformedTap, Press, Tap
 from bot.settings import Settings, load_settings
 from storage.models import Answer, AnswerStatus, Participant, RunStatus, SurveyRun
 from tests.conversation import EngineChat
+from tests.course import T0, FakeClock
 
 DATA = Path(__file__).parent / "data"
 
@@ -32,7 +33,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def core(settings: Settings) -> AsyncIterator[Core]:
-    core = await build_core(settings)
+    core = await build_core(settings, FakeClock(T0))
     yield core
     await core.close()
 

@@ -16,6 +16,7 @@ from bot.language import texts
 from bot.settings import load_settings
 from storage.models import AuditEntry
 from tests.conversation import EngineChat
+from tests.course import T0, FakeClock
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +29,7 @@ def sample_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
 
 
 async def two_respondents() -> None:
-    core = await build_core(load_settings())
+    core = await build_core(load_settings(), FakeClock(T0))
     try:
         done = EngineChat(core, "a")
         await done.start()
@@ -62,7 +63,13 @@ def test_csv_has_ids_then_english_texts_then_one_row_per_respondent(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = exported / "out.csv"
-    assert main(["export", "--survey", "sample", "--format", "csv", "--output", str(output)]) == 0
+    assert (
+        main(
+            ["export", "--survey", "sample", "--format", "csv", "--output", str(output)],
+            FakeClock(T0),
+        )
+        == 0
+    )
     assert "wrote 2 respondents" in capsys.readouterr().out
     with output.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -91,7 +98,11 @@ def test_every_export_is_in_the_audit_log(exported: Path) -> None:
     for kind in ("csv", "xlsx"):
         output = exported / f"out.{kind}"
         assert (
-            main(["export", "--survey", "sample", "--format", kind, "--output", str(output)]) == 0
+            main(
+                ["export", "--survey", "sample", "--format", kind, "--output", str(output)],
+                FakeClock(T0),
+            )
+            == 0
         )
     entries = asyncio.run(audit_entries())
     assert [(e.action, e.coordinator_id) for e in entries] == [("export", None)] * 2
@@ -102,7 +113,7 @@ def test_every_export_is_in_the_audit_log(exported: Path) -> None:
 
 
 async def audit_entries() -> list[AuditEntry]:
-    core = await build_core(load_settings())
+    core = await build_core(load_settings(), FakeClock(T0))
     try:
         async with core.sessions() as session:
             return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
@@ -112,7 +123,13 @@ async def audit_entries() -> list[AuditEntry]:
 
 def test_xlsx_has_answers_sheet_and_questions_sheet(exported: Path) -> None:
     output = exported / "out.xlsx"
-    assert main(["export", "--survey", "sample", "--format", "xlsx", "--output", str(output)]) == 0
+    assert (
+        main(
+            ["export", "--survey", "sample", "--format", "xlsx", "--output", str(output)],
+            FakeClock(T0),
+        )
+        == 0
+    )
     workbook = load_workbook(output, read_only=True)
     answers = [list(row) for row in workbook["answers"].iter_rows(values_only=True)]
     questions = dict(list(workbook["questions"].iter_rows(values_only=True))[1:])
@@ -126,7 +143,9 @@ def test_xlsx_has_answers_sheet_and_questions_sheet(exported: Path) -> None:
 def test_unknown_survey_is_a_clear_error(
     exported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["export", "--survey", "nope", "--format", "csv", "--output", "x.csv"])
+    code = main(
+        ["export", "--survey", "nope", "--format", "csv", "--output", "x.csv"], FakeClock(T0)
+    )
     assert code == 2
     assert capsys.readouterr().err.strip() == (
         "mentorbot: error: --survey: no questionnaire 'nope' (have sample)"

@@ -16,9 +16,10 @@ from bot.settings import PROJECT_ROOT
 from storage.models import Contact, Flag, SurveyRun
 from tests.conversation import EngineChat
 from tests.course import (
-    FakeClock,
+    T0,
     RecordingOutbox,
     chat,
+    clock_at,
     contact,
     course_at,
     dispatcher,
@@ -97,8 +98,8 @@ async def test_anonymous_answer_raises_a_flag_without_a_person(core: Core) -> No
 async def test_silence_after_all_reminders_raises_unreachable(core: Core) -> None:
     outbox, clock = await course_at(core, 1)
     first = await contact(core, "100", "first_meeting")
-    clock.now = first.sent_at + timedelta(seconds=6)
-    await dispatcher(core, outbox, clock).tick()
+    clock.at = first.sent_at + timedelta(seconds=6)
+    await dispatcher(core, outbox).tick()
     unreachable = [f for f in await flags(core) if f.category == "unreachable"]
     assert [(f.participant_id, f.severity) for f in unreachable] == [(first.participant_id, "soon")]
 
@@ -106,9 +107,8 @@ async def test_silence_after_all_reminders_raises_unreachable(core: Core) -> Non
 async def test_blocked_bot_raises_unreachable_once(core: Core) -> None:
     await course_at(core, 0)
     outbox = RecordingOutbox(unreachable={"100"})
-    clock = FakeClock()
-    clock.advance(seconds=3)
-    await dispatcher(core, outbox, clock).tick()
+    clock_at(core, T0 + timedelta(seconds=3))
+    await dispatcher(core, outbox).tick()
     unreachable = [f for f in await flags(core) if f.category == "unreachable"]
     assert len(unreachable) == 1
 

@@ -23,6 +23,7 @@ from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
 from tests.course import (
     COURSE,
     T0,
+    FakeClock,
     chat,
     contact,
     course_at,
@@ -59,11 +60,10 @@ async def test_typing_after_an_invitation_starts_it(core: Core) -> None:
 
 
 async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(
-    core: Core, monkeypatch: pytest.MonkeyPatch
+    core: Core,
 ) -> None:
-    _, clock = await course_at(core, 2)
     # She answers within the course (the extra check-in must fall before its planned end).
-    monkeypatch.setattr("bot.course.matches.utcnow", clock)
+    _, clock = await course_at(core, 2)
     amina = chat(core, "100")
     checkin_contact = await contact(core, "100", "checkin_1")
     await amina.send(Tap(Press(Action.OPEN, option=checkin_contact.id)))
@@ -79,7 +79,7 @@ async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(
     assert amina.texts[-1] == str(texts.CONTACT_DONE)
     extra = await contact(core, "100", "no_contact")
     assert extra is not None and extra.questionnaire_id == "checkin_mentee"
-    assert extra.state == ContactState.PLANNED and extra.due_at == clock.now + timedelta(seconds=3)
+    assert extra.state == ContactState.PLANNED and extra.due_at == clock.at + timedelta(seconds=3)
 
 
 async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_after(
@@ -151,13 +151,13 @@ async def test_anonymity_cannot_change_once_a_version_has_answers(
         ProgrammeError,
         match=r"'anonymity\.mentor_end': version 1 has answers given as 'respondent_chooses'",
     ):
-        await build_core(settings.model_copy(update={"programmes_dir": tmp}))
+        await build_core(settings.model_copy(update={"programmes_dir": tmp}), FakeClock(T0))
 
 
 async def test_button_of_an_expired_contact_says_it_is_closed(core: Core) -> None:
     outbox, clock = await course_at(core, 1)
     clock.advance(seconds=10)
-    await dispatcher(core, outbox, clock).tick()
+    await dispatcher(core, outbox).tick()
     first = await contact(core, "100", "first_meeting")
     assert first.state == ContactState.EXPIRED
     amina = chat(core, "100")
@@ -245,10 +245,10 @@ async def test_retention_erases_personal_data_after_the_course(core: Core) -> No
             T0 + timedelta(seconds=8),
         )
         await session.commit()
-    clock.now = T0 + timedelta(seconds=8 + 29)
-    assert (await dispatcher(core, outbox, clock).tick()).erased == []
-    clock.now = T0 + timedelta(seconds=8 + 31)
-    assert sorted((await dispatcher(core, outbox, clock).tick()).erased) == [1, 2]
+    clock.at = T0 + timedelta(seconds=8 + 29)
+    assert (await dispatcher(core, outbox).tick()).erased == []
+    clock.at = T0 + timedelta(seconds=8 + 31)
+    assert sorted((await dispatcher(core, outbox).tick()).erased) == [1, 2]
     assert "Amina" not in await all_text(core)
 
 
@@ -258,8 +258,8 @@ async def test_expired_contact_keeps_what_was_answered_as_partial(core: Core) ->
     first = await contact(core, "100", "first_meeting")
     await amina.send(Tap(Press(Action.OPEN, option=first.id)))
     await amina.tap("Not yet")  # then she stops answering
-    clock.now = first.sent_at + timedelta(seconds=6)
-    assert first.id in (await dispatcher(core, outbox, clock).tick()).expired
+    clock.at = first.sent_at + timedelta(seconds=6)
+    assert first.id in (await dispatcher(core, outbox).tick()).expired
     first = await contact(core, "100", "first_meeting")
     async with core.sessions() as session:
         run = await session.get(SurveyRun, first.run_id)
@@ -313,8 +313,8 @@ async def test_a_survey_that_expired_can_still_be_finished(core: Core) -> None:
     first = await contact(core, "100", "first_meeting")
     await amina.send(Tap(Press(Action.OPEN, option=first.id)))
     await amina.tap("Not yet")
-    clock.now = first.sent_at + timedelta(seconds=6)
-    assert first.id in (await dispatcher(core, outbox, clock).tick()).expired
+    clock.at = first.sent_at + timedelta(seconds=6)
+    assert first.id in (await dispatcher(core, outbox).tick()).expired
     await amina.tap("Yes")  # she comes back and answers the last question
     assert amina.texts == [str(texts.CONTACT_DONE)]
     first = await contact(core, "100", "first_meeting")

@@ -36,7 +36,7 @@ from bot.programmes import (
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from storage import repositories as repo
 from storage.models import AuditEntry, Coordinator, CoordinatorRole
-from tests.course import programme_elsewhere
+from tests.course import T0, FakeClock, programme_elsewhere
 
 BRIDGE = PROJECT_ROOT / "programmes" / "bridge.yaml"
 
@@ -54,7 +54,7 @@ def bridge_settings(core: Core, **changes: object) -> ProgrammeSettings:
 
 async def rename_in_the_dashboard(settings: Settings, name: str) -> None:
     """An admin renames bridge in the dashboard, in a process of its own."""
-    core = await build_core(settings)
+    core = await build_core(settings, FakeClock(T0))
     try:
         ada = await admin_of_bridge(core)
         async with core.sessions() as session:
@@ -78,12 +78,12 @@ def own_files(tmp_path: Path, settings: Settings) -> Settings:
 async def test_a_file_seeds_its_programme_and_a_changed_file_applies_at_the_next_start(
     own_files: Settings,
 ) -> None:
-    core = await build_core(own_files)
+    core = await build_core(own_files, FakeClock(T0))
     await core.close()
     path = own_files.programmes_dir / "bridge.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump({**data, "coordinator_reply_days": 5}), encoding="utf-8")
-    core = await build_core(own_files)
+    core = await build_core(own_files, FakeClock(T0))
     try:
         assert core.programmes["bridge"].coordinator_reply_days == 5
     finally:
@@ -101,7 +101,7 @@ async def test_settings_changed_in_the_dashboard_are_kept_and_the_rest_follows_t
         yaml.safe_dump({**data, "name": "From the file", "schedule": schedule}), encoding="utf-8"
     )
     with caplog.at_level(logging.WARNING, logger="bot.core"):
-        core = await build_core(own_files)
+        core = await build_core(own_files, FakeClock(T0))
     try:
         bridge = core.programmes["bridge"]
         assert bridge.name == "Bro til job"  # the admin's
@@ -113,11 +113,12 @@ async def test_settings_changed_in_the_dashboard_are_kept_and_the_rest_follows_t
 
 
 async def test_an_admin_changes_the_settings_and_a_running_process_takes_them_in(
-    core: Core, settings: Settings
+    core: Core, settings: Settings, clock: FakeClock
 ) -> None:
-    bot_side = await build_core(settings)  # another process on the same database
+    bot_side = await build_core(settings, FakeClock(T0))  # another process on the same database
     try:
         ada = await admin_of_bridge(core)
+        clock.advance(minutes=5)  # the change is newer than the programmes' seeding at T0
         wanted = bridge_settings(
             core, languages=("uk", "ar", "da"), timezone="Europe/Oslo",
             coordinator_reply_days="3", help_lines=(("Politiet", "114"), ("", "")),
@@ -265,16 +266,16 @@ def test_the_command_line_lists_and_exports_a_programme_as_the_database_holds_it
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     asyncio.run(rename_in_the_dashboard(load_settings(), "Bro"))
     capsys.readouterr()
-    assert main(["programmes", "list"]) == 0
+    assert main(["programmes", "list"], FakeClock(T0)) == 0
     listing = capsys.readouterr().out.splitlines()
     assert listing[1].split()[:3] == ["bridge", "bridge-mentor", "Bro"]
     exported = tmp_path / "bridge.yaml"
-    assert main(["programmes", "export", "bridge", "--to", str(exported)]) == 0
+    assert main(["programmes", "export", "bridge", "--to", str(exported)], FakeClock(T0)) == 0
     data = yaml.safe_load(exported.read_text(encoding="utf-8"))
     original = yaml.safe_load(BRIDGE.read_text(encoding="utf-8"))
     # The file's shape, with the dashboard's change (the form writes out every field it shows).
     assert data == {**original, "name": "Bro", "coordinator_reply_days": 2}
-    assert main(["programmes", "export", "nowhere"]) == 2
+    assert main(["programmes", "export", "nowhere"], FakeClock(T0)) == 2
     assert "no programme 'nowhere'" in capsys.readouterr().err
 
 

@@ -22,6 +22,7 @@ from bot.results import (
 )
 from bot.settings import load_settings
 from storage.models import AuditEntry
+from tests.course import T0, FakeClock
 from tests.report_data import (
     SAJO_LINES,
     add_run,
@@ -115,7 +116,7 @@ def cli_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(list(args), FakeClock(T0))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -124,7 +125,7 @@ def test_the_command_prints_the_sajo_table_and_writes_the_workbook(
     cli_database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def seed() -> None:
-        core = await build_core(load_settings())
+        core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
                 await seed_sajo(session)
@@ -144,7 +145,7 @@ def test_the_command_prints_the_sajo_table_and_writes_the_workbook(
     assert output.exists()
 
     async def audit_log() -> list[tuple[str, str]]:
-        core = await build_core(load_settings())
+        core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
                 return [(e.action, e.detail) for e in await session.scalars(select(AuditEntry))]

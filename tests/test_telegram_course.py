@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.course import create_match
+from bot.course import ContactDispatcher, create_match
 from bot.language import texts
 from bot.programmes import Offset
 from bot.results import before_after
 from bot.settings import Settings
 from storage import repositories as repo
 from storage.models import Contact, ContactState, Participant, SurveyRun
-from tests.course import COURSE
+from tests.course import COURSE, FakeClock
 from tests.fakes import FakeBotAPI, FakeUser
 from tests.telegram import RunningBot, running_bot
 
@@ -24,15 +24,18 @@ Message = dict[str, Any]
 
 
 @pytest.fixture
-async def course_bot(settings: Settings, server: FakeBotAPI) -> AsyncIterator[RunningBot]:
+async def course_bot(
+    settings: Settings, server: FakeBotAPI, clock: FakeClock
+) -> AsyncIterator[RunningBot]:
+    """The bot on the test's clock: the course's time moves only when `next_invitation` moves
+    it, however long the machine takes to answer."""
     fast = settings.model_copy(
         update={"programmes_dir": COURSE, "default_programme": "fast", "dispatch_interval": 0.2}
     )
-    async with running_bot(fast, server) as bot:
-        # Answering a 30-question survey at test speed on a busy machine can take longer than
-        # the unit tests' 5-second expiry: give the people here time to answer. The match ends
-        # by itself 8 s after it starts; its people are kept (no retention) however long the
-        # rest of the course takes here.
+    async with running_bot(fast, server, clock=clock) as bot:
+        # The test takes one invitation at a time while the course's time moves on: the ones
+        # it has not taken yet must not expire (the unit tests' 5 s) nor their people be
+        # erased (retention) before it does.
         programmes = bot.core.programmes
         programmes["fast"] = programmes["fast"].model_copy(
             update={
@@ -119,15 +122,25 @@ async def intake(user: FakeUser, code: str) -> None:
     await answer_everything(user, {"How motivated": "Medium"})
 
 
-async def next_invitation(user: FakeUser, within: float = 15) -> Message:
+async def next_invitation(bot: RunningBot, user: FakeUser) -> Message:
     """The oldest scheduled message (invitation or reminder) the test has not taken yet; it
-    may have arrived while the person was busy answering something else."""
+    may have arrived while the person was busy answering something else. Until one has, the
+    course's time moves on a quarter of a second, and the dispatcher runs, at a time."""
     taken: set[int] = user.__dict__.setdefault("taken_invitations", set())
+    clock = bot.core.clock
+    assert isinstance(clock, FakeClock)
+    contacts: ContactDispatcher = bot.dispatcher["contacts"]
 
     def waiting() -> list[Message]:
         return [m for m in user.messages if is_scheduled(m) and m["message_id"] not in taken]
 
-    await until(lambda: bool(waiting()), within)
+    for _ in range(240):  # a minute of the course's time
+        if waiting():
+            break
+        clock.advance(seconds=0.25)
+        await contacts.tick()  # what is due is sent before it returns
+    else:
+        raise AssertionError("no invitation came within a minute of the course's time")
     message = waiting()[0]
     taken.add(message["message_id"])
     await user.wait_for_reply(count=0)
@@ -155,31 +168,31 @@ async def test_a_whole_course_from_intake_to_follow_up(
         await create_match(session, core.programmes, mentee.id, mentor.id)
         await session.commit()
 
-    first = await next_invitation(amina)
+    first = await next_invitation(course_bot, amina)
     assert first["text"] == str(texts.INVITATION).format(title="Your first meeting")
     await open_and_answer(amina, first)
 
-    checkin = await next_invitation(amina)
-    reminder = await next_invitation(amina)  # she stays silent: a reminder comes
+    checkin = await next_invitation(course_bot, amina)
+    reminder = await next_invitation(course_bot, amina)  # she stays silent: a reminder comes
     assert reminder["text"].startswith("A friendly reminder")
     assert buttons(reminder) == [str(texts.CONTINUE_SURVEY)]
     asked = await open_and_answer(amina, reminder)
     assert "Have you met your mentor since we last asked you?" in asked[0]
     assert checkin["message_id"] < reminder["message_id"]
 
-    mentor_checkin = await next_invitation(lars)
+    mentor_checkin = await next_invitation(course_bot, lars)
     await open_and_answer(lars, mentor_checkin)
 
     end = None
     while end is None:  # check-in 2 comes before the end survey
-        invitation = await next_invitation(amina)
+        invitation = await next_invitation(course_bot, amina)
         if "Looking back" in invitation["text"]:
             end = invitation
         else:
             await open_and_answer(amina, invitation)
     await open_and_answer(amina, end, **{"How motivated": "High"})
 
-    follow_up = await next_invitation(amina)
+    follow_up = await next_invitation(course_bot, amina)
     await open_and_answer(amina, follow_up)
 
     titles = [

@@ -117,6 +117,7 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     args = build_parser().parse_args(
         ["export", "--survey", "mentee_intake", "--format", "csv", "--output", str(output)]
     )
+    args.clock = running.core.clock  # what `main` gives every command
     await running.core.close()  # the export opens its own connection, as from a shell
     await _export_in_thread(running.core.settings, args)
     with output.open(encoding="utf-8-sig", newline="") as handle:

@@ -52,7 +52,7 @@ async def bot_on_a_slow_network(
             "telegram_request_timeout": TIMEOUT,
         }
     )
-    core = await build_core(settings)
+    core = await build_core(settings, FakeClock(T0))
     session = server.bot_session()
     session.timeout = TIMEOUT
     retry = RetryMiddleware(max_retries=5, base_delay=0.01, max_delay=0.05, rng=random.Random(seed))
@@ -193,7 +193,7 @@ async def test_an_edit_that_keeps_failing_does_not_hold_back_the_next_question(
 
 
 async def test_an_invitation_whose_answer_timed_out_is_not_sent_again_and_its_reminder_comes(
-    settings: Settings, server: FakeBotAPI
+    settings: Settings, server: FakeBotAPI, clock: FakeClock
 ) -> None:
     core = await build_core(
         settings.model_copy(
@@ -203,7 +203,8 @@ async def test_an_invitation_whose_answer_timed_out_is_not_sent_again_and_its_re
                 "telegram_api_base_url": server.base_url,
                 "telegram_bot_token": SecretStr(TOKEN),
             }
-        )
+        ),
+        clock,
     )
     amina = server.user(641, "Amina", language_code="en")
     async with core.sessions() as session:
@@ -233,7 +234,6 @@ async def test_an_invitation_whose_answer_timed_out_is_not_sent_again_and_its_re
     retry = RetryMiddleware(base_delay=0.01, rng=random.Random(1))
     bot = create_bot(core, session=session_, per_chat_per_second=math.inf, retry=retry)
     contacts = core.contact_dispatcher({"telegram": TelegramOutbox(bot)})
-    contacts.clock = clock = FakeClock(T0)
     try:
         server.answer_late(1.0, after=LATE, methods=["sendMessage"])
         report = await contacts.tick()

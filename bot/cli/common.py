@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.coordination import audit
 from bot.core import Core, build_core
 from bot.results import parse_bound
@@ -33,11 +34,12 @@ def add_group(commands: Commands, name: str, help: str) -> Commands:
     return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
 
 
-def run_with_core(settings: Settings, work: Callable[[Core], Awaitable[int]]) -> int:
-    """`work` done with a core built from the settings, and closed after it; its exit code."""
+def run_with_core(settings: Settings, clock: Clock, work: Callable[[Core], Awaitable[int]]) -> int:
+    """`work` done with a core built from the settings on `clock` (`main`'s), and closed after
+    it; its exit code."""
 
     async def with_core() -> int:
-        core = await build_core(settings)
+        core = await build_core(settings, clock)
         try:
             return await work(core)
         finally:

@@ -40,7 +40,7 @@ def add_demo(commands: Commands) -> None:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if args.with_dashboard:
-        return _demo_dashboard(settings)
+        return _demo_dashboard(settings, args)
     console = importlib.import_module(CONSOLE)
     # The terminal is the conversation here: only problems are logged into it.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -49,16 +49,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         await console.run_console(core, user_id=args.user)
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
-def _demo_dashboard(settings: Settings) -> int:
+def _demo_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     async def work(core: Core) -> int:
         await _seed_demo(core)  # the first time only
         _print_demo_login()
         return await serve_dashboard(core, settings)
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_seed_demo(commands: Commands) -> None:
@@ -68,14 +68,14 @@ def add_seed_demo(commands: Commands) -> None:
     seed.set_defaults(handler=cmd_seed_demo)
 
 
-def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work(core: Core) -> int:
         if not await _seed_demo(core):
             raise SettingsError("the database already has participants; use an empty one")
         _print_demo_login()
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 async def _seed_demo(core: Core) -> bool:

@@ -35,6 +35,7 @@ from bot.programmes import (
     Severity,
 )
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import (
     Contact,
     ContactState,
@@ -42,7 +43,6 @@ from storage.models import (
     ParticipantStatus,
     RunStatus,
     SurveyRun,
-    utcnow,
 )
 
 DEMO_EMAIL = "demo@example.org"
@@ -143,7 +143,7 @@ async def seed_demo(
     now: datetime | None = None,
     seed: int = 7,
 ) -> DemoSummary:
-    now = now or utcnow()
+    now = now or clock_now(session)
     rng = random.Random(seed)
     if await session.scalar(select(func.count()).select_from(Participant)):
         raise DemoError("the database already has participants; use an empty one for the demo")

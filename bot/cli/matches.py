@@ -106,7 +106,7 @@ def cmd_match(settings: Settings, args: argparse.Namespace) -> int:
                 )  # fmt: skip
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_schedule(commands: Commands) -> None:
@@ -151,7 +151,7 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> int:
             )  # fmt: skip
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 async def _programme_id(session: AsyncSession, code: str | None) -> int | None:

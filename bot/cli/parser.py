@@ -14,6 +14,7 @@ from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
 from bot.cli.results import add_export, add_report
 from bot.cli.service import add_check, add_dashboard, add_db, add_run
+from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
 from bot.programmes import ProgrammeError, QuestionnaireError
@@ -51,8 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """Run the command in `argv`; the time comes from `clock` (the wall clock unless a test
+    gives its own), built here once, where the program starts."""
     args = build_parser().parse_args(argv)
+    args.clock = clock or SystemClock()
     try:
         settings = load_settings()
         logging.basicConfig(

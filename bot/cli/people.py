@@ -43,7 +43,7 @@ def cmd_participants(settings: Settings, args: argparse.Namespace) -> int:
             )  # fmt: skip
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_coordinator(commands: Commands) -> None:
@@ -77,7 +77,7 @@ def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def cmd_coordinator_login(settings: Settings, args: argparse.Namespace) -> int:
@@ -96,7 +96,7 @@ def cmd_coordinator_login(settings: Settings, args: argparse.Namespace) -> int:
         print(f"coordinator {coordinator.id} ({coordinator.name}) logs in as {coordinator.email}")
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def _read_password() -> str:

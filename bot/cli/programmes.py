@@ -61,7 +61,7 @@ def cmd_programmes(settings: Settings, args: argparse.Namespace) -> int:
             print(f"programme '{args.code}' written to {args.to}")
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_audio(commands: Commands) -> None:

@@ -54,7 +54,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {len(table.rows)} respondents of '{questionnaire.id}' to {output}")
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_report(commands: Commands) -> None:
@@ -103,4 +103,4 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             print(f"wrote the report to {output}")
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)

@@ -27,7 +27,7 @@ def add_run(commands: Commands) -> None:
     run.set_defaults(handler=cmd_run)
 
 
-def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_token()
     app = importlib.import_module(TELEGRAM_APP)
 
@@ -35,7 +35,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         await app.run_polling(core)
         return 0
 
-    return run_with_core(settings, work)
+    return run_with_core(settings, args.clock, work)
 
 
 def add_db(commands: Commands) -> None:
@@ -80,11 +80,11 @@ def add_dashboard(commands: Commands) -> None:
     dashboard.set_defaults(handler=cmd_dashboard)
 
 
-def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     async def serve(core: Core) -> int:
         return await serve_dashboard(core, settings)
 
-    return run_with_core(settings, serve)
+    return run_with_core(settings, args.clock, serve)
 
 
 async def serve_dashboard(core: Core, settings: Settings) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.conversation.turn import Turn
 from bot.language import texts
 from bot.messages import Action, Button, Input, OutgoingMessage, Press, Start, Tap
-from storage.models import utcnow
+from storage.database import clock_now
 
 
 def consent_prompt() -> OutgoingMessage:
@@ -26,11 +26,11 @@ def consent_step(turn: Turn, incoming: Input) -> bool:
         agreed = incoming.press.option == 1
         turn.confirm(texts.CONSENT, texts.CONSENT_YES if agreed else texts.CONSENT_NO)
         if agreed:
-            participant.consent_given_at = utcnow()
+            participant.consent_given_at = clock_now(turn.session)
             participant.consent_version = texts.CONSENT_VERSION
             participant.consent_declined_at = None
             return True
-        participant.consent_declined_at = utcnow()
+        participant.consent_declined_at = clock_now(turn.session)
         turn.say(texts.CONSENT_DECLINED)
         return False
     if not isinstance(incoming, Start):

@@ -21,7 +21,8 @@ from bot.conversation.turn import ConversationSetup, SideConversation, Turn
 from bot.language import texts
 from bot.messages import Input, OutgoingMessage, Reply
 from storage import repositories as repo
-from storage.models import Participant, utcnow
+from storage.database import clock_now
+from storage.models import Participant
 
 # In this order: the first that claims an input answers it.
 SIDE_CONVERSATIONS: tuple[SideConversation, ...] = (
@@ -47,7 +48,7 @@ class SurveyEngine(ConversationSetup):
             session, channel, user_id, create=not about_own_data
         )
         if participant is not None:
-            participant.last_active_at = utcnow()
+            participant.last_active_at = clock_now(session)
         language = (participant and participant.language) or self.likely_language(language_hint)
         reply = Reply(participant_id=participant.id if participant else 0, language=language)
         with self.catalogs.use(language):

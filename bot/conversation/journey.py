@@ -17,7 +17,8 @@ from bot.messages import Action, Input, Start, Tap
 from bot.people import anonymous_occasion, respondent_key, run_of_contact
 from bot.programmes import INTAKE, Programme, Questionnaire
 from storage import repositories as repo
-from storage.models import Contact, ContactState, ParticipantStatus, RunStatus, SurveyRun, utcnow
+from storage.database import clock_now
+from storage.models import Contact, ContactState, ParticipantStatus, RunStatus, SurveyRun
 
 
 async def next_step(turn: Turn, incoming: Input) -> None:
@@ -84,7 +85,7 @@ async def _checkin_step(turn: Turn, programme: Programme, incoming: Input) -> No
         return
     contact.state = ContactState.ANSWERED
     # For an anonymous questionnaire only the fact that it was answered is kept.
-    contact.answered_at = None if run.participant_id is None else utcnow()
+    contact.answered_at = None if run.participant_id is None else clock_now(session)
     participant.active_contact_id = None
     answers = await repo.answers_of(session, run.id)
     values = {key: answer.value for key, answer in answers.items()}
@@ -106,7 +107,7 @@ async def _new_run(
         questionnaire.version,
         programme.anonymity_of(questionnaire.id).value,
     )
-    now = utcnow()
+    now = clock_now(turn.session)
     participant = turn.participant
     return await repo.add_run(
         turn.session,

@@ -32,7 +32,8 @@ from bot.messages import (
 )
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType, Severity
 from storage import repositories as repo
-from storage.models import AnswerStatus, RunStatus, SurveyRun, utcnow
+from storage.database import clock_now
+from storage.models import AnswerStatus, RunStatus, SurveyRun
 
 
 async def take_step(
@@ -225,7 +226,7 @@ class SurveyRunner:
             question.id,
             value,
             status,
-            at=day_of(utcnow()) if anonymous else None,
+            at=day_of(clock_now(self.session)) if anonymous else None,
         )
         self.values[question.id] = value
         self.run.draft = []
@@ -258,7 +259,7 @@ class SurveyRunner:
         stale = [question_id for question_id in self.values if question_id not in shown]
         await repo.drop_answers(self.session, self.run.id, stale)
         self.run.status = RunStatus.COMPLETED
-        now = utcnow()
+        now = clock_now(self.session)
         self.run.completed_at = day_of(now) if self.run.participant_id is None else now
         self.run.current_question_id = None
         self.reply.retire_prompt_id = self.participant.prompt_message_id

@@ -9,7 +9,8 @@ from bot.coordination import TALK_TO_PERSON, raise_flag
 from bot.language import texts, voice_answer
 from bot.messages import Action, AskForPerson, Button, Input, Press, Start, Tap, Text, Voice
 from bot.programmes import AnswerValue, Severity
-from storage.models import Participant, utcnow
+from storage.database import clock_now
+from storage.models import Participant
 
 ASK, SEND, CANCEL = 0, 1, 2  # the options of Action.TALK
 
@@ -28,7 +29,7 @@ class TalkToPerson:
         participant = turn.participant
         option = incoming.press.option if isinstance(incoming, Tap) else None
         if isinstance(incoming, AskForPerson) or option == ASK:
-            participant.talk_requested_at = utcnow()
+            participant.talk_requested_at = clock_now(turn.session)
             turn.say(
                 texts.TALK_ASK,
                 (

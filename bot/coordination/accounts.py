@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
 from bot.coordination.coordinators import audit
-from storage.models import Coordinator, CoordinatorRole, WebSession, utcnow
+from storage.database import clock_now
+from storage.models import Coordinator, CoordinatorRole, WebSession
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -101,7 +102,7 @@ async def check_login(
 ) -> Login:
     """The coordinator if the e-mail and password match and the account is not locked.
     Every failure counts; the fifth in a row locks the account for 15 minutes."""
-    now = now or utcnow()
+    now = now or clock_now(session)
     coordinator = await session.scalar(
         select(Coordinator).where(Coordinator.email == normalise_email(email))
     )
@@ -140,7 +141,7 @@ async def open_session(
     session: AsyncSession, coordinator: Coordinator, now: datetime | None = None
 ) -> tuple[str, WebSession]:
     """A new session: the token for the cookie (shown once) and its row."""
-    now = now or utcnow()
+    now = now or clock_now(session)
     token = secrets.token_urlsafe(32)
     row = WebSession(
         token_hash=_digest(token),
@@ -160,7 +161,7 @@ async def session_for(
     if not token:
         return None
     row = await session.get(WebSession, _digest(token))
-    if row is None or row.expires_at <= (now or utcnow()):
+    if row is None or row.expires_at <= (now or clock_now(session)):
         return None
     return row
 

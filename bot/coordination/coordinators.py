@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories as repo
-from storage.models import AuditEntry, Coordinator, CoordinatorRole, Flag, Programme, utcnow
+from storage.database import clock_now
+from storage.models import AuditEntry, Coordinator, CoordinatorRole, Flag, Programme
 
 INVITE_DAYS = 7
 
@@ -37,7 +38,7 @@ async def invite_coordinator(
         name=name,
         language=language,
         invite_hash=_hash(code),
-        invite_expires_at=utcnow() + timedelta(days=INVITE_DAYS),
+        invite_expires_at=clock_now(session) + timedelta(days=INVITE_DAYS),
     )
     session.add(coordinator)
     await session.flush()
@@ -55,7 +56,7 @@ async def link_coordinator(
         select(Coordinator).where(Coordinator.invite_hash == _hash(code))
     )
     expires = coordinator.invite_expires_at if coordinator else None
-    if coordinator is None or expires is None or expires < utcnow():
+    if coordinator is None or expires is None or expires < clock_now(session):
         return None
     coordinator.telegram_user_id = telegram_user_id
     coordinator.invite_hash = None

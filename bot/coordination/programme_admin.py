@@ -20,7 +20,8 @@ from bot.programmes import (
     ProgrammeSources,
 )
 from storage import repositories as repo
-from storage.models import Coordinator, CoordinatorRole, utcnow
+from storage.database import clock_now
+from storage.models import Coordinator, CoordinatorRole
 from storage.models import Programme as ProgrammeRow
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Telegram's deep-link payload alphabet
@@ -72,7 +73,7 @@ async def change_programme(
     assert row.definition is not None
     definition = settings.applied_to(row.definition)
     programme = _checked(sources, definition, code)
-    now = utcnow()
+    now = clock_now(session)
     row.definition, row.name, row.updated_at, row.edited_at = definition, programme.name, now, now
     await audit(session, admin, "change_programme", detail=code)
     await session.flush()
@@ -127,7 +128,7 @@ async def create_programme(
             role: survey for role, survey in definition["intake"].items() if role != "mentor"
         }
     programme = _checked(sources, definition, code)
-    now = utcnow()
+    now = clock_now(session)
     row = ProgrammeRow(
         code=code, name=programme.name, definition=definition, updated_at=now, edited_at=now
     )

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.coordination.coordinators import CoordinationError, audit, programme_ids
 from bot.coordination.wording import CANNOT_REPLY, NOT_YOURS
 from storage import repositories as repo
-from storage.models import Coordinator, Flag, FlagMessage, FlagStatus, utcnow
+from storage.database import clock_now
+from storage.models import Coordinator, Flag, FlagMessage, FlagStatus
 
 SEVERITY_ORDER = {"urgent": 0, "soon": 1, "info": 2}
 
@@ -98,7 +99,7 @@ async def add_note(
         coordinator_id=coordinator.id,
         internal=True,
         text=words,
-        pushed_at=utcnow(),
+        pushed_at=clock_now(session),
     )
     session.add(note)
     await audit(session, coordinator, "note", flag)
@@ -109,7 +110,7 @@ async def resolve_flag(
     session: AsyncSession, coordinator: Coordinator, flag: Flag, note: str
 ) -> None:
     flag.status = FlagStatus.RESOLVED
-    flag.resolved_at = utcnow()
+    flag.resolved_at = clock_now(session)
     flag.outcome = note.strip()[:1000]
     flag.assigned_to = flag.assigned_to or coordinator.id
     await audit(session, coordinator, "resolve", flag, detail=flag.outcome)

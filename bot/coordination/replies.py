@@ -20,6 +20,7 @@ from bot.language import Catalogs, __, texts
 from bot.messages import Action, Button, OutgoingMessage, Press
 from bot.programmes import Questionnaire
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import (
     Coordinator,
     Flag,
@@ -27,7 +28,6 @@ from storage.models import (
     FlagStatus,
     Participant,
     ParticipantStatus,
-    utcnow,
 )
 
 MAX_LENGTH = 3000
@@ -66,7 +66,7 @@ async def message_participant(
     words = text.strip()[:MAX_LENGTH]
     if not words:
         raise CoordinationError(str(EMPTY))
-    pushed = None if later else utcnow()
+    pushed = None if later else clock_now(session)
     session.add(
         FlagMessage(flag_id=flag.id, coordinator_id=coordinator.id, text=words, pushed_at=pushed)
     )

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.coordination import UNREACHABLE, FlagPusher, raise_flag
 from bot.course.matches import end_due_matches, tell_ending_matches
 from bot.language import Catalogs, _, texts, zone_of
@@ -32,7 +32,7 @@ from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliv
 from bot.people import apply_retention, run_of_contact
 from bot.programmes import Offset, Programme, Questionnaire, Severity
 from storage import repositories as repo
-from storage.models import Contact, ContactState, Participant, RunStatus, utcnow
+from storage.models import Contact, ContactState, Participant, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,12 @@ class ContactDispatcher:
         outboxes: dict[str, Outbox],
         *,
         secret: bytes,
+        clock: Clock,
         timezone: str,
         grace: Offset,
         digest_at: time = time(8, 0),
         voice_dir: Path | None = None,
         concurrency: int = 30,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.programmes = programmes
@@ -116,7 +116,7 @@ class ContactDispatcher:
         """One round: claim and send what is due, remind, expire. Safe to run anywhere, any
         number of times, by any number of processes."""
         async with self._running:
-            now = self.clock()
+            now = self.clock.now()
             report = TickReport()
             async with self.sessions() as session:
                 report.ending = await tell_ending_matches(session, self.programmes, now)
@@ -237,7 +237,7 @@ class ContactDispatcher:
 
     async def push_flags(self) -> int:
         """Bring coordinators what is theirs now, each thing once (`FlagPusher`)."""
-        return await self.flag_pusher.push(self.clock())
+        return await self.flag_pusher.push(self.clock.now())
 
     async def _retain(self, session: AsyncSession, now: datetime, report: TickReport) -> None:
         """Erase personal data a programme's retention period after a course ended."""
@@ -283,7 +283,7 @@ class ContactDispatcher:
             if contact is not None:
                 if error is None:
                     if not send.reminder:
-                        contact.delivered_at = self.clock()
+                        contact.delivered_at = self.clock.now()
                     contact.last_error = None
                 else:
                     contact.last_error = error

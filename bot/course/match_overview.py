@@ -28,6 +28,7 @@ from bot.language import (
 )
 from bot.people import NOT_FOUND, names_of, own_participant
 from bot.programmes import Programme, Questionnaire
+from storage.database import clock_now
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -38,7 +39,6 @@ from storage.models import (
     Match,
     Participant,
     SurveyRun,
-    utcnow,
 )
 
 # The check-in questionnaires and their two questions that tell how a pair is doing
@@ -245,7 +245,7 @@ async def make_match(
     if code not in programmes:
         raise MatchError(NO_PROGRAMME_FILE, code=str(code))
     zone = zone_of(programmes, code, default_zone)
-    start = moment_of_day(start_day, zone, now or utcnow())
+    start = moment_of_day(start_day, zone, now or clock_now(session))
     match = await create_match(session, dict(programmes), mentee_id, mentor_id, start)
     await audit(
         session, coordinator, "match", participant_id=mentee_id,
@@ -270,7 +270,7 @@ async def finish_match(
     if match.programme.code not in programmes:
         raise MatchError(NO_PROGRAMME_FILE, code=match.programme.code)
     zone = zone_of(programmes, match.programme.code, default_zone)
-    ended = moment_of_day(end_day, zone, now or utcnow())
+    ended = moment_of_day(end_day, zone, now or clock_now(session))
     await end_match(session, dict(programmes), match.id, reason, ended)
     await audit(
         session, coordinator, "end_match", participant_id=match.mentee_id,

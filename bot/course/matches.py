@@ -16,6 +16,7 @@ from bot.coordination import raise_flag
 from bot.language import LazyText, __, local_day, zone_of
 from bot.programmes import AnswerValue, Programme, ScheduleRule, Severity
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import (
     Contact,
     ContactState,
@@ -23,7 +24,6 @@ from storage.models import (
     Match,
     Participant,
     ParticipantStatus,
-    utcnow,
 )
 
 # Why a match cannot be made or ended. Coordinators read them on the dashboard, in their
@@ -100,7 +100,7 @@ async def create_match(
     if mentee.programme is None or mentee.programme_id != mentor.programme_id:
         raise MatchError(NOT_SAME_PROGRAMME)
     programme = programmes[mentee.programme.code]
-    start = start or utcnow()
+    start = start or clock_now(session)
     planned_end = planned_end or programme.schedule.course_length.after(start)
     if planned_end <= start:
         raise MatchError(END_NOT_AFTER_START)
@@ -166,11 +166,11 @@ async def end_match(
 ) -> Match:
     """End a match: later check-ins are cancelled, end-of-course contacts move to the end."""
     match = await _running(session, programmes, match_id)
-    ended_at = ended_at or utcnow()
+    ended_at = ended_at or clock_now(session)
     if ended_at < match.started_at:
         raise MatchError(END_BEFORE_START)
     match.ended_at, match.end_reason = ended_at, reason
-    await _close_course(session, programmes[match.programme.code], match, utcnow())
+    await _close_course(session, programmes[match.programme.code], match, clock_now(session))
     return match
 
 
@@ -230,7 +230,7 @@ async def extend_match(
     end (today in the programme's time zone, or `default_zone`): it does not end by itself
     before, the end-of-course contacts move to the new end, the schedule's rules that now fall
     within the course are planned, and coordinators are told again before the new end."""
-    now = now or utcnow()
+    now = now or clock_now(session)
     match = await _running(session, programmes, match_id)
     programme = programmes[match.programme.code]
     zone = zone_of(programmes, programme.code, default_zone)
@@ -331,7 +331,7 @@ async def apply_triggers(
     each trigger fires once in a match (or up to its `repeat`), never for a contact after the
     match's planned end."""
     match = await repo.active_match_of(session, participant.id)
-    now = now or utcnow()
+    now = now or clock_now(session)
     planned = []
     for trigger in programme.schedule.triggers:
         if trigger.role != participant.role or trigger.watch != questionnaire_id:

@@ -15,7 +15,8 @@ from bot.coordination import programme_ids
 from bot.language import _, local_moment, week_moment, zone_of
 from bot.people import names_of
 from bot.programmes import Programme, Questionnaire
-from storage.models import Contact, ContactState, Coordinator, Participant, utcnow
+from storage.database import clock_now
+from storage.models import Contact, ContactState, Coordinator, Participant
 
 WEEK = timedelta(days=7)
 LATELY = timedelta(days=30)
@@ -74,7 +75,7 @@ async def schedule(
     default_zone: str,
     now: datetime | None = None,
 ) -> Schedule:
-    now = now or utcnow()
+    now = now or clock_now(session)
     mine = await programme_ids(session, coordinator)
     coming = list(
         await session.scalars(

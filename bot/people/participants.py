@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.coordination import programme_ids
 from bot.language import local_date
 from bot.programmes import INTAKE
+from storage.database import clock_now
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -26,7 +27,6 @@ from storage.models import (
     Participant,
     ParticipantStatus,
     SurveyRun,
-    utcnow,
 )
 
 NAME_QUESTION = "name"  # the intake's "What is your name?" (mentee_intake, mentor_intake)
@@ -155,7 +155,7 @@ async def list_participants(
     people = list(await session.scalars(query))
     names = await _names_in(session, mine)
     waiting = await _waiting_since(session, mine)
-    now = now or utcnow()
+    now = now or clock_now(session)
     rows = []
     for person in people:
         withdrawn = person.status == ParticipantStatus.WITHDRAWN

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.language import _, answer_lines, delete_voice_files, local_date, texts
 from bot.programmes import Questionnaire
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import (
     ContactState,
     Flag,
@@ -25,7 +26,6 @@ from storage.models import (
     Participant,
     ParticipantStatus,
     SurveyRun,
-    utcnow,
 )
 
 
@@ -162,7 +162,7 @@ async def erase_person(
     What stays: a tombstone row (number, programme, role, status "withdrawn") so coordinators
     and reports know that someone withdrew, and anonymous answers, which nothing links to them.
     """
-    now = utcnow()
+    now = clock_now(session)
     runs = list(
         await session.scalars(select(SurveyRun).where(SurveyRun.participant_id == participant.id))
     )

@@ -30,6 +30,7 @@ from bot.people.participants import names_of
 from bot.people.profile import ROLES, label, own_participant
 from bot.programmes import INTAKE, Programme, Questionnaire
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import (
     Contact,
     ContactState,
@@ -40,7 +41,6 @@ from storage.models import (
     Participant,
     ParticipantStatus,
     SurveyRun,
-    utcnow,
 )
 
 
@@ -121,7 +121,7 @@ async def participant_timeline(
     written to the audit log."""
     participant = await own_participant(session, coordinator, participant_id)
     await audit(session, coordinator, "view", participant_id=participant.id, detail="timeline")
-    now = now or utcnow()
+    now = now or clock_now(session)
     code = participant.programme.code if participant.programme else None
     zone = zone_of(programmes, code, default_zone)
     entries = [

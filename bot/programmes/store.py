@@ -28,8 +28,8 @@ from bot.programmes.programme import (
 )
 from bot.programmes.questionnaire import Questionnaire
 from storage import repositories as repo
+from storage.database import clock_now
 from storage.models import Programme as ProgrammeRow
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def seed_from_files(
                     f"(`python -m bot programmes export {row.code}` writes it as it is)"
                 )
         if row.definition != wanted:
-            row.definition, row.name, row.updated_at = wanted, kept.name, utcnow()
+            row.definition, row.name, row.updated_at = wanted, kept.name, clock_now(session)
     await session.flush()
     return warnings
 

@@ -9,8 +9,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.clock import start_clock
 from bot.core import Core
+from bot.wakeup import start_wakeup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
 from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
@@ -80,14 +80,14 @@ async def run_polling(
     """Poll until stopped (SIGINT/SIGTERM, or `dispatcher.stop_polling()`)."""
     bot = bot or create_bot(core)
     dispatcher = dispatcher or create_dispatcher(core)
-    clock = None
+    wakeup = None
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
         await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         dispatcher["contacts"] = contacts
-        clock = start_clock(
+        wakeup = start_wakeup(
             {"contact-dispatcher": contacts.tick, "programme-reload": core.reload_programmes},
             core.settings.dispatch_interval,
         )
@@ -100,7 +100,7 @@ async def run_polling(
     finally:
         # Scheduled runs and updates being handled finish before the session and the database
         # close under them.
-        if clock is not None and not await clock.stop(SHUTDOWN_GRACE):
+        if wakeup is not None and not await wakeup.stop(SHUTDOWN_GRACE):
             log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
         work = dispatcher.get("unit_of_work")
         if isinstance(work, UnitOfWorkMiddleware):
