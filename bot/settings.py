@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8080, ge=1, le=65535)
     dashboard_secure_cookies: bool = False
+    # A dashboard log-in ends after this many minutes without a request, and this many hours
+    # after it began.
+    dashboard_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    dashboard_session_hours: int = Field(default=12, ge=1, le=7 * 24)
     # When coordinators get the morning digest of `soon` flags (each programme's time zone).
     flag_digest_time: time = time(8, 0)
 

@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coordination
-from bot.coordination import AccountError, AccountProblem
+from bot.coordination import AccountError
 from bot.language import LazyText, __, language_name
 from dashboard.deps import (
+    ACCOUNT_PROBLEMS,
     ADMINS_ONLY,
     NOT_FOUND,
     Database,
@@ -27,14 +28,6 @@ from storage.models import Programme as ProgrammeRow
 
 router = APIRouter()
 NOT_ADMIN_HERE = __("You are not an admin of this programme.")
-ACCOUNT_PROBLEMS: dict[AccountProblem, LazyText] = {
-    AccountProblem.NOT_AN_EMAIL: __("This is not an e-mail address."),
-    AccountProblem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
-    AccountProblem.GUESSABLE_PASSWORD: __(
-        "This password is too easy to guess. Use a few words that do not belong together."
-    ),
-    AccountProblem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
-}
 LOGIN_NOT_YOURS = __(
     "This person also works in a programme you are not an admin of: only an admin of all their "
     "programmes can change their log-in."
@@ -60,6 +53,7 @@ ACTIONS: dict[str, LazyText] = {
     "add_coordinator": __("added a coordinator"),
     "set_role": __("changed a coordinator's access"),
     "set_login": __("set a web log-in"),
+    "change_password": __("changed their password"),
     "login": __("logged in"),
     "login_failed": __("failed to log in"),
     "locked": __("was locked out"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -28,6 +29,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOT_FOUND = __("Not found.")
 FORM_EXPIRED = __("The form has expired. Reload the page.")
 ADMINS_ONLY = __("Only admins can do this.")
+Problem = coordination.AccountProblem
+ACCOUNT_PROBLEMS: dict[Problem, LazyText] = {
+    Problem.NOT_AN_EMAIL: __("This is not an e-mail address."),
+    Problem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
+    Problem.GUESSABLE_PASSWORD: __(
+        "This password is too easy to guess. Use a few words that do not belong together."
+    ),
+    Problem.EMAIL_TAKEN: __("Another coordinator already uses this e-mail address."),
+}
 
 
 def refused(status_code: int, reason: LazyText) -> HTTPException:
@@ -57,10 +67,23 @@ async def database(core: AppCore) -> AsyncIterator[AsyncSession]:
 Database = Annotated[AsyncSession, Depends(database)]
 
 
-async def web_session(request: Request, session: Database) -> WebSession:
-    found = await coordination.session_for(session, request.cookies.get(SESSION_COOKIE))
+def session_policy(core: Core) -> coordination.SessionPolicy:
+    settings = core.settings
+    return coordination.SessionPolicy(
+        idle=timedelta(minutes=settings.dashboard_session_idle_minutes),
+        lifetime=timedelta(hours=settings.dashboard_session_hours),
+    )
+
+
+async def web_session(request: Request, session: Database, core: AppCore) -> WebSession:
+    """The log-in of this request's cookie, its idle time started again (committed at once:
+    many pages change nothing and do not commit)."""
+    found = await coordination.session_for(
+        session, request.cookies.get(SESSION_COOKIE), session_policy(core)
+    )
     if found is None:
         raise LoginRequired
+    await session.commit()
     request.state.is_admin = await coordination.is_admin(session, found.coordinator)
     request.state.coordinator = found.coordinator  # for error pages in their language
     return found

@@ -14,6 +14,7 @@ from bot.coordination import message_participant
 from bot.language import DASHBOARD_LANGUAGES, __, language_name
 from bot.people import flag_context
 from dashboard.deps import (
+    ACCOUNT_PROBLEMS,
     FORM_EXPIRED,
     LOGIN_CSRF_COOKIE,
     NOT_FOUND,
@@ -26,6 +27,7 @@ from dashboard.deps import (
     logged,
     refused,
     render,
+    session_policy,
     signed_page,
 )
 from storage import repositories as repo
@@ -34,6 +36,8 @@ from storage.models import Coordinator, Flag
 router = APIRouter()
 OUTCOME_NEEDED = __("Write a short note on the outcome.")
 UNKNOWN_LANGUAGE = __("There is no such language.")
+WRONG_PASSWORD = __("The current password is not right.")
+PASSWORDS_DIFFER = __("The two new passwords are not the same.")
 NOTE_NEEDED = __("Write the note first.")
 
 
@@ -77,7 +81,8 @@ async def log_in(request: Request, session: Database) -> Response:
         await session.commit()
         error = "locked" if result.locked_until else "wrong"
         return render(request, "login.html", None, 401, csrf=expected, next=target, error=error)
-    token, _ = await core.open_session(session, result.coordinator)
+    policy = session_policy(app_core(request))
+    token, _ = await core.open_session(session, result.coordinator, policy)
     await session.commit()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, **_cookie_options(request))  # type: ignore[arg-type]
@@ -197,13 +202,37 @@ async def save_settings(
     return _settings(request, signed, saved=True)
 
 
-def _settings(request: Request, signed: Signed, saved: bool = False) -> Response:
-    """The coordinator's language: the dashboard's and that of the bot's messages to them."""
+@router.post("/settings/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request, session: Database, signed: Signed, form: Form
+) -> Response:
+    """The coordinator's own new password; their other sessions end."""
+    new = form.get("new_password", "")
+    if new != form.get("new_password_again", ""):
+        return _settings(request, signed, status_code=422, problem=PASSWORDS_DIFFER)
+    try:
+        changed = await core.change_own_password(
+            session, signed, form.get("current_password", ""), new
+        )
+    except core.AccountError as error:
+        return _settings(request, signed, status_code=422, problem=ACCOUNT_PROBLEMS[error.problem])
+    if not changed:
+        return _settings(request, signed, status_code=422, problem=WRONG_PASSWORD)
+    await session.commit()
+    return _settings(request, signed, saved=True, password_changed=True)
+
+
+def _settings(
+    request: Request, signed: Signed, status_code: int = 200, **shown: object
+) -> Response:
+    """The coordinator's language (the dashboard's and that of the bot's messages to them),
+    and their password."""
     core_ = app_core(request)
     choices = [(code, language_name(code)) for code in core_.catalogs.languages]
     return signed_page(
-        request, signed, "settings.html", choices=choices, full={"en", *DASHBOARD_LANGUAGES},
-        saved=saved,
+        request, signed, "settings.html", status_code, choices=choices,
+        full={"en", *DASHBOARD_LANGUAGES},
+        **{"saved": False, "password_changed": False, "problem": None, **shown},
     )  # fmt: skip
 
 

@@ -100,12 +100,14 @@ async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
     now = core.clock.now()
     async with core.sessions() as session:
         sara = await session.get(Coordinator, sara_id)
-        token, row = await accounts.open_session(session, sara, now)
+        policy = accounts.SessionPolicy()
+        token, row = await accounts.open_session(session, sara, policy, now)
         await session.commit()
         assert token not in row.token_hash and len(row.csrf_token) >= 32
-        assert (await accounts.session_for(session, token, now)).coordinator_id == sara_id
-        assert await accounts.session_for(session, "forged", now) is None
-        assert await accounts.session_for(session, token, now + timedelta(hours=12)) is None
+        assert (await accounts.session_for(session, token, policy, now)).coordinator_id == sara_id
+        assert await accounts.session_for(session, "forged", policy, now) is None
+        later = now + timedelta(minutes=31)  # idle for longer than 30 minutes
+        assert await accounts.session_for(session, token, policy, later) is None
         await accounts.close_session(session, token)
         await session.commit()
         assert list(await session.scalars(select(WebSession))) == []

@@ -22,7 +22,6 @@ from storage.models import Coordinator, CoordinatorRole, WebSession
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
-SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # of zxcvbn's 0 to 4
 
@@ -50,6 +49,15 @@ class AccountError(Exception):
 
 
 @dataclass(frozen=True)
+class SessionPolicy:
+    """How long a dashboard log-in lasts: it ends after `idle` without a request, and at the
+    latest `lifetime` after the log-in, however busy (ASVS 3.3)."""
+
+    idle: timedelta = timedelta(minutes=30)
+    lifetime: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
 class Login:
     coordinator: Coordinator | None
     locked_until: datetime | None = None  # set when the account is (now) locked
@@ -63,6 +71,22 @@ def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
+def check_password(password: str, email: str, name: str) -> None:
+    """Refuses (AccountError) a password shorter than 12 characters or easy to guess. zxcvbn
+    knows common passwords, names, words, keyboard rows and dates; 3 is "safely unguessable"
+    (about 10^8 guesses or more). The person's own name and e-mail count as guessable too."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            AccountProblem.SHORT_PASSWORD,
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+        )
+    if zxcvbn(password, user_inputs=[email, name])["score"] < MIN_PASSWORD_SCORE:
+        raise AccountError(
+            AccountProblem.GUESSABLE_PASSWORD,
+            "the password is too easy to guess: use a few words that do not belong together",
+        )
+
+
 async def set_login(
     session: AsyncSession, coordinator: Coordinator, email: str, password: str
 ) -> None:
@@ -70,18 +94,7 @@ async def set_login(
     address = normalise_email(email)
     if "@" not in address or address.startswith("@") or address.endswith("@"):
         raise AccountError(AccountProblem.NOT_AN_EMAIL, f"'{email}' is not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            AccountProblem.SHORT_PASSWORD,
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-        )
-    # zxcvbn knows the common passwords, names, words, keyboard rows and dates; 3 is "safely
-    # unguessable" (about 10^8 guesses or more). The person's own name and e-mail count too.
-    if zxcvbn(password, user_inputs=[address, coordinator.name])["score"] < MIN_PASSWORD_SCORE:
-        raise AccountError(
-            AccountProblem.GUESSABLE_PASSWORD,
-            "the password is too easy to guess: use a few words that do not belong together",
-        )
+    check_password(password, address, coordinator.name)
     taken = await session.scalar(
         select(Coordinator.id).where(Coordinator.email == address, Coordinator.id != coordinator.id)
     )
@@ -138,7 +151,10 @@ def _verify(stored: str, password: str) -> bool:
 
 
 async def open_session(
-    session: AsyncSession, coordinator: Coordinator, now: datetime | None = None
+    session: AsyncSession,
+    coordinator: Coordinator,
+    policy: SessionPolicy = SessionPolicy(),
+    now: datetime | None = None,
 ) -> tuple[str, WebSession]:
     """A new session: the token for the cookie (shown once) and its row."""
     now = now or clock_now(session)
@@ -148,7 +164,7 @@ async def open_session(
         coordinator_id=coordinator.id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
-        expires_at=now + SESSION_LIFETIME,
+        expires_at=now + min(policy.idle, policy.lifetime),
     )
     session.add(row)
     await session.flush()
@@ -156,22 +172,53 @@ async def open_session(
 
 
 async def session_for(
-    session: AsyncSession, token: str | None, now: datetime | None = None
+    session: AsyncSession,
+    token: str | None,
+    policy: SessionPolicy = SessionPolicy(),
+    now: datetime | None = None,
 ) -> WebSession | None:
+    """The live session of this cookie token, its idle time started again; None when there is
+    none, or it ended (idle too long, or past its lifetime)."""
     if not token:
         return None
+    now = now or clock_now(session)
     row = await session.get(WebSession, _digest(token))
-    if row is None or row.expires_at <= (now or clock_now(session)):
+    if row is None or row.expires_at <= now:
         return None
+    row.expires_at = min(now + policy.idle, row.created_at + policy.lifetime)
     return row
 
 
 async def close_session(session: AsyncSession, token: str | None) -> None:
+    """Log out: this session and every other one of the same account end (a session left
+    open on another computer ends too)."""
     row = await session_for(session, token)
     if row is not None:
         await audit(session, row.coordinator, "logout")
-        await session.delete(row)
+        await session.execute(
+            delete(WebSession).where(WebSession.coordinator_id == row.coordinator_id)
+        )
         await session.flush()
+
+
+async def change_own_password(
+    session: AsyncSession, signed: WebSession, current: str, new: str
+) -> bool:
+    """A coordinator's own new password, once the current one is given (False if it is not);
+    every other session of the account ends, this one goes on."""
+    coordinator = signed.coordinator
+    if coordinator.password_hash is None or not _verify(coordinator.password_hash, current):
+        return False
+    check_password(new, coordinator.email or "", coordinator.name)
+    coordinator.password_hash = _hasher.hash(new)
+    await session.execute(
+        delete(WebSession).where(
+            WebSession.coordinator_id == coordinator.id,
+            WebSession.token_hash != signed.token_hash,
+        )
+    )
+    await audit(session, coordinator, "change_password")
+    return True
 
 
 async def is_admin(session: AsyncSession, coordinator: Coordinator) -> bool:
