@@ -111,3 +111,38 @@ async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
         await accounts.close_session(session, token)
         await session.commit()
         assert list(await session.scalars(select(WebSession))) == []
+
+
+async def test_every_log_in_does_the_same_hashing_work_whatever_the_account(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time of an answer must not tell whether an e-mail has an account, or is locked:
+    each attempt verifies exactly one argon2 hash (counted, not timed)."""
+    await with_login(core)
+    verified: list[str] = []
+    original = accounts._verify
+
+    def counting(stored: str, password: str) -> bool:
+        verified.append(stored)
+        return original(stored, password)
+
+    monkeypatch.setattr(accounts, "_verify", counting)
+    now = core.clock.now()
+    async with core.sessions() as session:
+        attempts = {
+            "unknown e-mail": ("nobody@example.org", PASSWORD),
+            "wrong password": ("sara@example.org", "wrong"),
+            "right password": ("sara@example.org", PASSWORD),
+        }
+        work = {}
+        for name, (email, password) in attempts.items():
+            verified.clear()
+            await accounts.check_login(session, email, password, now)
+            work[name] = len(verified)
+        for _ in range(4):  # with the one above, five failures: locked
+            await accounts.check_login(session, "sara@example.org", "wrong", now)
+        verified.clear()
+        locked = await accounts.check_login(session, "sara@example.org", PASSWORD, now)
+        work["locked account"] = len(verified)
+    assert locked.locked_until is not None
+    assert work == {name: 1 for name in work}

@@ -123,6 +123,7 @@ async def check_login(
         _verify(_DUMMY_HASH, password)
         return Login(None)
     if coordinator.locked_until is not None and coordinator.locked_until > now:
+        _verify(_DUMMY_HASH, password)  # the same work: timing must not tell it is locked
         return Login(None, coordinator.locked_until)
     if not _verify(coordinator.password_hash, password):
         coordinator.failed_logins += 1
