@@ -69,7 +69,7 @@ async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(
     await amina.send(Tap(Press(Action.OPEN, option=checkin_contact.id)))
     assert "met" in amina.question_text.lower()
     await amina.tap("No")
-    while amina.prompt is not None and amina.last.messages[-1].keyboard:
+    while amina.prompt is not None and amina.asks:
         labels = [b.label for row in amina.prompt.keyboard for b in row]
         if str(texts.DONE) in labels:
             await amina.tap(labels[0])
