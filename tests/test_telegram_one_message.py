@@ -166,3 +166,19 @@ async def test_a_question_with_a_recording_comes_as_new_messages_after_a_tap(
     assert "voice" in voice and amina.da(GENDER) in str(question["text"])
     assert pressable(amina) == [question]
     server.assert_no_violations()
+
+
+async def test_a_pressed_message_that_cannot_be_edited_brings_the_question_as_a_new_one(
+    running: RunningBot, server: FakeBotAPI
+) -> None:
+    # She deleted the question's message before tapping (or it is too old to edit): the next
+    # question must come all the same.
+    amina = Mentee(server.user(806, "Amina", language_code="da"), running)
+    await amina.begin()
+    await amina.type("Amina")
+    await amina.tap(texts.SKIP)  # the contact; now the age question
+    server.fail_next("editMessageText", 400, description="Bad Request: message to edit not found")
+    reply = await amina.tap("25 to 34", count=2)
+    assert amina.da(GENDER) in str(reply[-1]["text"]) and reply[-1]["reply_markup"]
+    assert pressable(amina) == [amina.user.messages[-1]]
+    assert (await stored_answers(running))["age_group"] == ("25_34", "answered")
