@@ -102,8 +102,8 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     window (a fraction rounds down; below one, 0.5 say, it means one call in any two seconds);
     ``math.inf`` switches it off. ``per_chat_per_second`` spaces calls to one chat;
     ``math.inf`` switches the spacing off. ``per_chat_burst`` lets that many calls to one chat
-    go at once (an answer edits the tapped message and sends the next question) while keeping
-    the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
+    go at once (a typed answer takes the old question's buttons off and sends the next) while
+    keeping the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
     ``latency_margin`` (seconds) widens the one-second window of a call still unanswered,
     because Telegram counts calls when they arrive: an answered call has arrived before its
     answer, and its window starts there, so it needs no margin (the limiter then keeps close
