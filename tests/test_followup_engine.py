@@ -90,6 +90,10 @@ async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_afte
     end = await contact(core, "100", "end")
     await amina.send(Tap(Press(Action.OPEN, option=end.id)))
     await finish_by_first_choices(amina, motivation="High")
+    # She sees her own answers at the end, in her chat, although they are stored without her.
+    summary = amina.last.edit
+    assert summary is not None and summary.text.startswith(str(texts.YOUR_ANSWERS))
+    assert "How motivated are you to reach your goals?\n✓ High" in summary.text
     end = await contact(core, "100", "end")
     assert end.state == ContactState.ANSWERED
     assert end.answered_at is None and end.run_id is None  # only the fact it was answered
