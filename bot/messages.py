@@ -147,8 +147,12 @@ Input = (
 class Reply:
     participant_id: int
     language: str
-    # Replaces the message whose button was pressed: shows the chosen answer, drops the buttons.
+    # Replaces the message whose button was pressed: the next question (or the same one with
+    # its new ticks), the summary of a finished survey, or what was chosen, without buttons.
     edit: OutgoingMessage | None = None
+    # The edit is what the person reads next (a question, the summary), not a record of her
+    # choice: a channel that cannot edit the pressed message shows it as a new message.
+    edit_shows_next: bool = False
     messages: list[OutgoingMessage] = field(default_factory=list)
     # The message of an earlier prompt whose buttons must go (it was answered by typing).
     retire_prompt_id: int | None = None

@@ -27,10 +27,13 @@ async def _read_stdin(prompt: str) -> str | None:
 
 def _render(reply: Reply, write: Write) -> list[Button]:
     """Print the reply; return the buttons of the last message, numbered from 1."""
-    if reply.edit is not None and not reply.edit.keyboard:
+    # An edit that shows what comes next is printed whole; one that records a choice only
+    # by its last line, the choice.
+    next_in_edit = reply.edit is not None and (reply.edit.keyboard or reply.edit_shows_next)
+    if reply.edit is not None and not next_in_edit:
         write("   " + reply.edit.text.splitlines()[-1])
     buttons: list[Button] = []
-    shown = [reply.edit] if reply.edit is not None and reply.edit.keyboard else []
+    shown = [reply.edit] if reply.edit is not None and next_in_edit else []
     for message in [*shown, *reply.messages]:
         write("")
         if message.voice is not None and message.voice.path is not None:

@@ -58,6 +58,14 @@ class EngineChat:
         return self.replies[-1]
 
     @property
+    def asks(self) -> bool:
+        """Whether the last reply shows a question with buttons (in the pressed message or a
+        new one)."""
+        last = self.last
+        shown = [last.edit] if last.edit is not None else []
+        return any(message.keyboard for message in [*shown, *last.messages][-1:])
+
+    @property
     def texts(self) -> list[str]:
         return [message.text for message in self.last.messages]
 

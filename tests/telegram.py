@@ -109,12 +109,10 @@ class Mentee:
         return list({message["message_id"]: message for message in reply}.values())
 
     async def tap(self, english: object, count: int = 1) -> list[dict[str, object]]:
-        before = len(self.user.messages)
+        """Tap a button; what the bot sent or edited in reply (usually the tapped message,
+        now showing the next question)."""
         await self.user.tap(self.da(english))
-        reply = await self.user.wait_for_reply(count=count)
-        if len(self.user.messages) == before:
-            reply += await self._until_new_message(before)
-        return list({message["message_id"]: message for message in reply}.values())
+        return await self.user.wait_for_reply(count=count)
 
     async def toggle(self, english: object) -> list[dict[str, object]]:
         """Tick a multi-choice answer: the question's own message changes, nothing new comes."""

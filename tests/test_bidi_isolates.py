@@ -13,7 +13,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 from bidi import get_display
 
+from bot.conversation.render import render_summary
 from bot.language import LRI, PDI, Catalogs, LazyText, fill, isolate
+from bot.programmes import AnswerValue, load_questionnaires
+from bot.settings import PROJECT_ROOT
+from storage.models import AnswerStatus
 
 FSI = "\u2068"
 CALL = "Call 70 201 201 or +45 33 12 34 56, from 8:00 to 20:00."
@@ -74,3 +78,31 @@ def test_left_to_right_text_gets_no_marks(arabic: Catalogs) -> None:
     with arabic.use("en"):
         assert isolate("a\nb") == "a\nb"
         assert str(LazyText(CALL)) == CALL
+
+
+def test_typed_answers_in_an_arabic_summary_keep_their_order() -> None:
+    # The summary at the end of a survey: a name or a phone number typed in Latin script.
+    shipped = Catalogs.load(PROJECT_ROOT / "locales")
+    intake = load_questionnaires(PROJECT_ROOT / "surveys")["mentee_intake"]
+    values: dict[str, AnswerValue] = {
+        "name": "Amina Lev",
+        "contact": "+45 33 12 34 56",
+        "gender": None,
+    }
+    statuses = {
+        "name": AnswerStatus.ANSWERED,
+        "contact": AnswerStatus.ANSWERED,
+        "gender": AnswerStatus.DECLINED,
+    }
+    with shipped.use("ar"):
+        (summary,) = render_summary(intake, values, statuses)
+        heading, declined = (
+            shipped.gettext("ar", "Your answers:"),
+            shipped.gettext("ar", "Prefer not to say"),
+        )
+    lines = summary.text.split("\n")
+    assert lines[0] == heading
+    answers = lines[3::3]
+    assert answers == [f"✓ {FSI}Amina Lev{PDI}", f"✓ {FSI}+45 33 12 34 56{PDI}", f"✓ {declined}"]
+    shown = on_screen(summary.text)
+    assert "Amina Lev" in shown and "+45 33 12 34 56" in shown

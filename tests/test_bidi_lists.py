@@ -1,6 +1,6 @@
 """Lists a person reads are joined as the reader's language writes a list (Babel, CLDR): the
-options a person chose, shown after the tap; their answers in /mydata; a flagged answer in the
-coordinator's language. Never a Latin comma between words in Arabic script."""
+options a person chose, in the summary at the end of a survey; their answers in /mydata; a
+flagged answer in the coordinator's language. Never a Latin comma between words in Arabic script."""
 
 from __future__ import annotations
 
@@ -70,6 +70,26 @@ async def topics_tapped(core: Core, language: str) -> EngineChat:
     return person
 
 
+async def finish(person: EngineChat, language: str) -> None:
+    """Answer the rest of the check-in with the first button of each question."""
+    with SHIPPED.use(language):
+        done = str(texts.DONE)
+    while person.asks:
+        labels = [b.label for row in person.prompt.keyboard for b in row] if person.prompt else []
+        await person.tap(labels[0])
+        if done in labels:
+            await person.tap(done)
+
+
+def summary_line(person: EngineChat, language: str) -> str:
+    """The topics' line in the summary that ends the check-in (the pressed message)."""
+    assert person.last.edit is not None and not person.last.edit.keyboard
+    with SHIPPED.use(language):
+        question = _("What did you work on together?")
+    lines = person.last.edit.text.splitlines()
+    return lines[lines.index(question) + 1]
+
+
 def in_a_list(language: str) -> str:
     return LIST_OF_THREE[language].format(*labels(language, TOPICS, CHOSEN))
 
@@ -80,8 +100,8 @@ async def test_multiple_choice_answers_are_joined_in_the_persons_language(
     core: Core, language: str
 ) -> None:
     person = await topics_tapped(core, language)
-    assert person.last.edit is not None
-    shown = person.last.edit.text.splitlines()[-1]
+    await finish(person, language)
+    shown = summary_line(person, language)
     assert shown == f"✓ {in_a_list(language)}"
     if language not in {"en", "da"}:
         assert ", " not in shown  # no Latin comma between words in Arabic script
@@ -133,9 +153,9 @@ async def test_a_sorani_list_reads_right_to_left_with_its_latin_words_in_order(
     core: Core,
 ) -> None:
     person = await topics_tapped(core, "ckb")
-    assert person.last.edit is not None
+    await finish(person, "ckb")
     first, _second, last = labels("ckb", TOPICS, CHOSEN)
-    on_screen = get_display(person.last.edit.text.splitlines()[-1])
+    on_screen = get_display(summary_line(person, "ckb"))
     # Right to left: the first answer at the right edge, the last one at the left.
     assert on_screen.startswith(get_display(last))
     assert "CV" in first and "CV" in on_screen

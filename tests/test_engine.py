@@ -114,21 +114,37 @@ async def test_whole_questionnaire_with_skip_logic_and_every_type(core: Core) ->
     chat = await consented(core)
     assert chat.question_text.startswith("1 / 5\n\nWhich colour do you like?")
     reply = await chat.tap("Blue")
-    assert reply.edit.text.endswith("✓ Blue") and reply.edit.keyboard == ()
+    # The pressed message becomes the next question: no new message.
+    assert reply.edit.text.startswith("2 / 5\n\nWhich pets do you have?") and reply.edit.keyboard
+    assert reply.edit_shows_next and reply.messages == []
     await chat.tap("Cat")
     assert [b.label for b in chat.prompt.keyboard[0]] == ["✓ Cat"]
     await chat.tap("Dog")
     await chat.tap("✓ Cat")  # untick
     reply = await chat.tap(str(texts.DONE))
-    assert reply.edit.text.endswith("✓ Dog")
+    assert reply.edit is chat.prompt and reply.messages == []
     assert "What is your dog called?" in chat.question_text  # shown because of "Dog"
     assert chat.question_text.startswith("3 / 6")
     await chat.say("  Rex  ")
     await chat.say("42")
     assert "1 = Bad" in chat.question_text
     await chat.tap("4")
-    await chat.tap(str(texts.NEXT))
+    reply = await chat.tap(str(texts.NEXT))
     assert chat.texts == [str(texts.INTAKE_DONE)]
+    # The pressed message sums up her answers, the note "Almost done." aside.
+    assert (
+        reply.edit is not None
+        and reply.edit.keyboard == ()
+        and reply.edit.text
+        == (
+            "Your answers:\n\n"
+            "Which colour do you like?\n✓ Blue\n\n"
+            "Which pets do you have?\n✓ Dog\n\n"
+            "What is your dog called?\n✓ Rex\n\n"
+            "How old are you?\n✓ 42\n\n"
+            "How do you feel?\n✓ 4"
+        )
+    )
     assert await answers(core) == {
         "colour": ("blue", AnswerStatus.ANSWERED),
         "pets": (["dog"], AnswerStatus.ANSWERED),
@@ -168,8 +184,9 @@ async def test_back_returns_to_previous_question_and_reanswer_replaces(core: Cor
     chat = await consented(core)
     await chat.tap("Red")
     reply = await chat.tap(str(texts.BACK))
-    assert reply.edit.text.endswith(str(texts.WENT_BACK))
-    assert "Which colour do you like?" in chat.question_text
+    # The pressed message shows the previous question again, with its buttons.
+    assert reply.edit is chat.prompt and reply.messages == []
+    assert chat.question_text.startswith("1 / 5\n\nWhich colour do you like?")
     await chat.tap("Blue")
     assert (await answers(core))["colour"] == ("blue", AnswerStatus.ANSWERED)
 

@@ -69,7 +69,7 @@ async def test_no_meeting_in_a_checkin_plans_an_extra_checkin(
     await amina.send(Tap(Press(Action.OPEN, option=checkin_contact.id)))
     assert "met" in amina.question_text.lower()
     await amina.tap("No")
-    while amina.prompt is not None and amina.last.messages[-1].keyboard:
+    while amina.prompt is not None and amina.asks:
         labels = [b.label for row in amina.prompt.keyboard for b in row]
         if str(texts.DONE) in labels:
             await amina.tap(labels[0])
@@ -90,6 +90,10 @@ async def test_anonymous_end_survey_stores_no_identity_but_pairs_before_and_afte
     end = await contact(core, "100", "end")
     await amina.send(Tap(Press(Action.OPEN, option=end.id)))
     await finish_by_first_choices(amina, motivation="High")
+    # She sees her own answers at the end, in her chat, although they are stored without her.
+    summary = amina.last.edit
+    assert summary is not None and summary.text.startswith(str(texts.YOUR_ANSWERS))
+    assert "How motivated are you to reach your goals?\n✓ High" in summary.text
     end = await contact(core, "100", "end")
     assert end.state == ContactState.ANSWERED
     assert end.answered_at is None and end.run_id is None  # only the fact it was answered

@@ -71,6 +71,7 @@ async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None
     seen = []
     first_new = len(user.messages)
     for _ in range(80):
+        await user.wait_for_reply(count=0)  # the whole reply (the summary, then the thanks)
         # Reminders of other contacts may arrive meanwhile: the question is the latest
         # message that is not a scheduled one.
         last = next(m for m in reversed(user.messages) if not is_scheduled(m))
@@ -85,7 +86,7 @@ async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None
         extras = {str(texts.TALK_BUTTON), str(texts.WHY_BUTTON)}
         labels = [label for label in buttons(last) if label not in extras]
         wanted = next((label for key, label in (choose or {}).items() if key in last["text"]), None)
-        sent_before = answers_shown(user)
+        shown_before = answers_shown(user)
         if wanted:
             await user.tap(wanted, message=last)
         elif str(texts.DONE) in labels:
@@ -99,13 +100,15 @@ async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None
             await user.tap(labels[0], message=last)
         else:
             await user.send_text("Lars" if "name" in last["text"] else "42")
-        # The next question (or the thank-you); a reminder arriving meanwhile does not count.
-        await until(lambda: answers_shown(user) > sent_before)  # noqa: B023
+        # The next question (in the same message after a tap, a new one after typing) or the
+        # thank-you; a reminder arriving meanwhile does not count.
+        await until(lambda: answers_shown(user) != shown_before)  # noqa: B023
     raise AssertionError(f"no end in sight; last message: {user.last_message['text']!r}")
 
 
-def answers_shown(user: FakeUser) -> int:
-    return sum(not is_scheduled(message) for message in user.messages)
+def answers_shown(user: FakeUser) -> list[str]:
+    """The texts of the bot's messages but the scheduled ones: what answering changes."""
+    return [str(message["text"]) for message in user.messages if not is_scheduled(message)]
 
 
 def message_by_id(user: FakeUser, message_id: int) -> Message:

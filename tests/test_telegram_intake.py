@@ -72,6 +72,32 @@ INTAKE_SCRIPT: list[tuple[Callable[[Mentee, Any], Awaitable[list[dict[str, objec
 ]
 """Amina's answers after consent, question by question, in English: what gives EXPECTED_ANSWERS."""
 
+EXPORTED = {
+    "name": "Amina",
+    "contact": "amina@example.org",
+    "age_group": "25 to 34",
+    "gender": "Prefer not to say",
+    "mentor_gender": "A woman",
+    "country": "Syrien",
+    "years_here": "3 to 5 years",
+    "residence_reason": "",
+    "home_town": "Aarhus",
+    "education": "Bachelor's degree",
+    "education_where": "In another country",
+    "industry": "Health and medicine",
+    "situation": "No job",
+    "goals": "A job; Learn the language",
+    "job_kind": "Job that fits my skills",
+    "hopes": "CV and job applications; Practice job interviews",
+    "language_level": "A little",
+    "other_languages": "Arabisk, engelsk",
+    "motivation": "Very high",
+    "availability": "Yes",
+    "interests": "",
+    "heard_from": "Language school",
+}
+"""Her answers as the export writes them (English labels, "; " between chosen options)."""
+
 
 async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_answers(
     running: RunningBot, server: FakeBotAPI, tmp_path: Path
@@ -94,12 +120,20 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     replies: dict[str, list[dict[str, object]]] = {}
     for answer_by, answer in INTAKE_SCRIPT:
         replies[str(answer)] = await answer_by(amina, answer)
-    answered, _ = replies["25 to 34"]
-    assert answered["text"].endswith("✓ " + amina.da("25 to 34"))
-    assert "reply_markup" not in answered  # its buttons are gone
+    *_, age_question = replies["amina@example.org"]  # typed: the next question is a new message
+    assert amina.da("How old are you?") in age_question["text"]
+    # The tapped message became the next question, with that question's buttons.
+    (answered,) = replies["25 to 34"]
+    assert answered["message_id"] == age_question["message_id"]
+    assert amina.da("What is your gender?") in answered["text"]
+    labels = [
+        button["text"] for row in answered["reply_markup"]["inline_keyboard"] for button in row
+    ]
+    assert amina.da(texts.PREFER_NOT) in labels  # as it was then: it is the summary now
     toggled = replies["A job"]
     assert toggled[0]["reply_markup"]["inline_keyboard"][0][0]["text"] == "✓ " + amina.da("A job")
-    *_, last = replies["Language school"]
+    summary, last = replies["Language school"]
+    assert summary["text"] == _summary(amina, running)
     assert last["text"] == amina.da(texts.INTAKE_DONE)
 
     assert await stored_answers(running) == EXPECTED_ANSWERS
@@ -125,31 +159,25 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     assert len(rows) == 1
     record = dict(zip(ids, rows[0], strict=True))
     assert english[ids.index("goals")] == "What are your goals?"
-    assert {key: record[key] for key in EXPECTED_ANSWERS} == {
-        "name": "Amina",
-        "contact": "amina@example.org",
-        "age_group": "25 to 34",
-        "gender": "Prefer not to say",
-        "mentor_gender": "A woman",
-        "country": "Syrien",
-        "years_here": "3 to 5 years",
-        "residence_reason": "",
-        "home_town": "Aarhus",
-        "education": "Bachelor's degree",
-        "education_where": "In another country",
-        "industry": "Health and medicine",
-        "situation": "No job",
-        "goals": "A job; Learn the language",
-        "job_kind": "Job that fits my skills",
-        "hopes": "CV and job applications; Practice job interviews",
-        "language_level": "A little",
-        "other_languages": "Arabisk, engelsk",
-        "motivation": "Very high",
-        "availability": "Yes",
-        "interests": "",
-        "heard_from": "Language school",
-    }
+    assert {key: record[key] for key in EXPECTED_ANSWERS} == EXPORTED
     assert record["status"] == "completed" and record["language"] == "da"
+
+
+def _summary(amina: Mentee, running: RunningBot) -> str:
+    """What the summary at the end should say in Danish: every question she answered, in
+    order, with her answer, a skipped or declined one as such."""
+    intake = running.core.questionnaires["mentee_intake"]
+    lines = [amina.da(texts.YOUR_ANSWERS)]
+    for question_id, shown in EXPORTED.items():
+        status = EXPECTED_ANSWERS[question_id][1]
+        if status == "skipped":
+            answer = amina.da(texts.SKIPPED)
+        elif status == "declined":
+            answer = amina.da(texts.PREFER_NOT)
+        else:  # chosen options are translated and joined as Danish writes a list
+            answer = " og ".join(amina.da(part) for part in shown.split("; "))
+        lines += ["", amina.da(intake.question(question_id).text), f"✓ {answer}"]
+    return "\n".join(lines)
 
 
 async def _export_in_thread(settings: Settings, args: object) -> None:

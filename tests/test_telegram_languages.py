@@ -14,6 +14,7 @@ from tests.telegram import RunningBot
 from tests.test_telegram_course import buttons, until
 
 Message = dict[str, object]
+NAME = "What is your name? A nickname is fine."
 
 
 def text_of(message: Message) -> str:
@@ -27,6 +28,7 @@ class Speaker:
         self.user, self.language = user, language
         self.catalogs = running.core.catalogs
         self.intake: Questionnaire = running.core.questionnaires["mentee_intake"]
+        self.last_question = ""
 
     def t(self, english: object) -> str:
         return self.catalogs.gettext(self.language, getattr(english, "message", str(english)))
@@ -49,17 +51,18 @@ class Speaker:
         seen: list[str] = []
         extras = {self.t(texts.TALK_BUTTON), self.t(texts.WHY_BUTTON), self.t(texts.BACK)}
         for _ in range(40):
+            await self.user.wait_for_reply(count=0)  # the whole reply (the summary, then more)
             last = self.user.messages[-1]
             if text_of(last) == self.t(texts.INTAKE_DONE):
                 return seen
-            await self.user.wait_for_reply(count=0)
-            last = self.user.messages[-1]
             question_id = self._question_of(last)
             seen.append(question_id)
+            self.last_question = text_of(last)
             if question_id == stop_at:
                 return seen
             labels = [label for label in buttons(last) if label not in extras]
-            count = len(self.user.messages)
+            # A tap turns the question into the next one; a typed answer brings a new message.
+            before = [text_of(m) for m in self.user.messages]
             if self.t(texts.DONE) in labels:
                 await self.user.tap(labels[0], message=last)
                 await until(lambda: buttons(self._current(last))[0].startswith("✓"))  # noqa: B023
@@ -70,7 +73,7 @@ class Speaker:
                 await self.user.tap(labels[0], message=last)
             else:
                 await self.user.send_text("Amina" if question_id == "name" else "Aleppo")
-            await until(lambda: len(self.user.messages) > count)  # noqa: B023
+            await until(lambda: [text_of(m) for m in self.user.messages] != before)  # noqa: B023
         raise AssertionError("the intake did not end")
 
     def _current(self, message: Message) -> Message:
@@ -105,7 +108,10 @@ async def test_the_whole_intake_in_the_mentees_own_language(
     person, answers = await stored(running)
     assert person.language == language and answers["name"] == "Amina"
     assert set(seen) <= set(answers)
-    progress = text_of(mentee.user.messages[-2]).split("\n\n")[0]
+    # The last question's message sums up her answers now, in her language.
+    summary = text_of(mentee.user.messages[-2])
+    assert summary.startswith(mentee.t(texts.YOUR_ANSWERS) + "\n\n" + mentee.t(NAME))
+    progress = mentee.last_question.split("\n\n")[0]
     if language == "ar":  # the progress stays "n / total" inside right-to-left text
         assert progress.startswith(LRI) and progress.endswith(PDI)
     else:

@@ -1,10 +1,11 @@
-"""A question as the person sees it: its text, progress and buttons, and the answer given.
-Every label goes through gettext in the active language; numbers through Babel."""
+"""A question as the person sees it: its text, progress and buttons, the answer given, and the
+summary of a finished survey. Every label goes through gettext in the active language; numbers
+through Babel."""
 
 from __future__ import annotations
 
-from bot.language import _, isolate, listing, number, progress, texts
-from bot.messages import Action, Button, OutgoingMessage, Press
+from bot.language import _, isolate, listing, number, progress, texts, value_text, voice_of
+from bot.messages import Action, Button, OutgoingMessage, Press, split_text
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType
 from storage.models import AnswerStatus, SurveyRun
 
@@ -117,3 +118,32 @@ def render_prompt(
         rows.append((Button(str(texts.WHY_BUTTON), press(Action.WHY)),))
     rows.append((Button(str(texts.TALK_BUTTON), press(Action.TALK)),))
     return OutgoingMessage(text, tuple(rows))
+
+
+def given_answer(question: Question, value: AnswerValue, status: AnswerStatus) -> str:
+    """An answer in the summary: chosen options in the reader's language; typed text and
+    numbers isolated, so that they keep their order inside right-to-left text."""
+    if status is AnswerStatus.SKIPPED:
+        return str(texts.SKIPPED)
+    if status is AnswerStatus.DECLINED:
+        return str(texts.PREFER_NOT)
+    if question.type in {QuestionType.SINGLE, QuestionType.MULTI} or voice_of(value) is not None:
+        return value_text(question, value)
+    return isolate("" if value is None else str(value), numeric=isinstance(value, int))
+
+
+def render_summary(
+    questionnaire: Questionnaire,
+    values: dict[str, AnswerValue],
+    statuses: dict[str, AnswerStatus],
+) -> list[OutgoingMessage]:
+    """A finished survey's answers, question by question in the order they were asked, for
+    the person who gave them; more than one message if they are too long for one."""
+    lines = [str(texts.YOUR_ANSWERS)]
+    for question in questionnaire.visible(values):
+        status = statuses.get(question.id)
+        if status is None or question.type is QuestionType.INFO:
+            continue
+        shown = given_answer(question, values.get(question.id), status)
+        lines += ["", _(question.text), f"✓ {shown}"]
+    return [OutgoingMessage(part) for part in split_text("\n".join(lines))]

@@ -5,6 +5,11 @@ question, stores the answer, picks the next question with the skip logic and put
 next into the turn's reply. It flushes; the caller commits before anything is sent, so an answer
 is never lost because a reply failed. It knows nothing of enrolment, check-ins or the side
 conversations: those decide which run it works on and when.
+
+An answer given by a button costs one message: the pressed message becomes the next question
+(or, at the end, the summary of the answers). Only a question with a recording comes as new
+messages (a voice note cannot be edited into text), and so does the question after a typed
+answer (the person's own message cannot be edited).
 """
 
 from __future__ import annotations
@@ -12,7 +17,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.conversation.render import heading, hint_for_wrong_input, render_answered, render_prompt
+from bot.conversation.render import (
+    heading,
+    hint_for_wrong_input,
+    render_answered,
+    render_prompt,
+    render_summary,
+)
 from bot.conversation.screening import screen_for_danger
 from bot.conversation.turn import Turn
 from bot.coordination import VOICE_ANSWER, flag_answer, raise_flag
@@ -63,6 +74,7 @@ class SurveyRunner:
         self.questionnaire = questionnaire
         self.run = run
         self.values: dict[str, AnswerValue] = {}
+        self.statuses: dict[str, AnswerStatus] = {}
         self.finished = False
 
     async def load(self) -> None:
@@ -70,6 +82,9 @@ class SurveyRunner:
         self.values = {
             question_id: answer.value if answer.status == AnswerStatus.ANSWERED else None
             for question_id, answer in answers.items()
+        }
+        self.statuses = {
+            question_id: AnswerStatus(answer.status) for question_id, answer in answers.items()
         }
 
     @property
@@ -85,10 +100,12 @@ class SurveyRunner:
                 return question
         return self.questionnaire.visible(self.values)[-1]
 
-    def prompt(self, *notes: str, recorded: bool | None = None) -> None:
+    def prompt(self, *notes: str, recorded: bool | None = None, in_pressed: bool = False) -> bool:
         """Show the current question, after any notes. Its recording (if the programme has
         one) comes with it when the question is new or resumed (`recorded`, default: no
-        notes), not when it is repeated after a wrong answer."""
+        notes), not when it is repeated after a wrong answer. `in_pressed`: in the message
+        whose button was pressed, unless the question comes with its recording. True when it
+        is shown there."""
         for note in notes:
             self.reply.messages.append(OutgoingMessage(note))
         message = render_prompt(self.questionnaire, self.question, self.run, self.values)
@@ -102,8 +119,16 @@ class SurveyRunner:
             )
             if path is not None:
                 message = replace(message, voice=VoiceNote(path=path))
-        self.reply.messages.append(message)
         self.reply.retire_prompt_id = self.participant.prompt_message_id
+        if in_pressed and message.voice is None:
+            self._show_in_pressed(message)
+            return True
+        self.reply.messages.append(message)
+        return False
+
+    def _show_in_pressed(self, message: OutgoingMessage) -> None:
+        self.reply.edit = message
+        self.reply.edit_shows_next = True
 
     async def take(self, incoming: Input) -> None:
         question = self.question
@@ -137,7 +162,7 @@ class SurveyRunner:
             if value is None or not question.min <= value <= question.max:
                 self.prompt(texts.NOT_A_NUMBER.format(min=question.min, max=question.max))
             else:
-                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+                await self._answer(question, value, AnswerStatus.ANSWERED, pressed=False)
         else:
             most = self.turn.setup.config.max_text_length
             limit = min(question.max_length or most, most)
@@ -145,7 +170,7 @@ class SurveyRunner:
                 self.prompt(texts.TOO_LONG.format(limit=limit))
             else:
                 await screen_for_danger(self.turn, str(value), self.run, question.id)
-                await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+                await self._answer(question, value, AnswerStatus.ANSWERED, pressed=False)
 
     async def _voice(self, question: Question, voice: Voice) -> None:
         """A voice message answers a free-text question. Word lists cannot screen it, so a
@@ -166,7 +191,7 @@ class SurveyRunner:
             question_id=question.id,
             answer=value,
         )
-        await self._answer(question, value, AnswerStatus.ANSWERED, edit=False)
+        await self._answer(question, value, AnswerStatus.ANSWERED, pressed=False)
 
     async def _tap(self, question: Question, press: Press) -> None:
         index = self.questionnaire.index(question.id)
@@ -188,7 +213,9 @@ class SurveyRunner:
                     return
                 picked = set(self.run.draft) ^ {choices[press.option]}
                 self.run.draft = [choice for choice in choices if choice in picked]
-                self.reply.edit = render_prompt(self.questionnaire, question, self.run, self.values)
+                self._show_in_pressed(
+                    render_prompt(self.questionnaire, question, self.run, self.values)
+                )
             case Action.DONE if question.type is QuestionType.MULTI:
                 if not self.run.draft:
                     self.prompt(str(texts.CHOOSE_AT_LEAST_ONE))
@@ -199,12 +226,12 @@ class SurveyRunner:
             case Action.DECLINE if question.personal:
                 await self._answer(question, None, AnswerStatus.DECLINED)
             case Action.NEXT if question.type is QuestionType.INFO:
-                await self._answer(question, None, AnswerStatus.ANSWERED, edit=False)
+                await self._answer(question, None, AnswerStatus.ANSWERED)
             case Action.BACK:
                 await self._back(question)
             case Action.WHY if question.why:
-                self.reply.edit = render_prompt(
-                    self.questionnaire, question, self.run, self.values, explain=True
+                self._show_in_pressed(
+                    render_prompt(self.questionnaire, question, self.run, self.values, explain=True)
                 )
             case Action.SKIP:
                 self.prompt(str(texts.CANNOT_SKIP))
@@ -212,12 +239,14 @@ class SurveyRunner:
                 self.prompt(str(texts.NOT_UNDERSTOOD))
 
     async def _answer(
-        self, question: Question, value: AnswerValue, status: AnswerStatus, *, edit: bool = True
+        self, question: Question, value: AnswerValue, status: AnswerStatus, *, pressed: bool = True
     ) -> None:
-        if edit:
-            self.reply.edit = render_answered(
-                self.questionnaire, question, self.values, value, status
-            )
+        """Store the answer and show what follows: in the pressed message if a button gave it
+        (where, if the next question cannot be shown, the answer given is shown instead)."""
+        if question.type is QuestionType.INFO:  # read, not answered: it stays as it was
+            answered = OutgoingMessage(heading(self.questionnaire, question, self.values))
+        else:
+            answered = render_answered(self.questionnaire, question, self.values, value, status)
         anonymous = self.run.participant_id is None
         await flag_answer(self.session, self.run, question, value)
         await repo.record_answer(
@@ -229,14 +258,16 @@ class SurveyRunner:
             at=day_of(clock_now(self.session)) if anonymous else None,
         )
         self.values[question.id] = value
+        self.statuses[question.id] = status
         self.run.draft = []
         following = self.questionnaire.next_after(question.id, self.values)
         if following is None:
-            await self._complete()
+            await self._complete(pressed=pressed)
             return
         self.run.current_question_id = following.id
         self._prefill_draft(following)
-        self.prompt()
+        if not self.prompt(in_pressed=pressed) and pressed:
+            self.reply.edit = answered
 
     async def _back(self, question: Question) -> None:
         previous = self.questionnaire.previous_before(question.id, self.values)
@@ -244,20 +275,26 @@ class SurveyRunner:
             self.prompt(str(texts.NOT_UNDERSTOOD))
             return
         shown = heading(self.questionnaire, question, self.values)
-        self.reply.edit = OutgoingMessage(f"{shown}\n\n{texts.WENT_BACK}")
         self.run.current_question_id = previous.id
         self._prefill_draft(previous)
-        self.prompt()
+        if not self.prompt(in_pressed=True):
+            self.reply.edit = OutgoingMessage(f"{shown}\n\n{texts.WENT_BACK}")
 
     def _prefill_draft(self, question: Question) -> None:
         earlier = self.values.get(question.id)
         self.run.draft = list(earlier) if isinstance(earlier, list) else []
 
-    async def _complete(self) -> None:
+    async def _complete(self, *, pressed: bool) -> None:
         # Answers to questions that no longer apply (changed after Back) are not kept.
         shown = {question.id for question in self.questionnaire.visible(self.values)}
         stale = [question_id for question_id in self.values if question_id not in shown]
         await repo.drop_answers(self.session, self.run.id, stale)
+        # The person's own answers, shown to her only (in her chat), anonymous surveys too.
+        summary = render_summary(self.questionnaire, self.values, self.statuses)
+        if pressed:
+            self._show_in_pressed(summary[0])
+            summary = summary[1:]
+        self.reply.messages += summary
         self.run.status = RunStatus.COMPLETED
         now = clock_now(self.session)
         self.run.completed_at = day_of(now) if self.run.participant_id is None else now

@@ -73,6 +73,7 @@ PREFER_NOT = __("Prefer not to say")
 WHY_BUTTON = __("❓ Why do we ask?")
 SKIPPED = __("(skipped)")
 WENT_BACK = __("(you went back)")
+YOUR_ANSWERS = __("Your answers:")
 
 MYDATA_INTRO = __("This is everything we have saved about you.")
 MYDATA_PROFILE = __("Programme: {programme}\nLanguage: {language}\nYou agreed on: {consent}")

@@ -35,10 +35,12 @@ def create_bot(
 
     ``per_second`` caps message-sending calls in any one second (Telegram allows about 30).
     ``per_chat_per_second`` keeps to about one a second per chat on average, while a burst of
-    ``per_chat_burst`` may go at once: answering a tap takes two to four calls (edit the
-    tapped message, a short note, the next question), which Telegram allows, and spacing them
-    a second apart would make every answer lag. ``retry`` replaces the default retry policy
-    (``settings.telegram_max_retries`` retries; see ``retry.py`` for what is retried).
+    ``per_chat_burst`` may go at once: a tapped answer takes one call (its message becomes the
+    next question), a typed one or a wrong input two to four (buttons off the old question, a
+    short note, the next question), which Telegram allows, and spacing them a second apart
+    would make every answer lag. The latency margin applies only to calls still unanswered
+    (see ``rate_limit.py``), so the bot keeps close to ``per_second``. ``retry`` replaces the
+    default retry policy (``settings.telegram_max_retries`` retries; see ``retry.py``).
     """
     settings = core.settings
     if session is None:

@@ -140,12 +140,13 @@ def _not_modified(error: TelegramBadRequest) -> bool:
     return "message is not modified" in error.message.lower()
 
 
-async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessage | None) -> None:
-    """Replace a message's text and buttons; with no message, just remove its buttons.
+async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessage | None) -> bool:
+    """Replace a message's text and buttons; with no message, just remove its buttons. True
+    when the message shows that now (as far as can be known).
 
     Skipped when the message already shows exactly that. An edit that still fails for the
-    network or Telegram's servers once the retries are spent is logged and left: the answer is
-    committed, and what follows in the reply matters more than this edit.
+    network or Telegram's servers once the retries are spent is logged and left (False): the
+    answer is committed, and what follows in the reply matters more than this edit.
     """
     shown = shown_messages(bot)
     before = shown.get(chat_id, message_id)
@@ -155,7 +156,7 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessag
         after = Shown(_visible(message.text), _buttons(keyboard(message)))
     if before == after:
         log.debug("message %s in chat %s already shows this; not edited", message_id, chat_id)
-        return
+        return True
     try:
         if message is None:
             await bot.edit_message_reply_markup(
@@ -171,17 +172,18 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessag
     except TelegramBadRequest as error:
         if _not_modified(error):  # e.g. a repeat of an edit whose answer came too late
             shown.remember(chat_id, message_id, after)
-            return
+            return True
         shown.forget(chat_id, message_id)
         if not _harmless(error):
             raise
         log.info("edit of message %s in chat %s skipped: %s", message_id, chat_id, error.message)
-        return
+        return False
     except (TelegramNetworkError, TelegramServerError) as error:
         shown.forget(chat_id, message_id)  # it may or may not have changed
         log.warning("edit of message %s in chat %s failed: %s", message_id, chat_id, error)
-        return
+        return False
     shown.remember(chat_id, message_id, after)
+    return True
 
 
 async def _unless_unconfirmed(call: Awaitable[_T], chat_id: int) -> _T | None:
@@ -205,11 +207,17 @@ async def deliver(
     engine: SurveyEngine,
     callback: CallbackQuery | None = None,
 ) -> None:
-    """Commit, then show the reply. Buttons stay on one message only: the live prompt."""
+    """Commit, then show the reply. Buttons stay on one message only: the live prompt.
+
+    A pressed message usually becomes the next question (one call per answer, see
+    docs/ARCHITECTURE.md); if it cannot be edited (deleted, or the edit failed), that question
+    comes as a new message instead, so the person is never left without one.
+    """
     # The answer is committed before anything is sent: a failed send never loses it.
     await session.commit()
     live_prompt: int | None = _UNCHANGED
     tapped = None
+    messages = list(reply.messages)
     if callback is not None:
         try:
             await callback.answer()  # stops the button's spinner
@@ -217,13 +225,19 @@ async def deliver(
             log.info("callback %s not answered: %s", callback.id, error.message)
         if callback.message is not None:
             tapped = callback.message.message_id
-            # A tapped message shows the answer, or keeps fresh buttons, or loses its buttons.
-            await _edit(bot, chat_id, tapped, reply.edit)
+            # A tapped message becomes the next question (or keeps fresh buttons), or shows
+            # the answer, or loses its buttons.
+            edited = await _edit(bot, chat_id, tapped, reply.edit)
             live_prompt = tapped if reply.edit is not None and reply.edit.keyboard else None
+            if not edited and reply.edit_shows_next:
+                live_prompt = None
+                tapped = None  # its buttons may still be there: retire them if they are live
+    if reply.edit is not None and reply.edit_shows_next and tapped is None:
+        messages.insert(0, reply.edit)
     if reply.retire_prompt_id is not None and reply.retire_prompt_id != tapped:
         await _edit(bot, chat_id, reply.retire_prompt_id, None)
         live_prompt = None
-    for message in reply.messages:
+    for message in messages:
         if message.voice is not None:
             await _unless_unconfirmed(_send_voice(bot, chat_id, message.voice), chat_id)
         sent = await _unless_unconfirmed(_send_text(bot, chat_id, message), chat_id)

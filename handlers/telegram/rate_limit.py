@@ -75,6 +75,7 @@ class _Slot:
     at the answer keeps a slow first burst (new connections) from bunching with the next."""
 
     at: float
+    answered: bool = False
 
 
 @dataclass
@@ -101,10 +102,13 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     window (a fraction rounds down; below one, 0.5 say, it means one call in any two seconds);
     ``math.inf`` switches it off. ``per_chat_per_second`` spaces calls to one chat;
     ``math.inf`` switches the spacing off. ``per_chat_burst`` lets that many calls to one chat
-    go at once (an answer edits the tapped message and sends the next question) while keeping
-    the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
-    ``latency_margin`` (seconds) widens the one-second window, because Telegram counts calls
-    when they arrive. ``clock`` (monotonic, in seconds) and ``sleep`` are there for tests.
+    go at once (a typed answer takes the old question's buttons off and sends the next) while
+    keeping the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
+    ``latency_margin`` (seconds) widens the one-second window of a call still unanswered,
+    because Telegram counts calls when they arrive: an answered call has arrived before its
+    answer, and its window starts there, so it needs no margin (the limiter then keeps close
+    to ``per_second``: that many calls per one second plus one round trip). ``clock``
+    (monotonic, in seconds) and ``sleep`` are there for tests.
     """
 
     def __init__(
@@ -129,9 +133,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
             raise ValueError(msg)
         self.per_chat_burst = per_chat_burst
         self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
+        self._window = max(1.0, 1.0 / per_second)
         # Telegram counts a call when it arrives, which trails our start by the network's
-        # latency; a margin on the window keeps arrivals within the limit too.
-        self._window = max(1.0, 1.0 / per_second) + latency_margin
+        # latency: a call still on its way may arrive after its window would have ended.
+        self._margin = latency_margin
         self._interval = 1.0 / per_chat_per_second
         self._clock = clock
         self._sleep = sleep
@@ -153,6 +158,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         finally:
             slot.at = max(slot.at, self._clock())
+            slot.answered = True
 
     async def acquire(self, chat_id: ChatKey | None = None) -> _Slot:
         """Wait until a message to ``chat_id`` (or to no particular chat) may start now.
@@ -193,7 +199,11 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         async with self._global:
             starts = self._starts
             while len(starts) == self._capacity:
-                wait = starts[0].at + self._window - self._clock()
+                oldest, now = starts[0], self._clock()
+                free_at = oldest.at + self._window
+                if not oldest.answered and now >= free_at:
+                    free_at += self._margin  # a window's end came, but maybe not the call
+                wait = free_at - now
                 if wait <= 0:
                     break
                 await self._sleep(wait)
