@@ -26,5 +26,5 @@ async def test_upgrade_creates_the_models_schema_and_is_repeatable(
             differences = await connection.run_sync(_differences)
     finally:
         await engine.dispose()
-    assert {"participants", "survey_runs", "answers", "processed_updates"} <= tables
+    assert {"participants", "survey_runs", "answers", "inbox"} <= tables
     assert differences == []

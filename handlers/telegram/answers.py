@@ -37,7 +37,7 @@ class AnswerNotingBot(Bot):
 
 class AnswerEveryPress(BaseMiddleware):
     """Outer middleware of callback queries: answers a press its handler left unanswered,
-    also when the handler failed (the error handler then says sorry in the chat). With a bot
+    also when the handler failed (the inbox then tries the update again or says sorry). With a bot
     that notes no answers, only a failed press is answered here."""
 
     async def __call__(
