@@ -204,24 +204,17 @@ class InboxWorker:
         name = type(error).__name__
         log.debug("update %s failed", update.update_id, exc_info=error)
         async with self.sessions.begin() as session:
-            if await inbox.state_of(session, update.id) == InboxState.DONE:
+            state = await inbox.record_failure(session, update.id, attempt, name, self.max_attempts)
+            if state is None and await inbox.state_of(session, update.id) == InboxState.DONE:
                 # Its effects were committed before it failed (a reply that could not be
                 # sent): it is done, and is not run again.
                 log.error("update %s failed after it took effect: %s", update.update_id, name)
-                parked, done = False, True
-            else:
-                parked = await inbox.record_failure(
-                    session, update.id, attempt, name, self.max_attempts
-                )
-                done = False
-        if done or parked:
-            if parked:
-                log.error(
-                    "update %s parked after %s failed attempt(s): %s",
-                    update.update_id,
-                    attempt,
-                    name,
-                )
+                state = InboxState.DONE
+        if state == InboxState.PARKED:
+            log.error(
+                "update %s parked after %s failed attempt(s): %s", update.update_id, attempt, name
+            )
+        if state in {InboxState.PARKED, InboxState.DONE}:
             await self.apologise(update)
             return
         log.warning(

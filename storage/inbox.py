@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,22 +83,34 @@ class Attempt(NamedTuple):
 
 async def begin_attempt(session: AsyncSession, row_id: int, max_attempts: int) -> Attempt | None:
     """Count an attempt at an update, or park it if none is left; None if it is done, parked,
-    or being worked on by another process. Commit before working on it."""
-    row = await session.scalar(
-        select(InboxUpdate)
+    or being worked on by another process. Commit before working on it.
+
+    One statement that writes, so that SQLite takes its write lock at once (a read that later
+    wants to write can be refused without waiting) and PostgreSQL skips a locked row.
+    """
+    pending = (
+        select(InboxUpdate.id)
         .where(InboxUpdate.id == row_id, InboxUpdate.state == InboxState.PENDING)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    spent = InboxUpdate.attempts >= max_attempts
+    row = await session.scalar(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == pending)
+        .values(
+            attempts=case((spent, InboxUpdate.attempts), else_=InboxUpdate.attempts + 1),
+            state=case((spent, InboxState.PARKED.value), else_=InboxUpdate.state),
+            error=case(
+                (spent, func.coalesce(InboxUpdate.error, INTERRUPTED)), else_=InboxUpdate.error
+            ),
+        )
+        .returning(InboxUpdate)
+        .execution_options(synchronize_session=False)
     )
     if row is None:
         return None
-    if row.attempts >= max_attempts:
-        row.state = InboxState.PARKED
-        row.error = row.error or INTERRUPTED
-        await session.flush()
-        return Attempt(row, row.attempts, parked=True)
-    row.attempts += 1
-    await session.flush()
-    return Attempt(row, row.attempts, parked=False)
+    return Attempt(row, row.attempts, parked=row.state == InboxState.PARKED)
 
 
 async def take(session: AsyncSession, row_id: int, attempt: int) -> bool:
@@ -119,10 +131,11 @@ async def take(session: AsyncSession, row_id: int, attempt: int) -> bool:
 
 async def record_failure(
     session: AsyncSession, row_id: int, attempt: int, error: str, max_attempts: int
-) -> bool:
-    """Note the error of a failed attempt (its effects were rolled back); True if that was the
-    last attempt and the update is parked now."""
-    parked = attempt >= max_attempts
+) -> str | None:
+    """Note the error of a failed attempt whose effects were rolled back: the update's new
+    state (parked after the last attempt, else pending), or None if the attempt is no longer
+    the update's (it is done: the effects were committed before the failure)."""
+    state = InboxState.PARKED if attempt >= max_attempts else InboxState.PENDING
     result = await session.execute(
         update(InboxUpdate)
         .where(
@@ -130,10 +143,10 @@ async def record_failure(
             InboxUpdate.state == InboxState.PENDING,
             InboxUpdate.attempts == attempt,
         )
-        .values(error=error[:100], state=InboxState.PARKED if parked else InboxState.PENDING)
+        .values(error=error[:100], state=state)
         .execution_options(synchronize_session=False)
     )
-    return parked and bool(getattr(result, "rowcount", 0) == 1)
+    return state if getattr(result, "rowcount", 0) == 1 else None
 
 
 async def state_of(session: AsyncSession, row_id: int) -> str | None:
