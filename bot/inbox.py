@@ -72,11 +72,26 @@ class InboxWorker:
         self._scanning = False
         self._stopping = asyncio.Event()
         self._scanner: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def busy(self) -> bool:
         """Whether updates are in hand or stored ones wait to be looked at."""
         return bool(self._lanes) or self._scanning or self._wake.is_set()
+
+    async def wait_idle(self) -> None:
+        """Until no update is in hand and none waits to be looked at (bound it with
+        `asyncio.timeout`)."""
+        await self._idle.wait()
+
+    def _wake_up(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _settle(self) -> None:
+        if not self.busy:
+            self._idle.set()
 
     async def receive(self, updates: Iterable[Incoming]) -> int:
         """Commit the updates to the inbox; how many were new (a repeat changes nothing).
@@ -93,7 +108,7 @@ class InboxWorker:
                     session, self.channel, update.update_id, update.chat, update.payload, now
                 )
         if new:
-            self._wake.set()
+            self._wake_up()
         return new
 
     async def start(self) -> None:
@@ -105,16 +120,18 @@ class InboxWorker:
         """No new update is begun; those in hand get `grace` seconds to finish, then are
         cancelled (rolled back, to be done at the next start). False if any was cancelled."""
         self._stopping.set()
-        self._wake.set()
+        self._wake_up()
         if self._scanner is not None:
             await self._scanner
         lanes = list(self._lanes.values())
-        if not lanes:
-            return True
-        _, late = await asyncio.wait(lanes, timeout=grace)
-        for lane in late:
-            lane.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        late: set[asyncio.Task[None]] = set()
+        if lanes:
+            _, late = await asyncio.wait(lanes, timeout=grace)
+            for lane in late:
+                lane.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        self._wake.clear()
+        self._settle()
         return not late
 
     async def prune(self) -> int:
@@ -145,6 +162,7 @@ class InboxWorker:
     async def _scan(self) -> None:
         """A lane for every chat with updates waiting that has none yet."""
         self._scanning = True
+        self._idle.clear()
         self._wake.clear()
         try:
             async with self.sessions() as session:
@@ -156,6 +174,7 @@ class InboxWorker:
                     self._lanes[chat] = asyncio.create_task(self._lane(chat), name=f"inbox {chat}")
         finally:
             self._scanning = False
+            self._settle()
 
     async def _lane(self, chat: str) -> None:
         """One chat's updates, one after another, until none is left."""
@@ -175,7 +194,8 @@ class InboxWorker:
         finally:
             del self._lanes[chat]
             if finished:
-                self._wake.set()  # an update may have come for this chat as it ended
+                self._wake_up()  # an update may have come for this chat as it ended
+            self._settle()
 
     async def _attempt(self, row_id: int) -> bool:
         """One attempt at an update; False if another process is working on it."""

@@ -70,8 +70,13 @@ class Poller:
                 break  # stopped while waiting: nothing was confirmed, Telegram keeps them
             failures = 0
             if updates:
-                # Committed whatever happens next: only then may the offset move past them.
-                await self.inbox.receive([update_json(update) for update in updates])
+                try:
+                    await self.inbox.receive([update_json(update) for update in updates])
+                except Exception as error:  # the database busy or away: Telegram keeps them
+                    log.warning("updates not stored (%s); asking again", type(error).__name__)
+                    await self._pause(self.base_delay)
+                    continue
+                # Committed: only now may the offset move past them.
                 self.offset = updates[-1].update_id + 1
 
     async def _poll(self) -> list[Update] | None:
