@@ -161,35 +161,39 @@ class Person:
     rewrites: int = 0
     apologies: int = 0
 
-    def answer_to(self, message: JSON) -> str | None:
+    def step_of(self, message: JSON) -> str | None:
         labels = buttons(message)
         if "English" in labels:
-            return "English"
+            return "language"
         if str(texts.CONSENT_YES.message) in labels:
+            return "consent"
+        return next((q for q, (text, _) in QUESTIONS.items() if text in message["text"]), None)
+
+    def answer(self, step: str) -> str:
+        if step == "language":
+            return "English"
+        if step == "consent":
             return str(texts.CONSENT_YES.message)
-        for question_id, (text, _) in QUESTIONS.items():
-            if text in message["text"]:
-                return self.choices[question_id]
-        return None
+        return self.choices[step]
 
     async def do_the_intake(self) -> None:
+        """Answer the newest question. A question already answered is answered again only if
+        it came back after the person wrote again (their answer did not take)."""
         await self.user.send_command("/start", "crash")
-        last_answer: str | None = None
+        answered: dict[str, int] = {}  # step → how often they had written again by then
         answered_at = 0
         while True:
             messages = self.user.messages
-            if last_answer == self.choices["drink"] and any(
-                m["text"] in FINISHED for m in messages[answered_at:]
-            ):
+            if "drink" in answered and any(m["text"] in FINISHED for m in messages[answered_at:]):
                 return
             prompts = [m for m in messages if buttons(m)]
             latest = prompts[-1] if prompts else None
             if latest is not None and latest["message_id"] not in self.tapped:
-                answer = self.answer_to(latest)
-                if answer is not None:
-                    self.tapped.add(latest["message_id"])
-                    await self.user.tap(answer, latest)
-                    last_answer, answered_at = answer, len(messages)
+                self.tapped.add(latest["message_id"])
+                step = self.step_of(latest)
+                if step is not None and answered.get(step, -1) < self.rewrites:
+                    await self.user.tap(self.answer(step), latest)
+                    answered[step], answered_at = self.rewrites, len(messages)
                     continue
             try:
                 await self.user.wait_for_reply(timeout=PATIENCE, quiet=0.0)
