@@ -22,6 +22,8 @@ from storage.models import InboxState, InboxUpdate
 
 # The error of an update that was in hand when the process died: there was no exception.
 INTERRUPTED = "Interrupted"
+# The chat of an erased person's finished updates.
+ERASED = "erased"
 
 
 async def store(
@@ -166,8 +168,8 @@ async def prune(session: AsyncSession, received_before: datetime) -> int:
 
 
 async def forget_chat(session: AsyncSession, channel: str, chat: str) -> None:
-    """Empty the stored payloads of a chat's finished updates (a person asked to be erased);
-    their ids stay, so that a repeat is still recognised."""
+    """Empty the stored payloads of a chat's finished updates and unlink them from the chat (a
+    person asked to be erased); their ids stay, so that a repeat is still recognised."""
     await session.execute(
         update(InboxUpdate)
         .where(
@@ -175,6 +177,6 @@ async def forget_chat(session: AsyncSession, channel: str, chat: str) -> None:
             InboxUpdate.chat == chat,
             InboxUpdate.state != InboxState.PENDING,
         )
-        .values(payload={})
+        .values(payload={}, chat=ERASED)
         .execution_options(synchronize_session=False)
     )

@@ -249,7 +249,8 @@ async def test_an_erased_chat_keeps_its_update_ids_without_what_was_written(
     async with sessions.begin() as session:
         await inbox.forget_chat(session, "test", "a")
     stored = await rows(sessions)
-    assert stored[1].payload == {} and stored[2].payload and stored[3].payload  # 3 waits
+    assert (stored[1].payload, stored[1].chat) == ({}, "erased")
+    assert stored[2].payload and stored[3].payload  # 3 waits: it is not done yet
     assert await worker.receive([update(1, "a")]) == 0
 
 
