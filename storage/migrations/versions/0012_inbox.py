@@ -37,10 +37,12 @@ def upgrade() -> None:
     op.create_index("ix_inbox_channel_state_chat", "inbox", ["channel", "state", "chat"])
     # The updates processed so far stay recognised as done, with no payload: one that Telegram
     # redelivers after the upgrade changes nothing. They are pruned with the other done ones.
+    # PostgreSQL reads an untyped '{}' in a SELECT as text, which a json column refuses.
+    empty = "CAST('{}' AS JSON)" if op.get_bind().dialect.name == "postgresql" else "'{}'"
     op.execute(
         "INSERT INTO inbox (channel, update_id, chat, payload, received_at, attempts, state) "
-        "SELECT channel, update_id, '', '{}', processed_at, 1, 'done' FROM processed_updates "
-        "ORDER BY processed_at"
+        f"SELECT channel, update_id, '', {empty}, processed_at, 1, 'done' "
+        "FROM processed_updates ORDER BY processed_at"
     )
     op.drop_table("processed_updates")
 
