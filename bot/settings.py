@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=1000, ge=10, le=4000)
     telegram_request_timeout: float = Field(default=30.0, gt=0)
     telegram_max_retries: int = Field(default=5, ge=0, le=20)
+    # Attempts at an incoming update (a crash during one counts) before it is set aside.
+    inbox_max_attempts: int = Field(default=3, ge=1, le=20)
     log_level: str = "INFO"
     # Keyed hash for pseudonymous respondent keys (anonymous questionnaires). Without it, a
     # random secret is created once in SECRET_FILE; keep either away from database backups.

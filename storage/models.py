@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -196,14 +197,37 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
-class ProcessedUpdate(Base):
-    """Updates already handled: Telegram redelivers until confirmed, so each is done once."""
+class InboxState(StrEnum):
+    PENDING = "pending"  # stored, not yet done (perhaps being worked on, or tried and failed)
+    DONE = "done"  # its effects are committed
+    PARKED = "parked"  # failed `INBOX_MAX_ATTEMPTS` times; set aside with its error
 
-    __tablename__ = "processed_updates"
 
-    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(info=STAMPED)
+class InboxUpdate(Base):
+    """An update as the channel delivered it, committed before the channel is told it arrived
+    (storage/inbox.py). It is marked done in the same transaction as its effects, and a
+    repeated (channel, update id) is not stored again: each update takes effect once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id"),
+        Index("ix_inbox_channel_state_chat", "channel", "state", "chat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the order of arrival
+    channel: Mapped[str] = mapped_column(String(32))
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    # The conversation it belongs to: updates of one chat are processed one after another.
+    chat: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    # Counted when an attempt begins, in its own transaction: a crash counts too.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state: Mapped[str] = mapped_column(
+        String(8), default=InboxState.PENDING, server_default=InboxState.PENDING.value
+    )
+    # The class of the last exception (never its message, which may quote personal data).
+    error: Mapped[str | None] = mapped_column(String(100))
 
 
 class Match(Base):

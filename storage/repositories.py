@@ -24,7 +24,6 @@ from storage.models import (
     FlagMessage,
     Match,
     Participant,
-    ProcessedUpdate,
     Programme,
     RunStatus,
     SurveyRun,
@@ -33,20 +32,6 @@ from storage.models import (
 
 async def programme_by_code(session: AsyncSession, code: str) -> Programme | None:
     return await session.scalar(select(Programme).where(func.lower(Programme.code) == code.lower()))
-
-
-async def claim_update(session: AsyncSession, channel: str, update_id: int) -> bool:
-    """Record an update as processed; False if it was processed before.
-
-    The record commits together with what the update changed, so a crash before the commit
-    lets the redelivered update run again, and a crash after it skips the repeat.
-    """
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(channel=channel, update_id=update_id))
-    except IntegrityError:
-        return False
-    return True
 
 
 async def participant_for(

@@ -19,6 +19,7 @@ from bot.core import Core, build_core
 from bot.language import texts
 from bot.settings import Settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
+from handlers.telegram.inbox import TelegramInbox
 from storage.models import Answer
 from tests.course import T0, FakeClock
 from tests.fakes import FakeBotAPI, FakeUser
@@ -32,11 +33,23 @@ class RunningBot:
     bot: Bot
     dispatcher: Dispatcher
     task: asyncio.Task[None]
+    stopping: asyncio.Event
+
+    @property
+    def inbox(self) -> TelegramInbox:
+        inbox = self.dispatcher.get("inbox")
+        assert isinstance(inbox, TelegramInbox), "the bot has not started yet"
+        return inbox
+
+    async def stop(self) -> None:
+        """As SIGTERM does: polling stops, the updates in hand finish."""
+        self.stopping.set()
+        await self.task
 
 
-def _count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
-    """Whether the dispatcher is inside an update (its error handler included), so that the
-    fake server waits for the whole answer however slow the machine is."""
+def count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
+    """Whether the dispatcher is inside an update, or the inbox holds updates not yet looked
+    at, so that the fake server waits for the whole answer however slow the machine is."""
     handling = 0
     feed = dispatcher.feed_update
 
@@ -49,7 +62,12 @@ def _count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
             handling -= 1
 
     dispatcher.feed_update = counted  # type: ignore[method-assign]
-    return lambda: handling > 0
+
+    def busy() -> bool:
+        inbox = dispatcher.get("inbox")
+        return handling > 0 or (isinstance(inbox, TelegramInbox) and inbox.worker.busy)
+
+    return busy
 
 
 @asynccontextmanager
@@ -72,18 +90,17 @@ async def running_bot(
         # spacing would only slow them down (tests/test_rate_limit.py checks it on its own).
         bot = create_bot(core, session=session, per_chat_per_second=math.inf)
         dispatcher = create_dispatcher(core)
-        server.busy = _count_handled_updates(dispatcher)
+        server.busy = count_handled_updates(dispatcher)
+        stopping = asyncio.Event()
         task = asyncio.create_task(
-            run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
+            run_polling(
+                core, bot=bot, dispatcher=dispatcher, handle_signals=False, stopping=stopping
+            )
         )
         try:
-            yield RunningBot(core, bot, dispatcher, task)
+            yield RunningBot(core, bot, dispatcher, task, stopping)
         finally:
-            if not task.done():
-                try:
-                    await dispatcher.stop_polling()
-                except RuntimeError:  # stopped before polling began
-                    task.cancel()
+            stopping.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     finally:

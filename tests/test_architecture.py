@@ -19,6 +19,7 @@ MAX_TOP_LEVEL_MODULES = 12
 CORE_MODULES = [
     "bot.cli",
     "bot.core",
+    "bot.inbox",
     "bot.conversation",
     "bot.coordination",
     "bot.course",
@@ -29,6 +30,7 @@ CORE_MODULES = [
     "bot.results",
     "storage.models",
     "storage.repositories",
+    "storage.inbox",
     "storage.database",
 ]
 

@@ -198,7 +198,7 @@ async def all_text(core: Core) -> str:
     values = []
     async with core.sessions() as session:
         for table in ("participants", "survey_runs", "answers", "contacts", "matches",
-                      "programmes", "processed_updates", "anonymity_locks", "flags"):  # fmt: skip
+                      "programmes", "inbox", "anonymity_locks", "flags"):  # fmt: skip
             for row in await session.execute(text(f"SELECT * FROM {table}")):
                 values += [str(value) for value in row]
     return "\n".join(values)

@@ -26,5 +26,33 @@ async def test_upgrade_creates_the_models_schema_and_is_repeatable(
             differences = await connection.run_sync(_differences)
     finally:
         await engine.dispose()
-    assert {"participants", "survey_runs", "answers", "processed_updates"} <= tables
+    assert {"participants", "survey_runs", "answers", "inbox"} <= tables
     assert differences == []
+
+
+async def test_updates_processed_before_the_inbox_stay_recognised(empty_database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0011"))
+            await connection.execute(
+                text(
+                    "INSERT INTO processed_updates (channel, update_id, processed_at) "
+                    "VALUES ('telegram', 41, '2026-12-01 10:00:00')"
+                )
+            )
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT channel, update_id, state, payload, chat FROM inbox")
+            )
+            stored = [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+    assert [row[:3] for row in stored] == [("telegram", 41, "done")]
+    assert stored[0][3] in ("{}", {}) and stored[0][4] == ""

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.language import texts
-from storage.models import Participant
+from storage.models import InboxUpdate, Participant
 from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot
 
@@ -45,7 +45,10 @@ async def test_delete_asks_then_erases(running: RunningBot, server: FakeBotAPI) 
     assert reply[-1]["text"] == amina.da(texts.DELETE_DONE)
     async with running.core.sessions() as session:
         people = list(await session.scalars(select(Participant)))
+        updates = list(await session.scalars(select(InboxUpdate)))
     assert [(p.channel_user_id, p.status) for p in people] == [
         (f"erased-{people[0].id}", "withdrawn")
     ]
+    # What she wrote, as it came in, went too; the update ids stay to recognise a repeat.
+    assert updates and {(u.chat, str(u.payload)) for u in updates} == {("erased", "{}")}
     server.assert_no_violations()

@@ -31,7 +31,7 @@ from handlers.telegram.retry import RetryMiddleware
 from storage.models import Answer, Contact, Participant, Programme, SurveyRun
 from tests.course import COURSE, T0, FakeClock
 from tests.fakes import FakeBotAPI
-from tests.telegram import TOKEN, Mentee, RunningBot
+from tests.telegram import TOKEN, Mentee, RunningBot, count_handled_updates
 from tests.test_telegram_intake import EXPECTED_ANSWERS, INTAKE_SCRIPT
 
 TIMEOUT = 0.2  # the bot's time-out for one Bot API call, in seconds
@@ -58,8 +58,10 @@ async def bot_on_a_slow_network(
     retry = RetryMiddleware(max_retries=5, base_delay=0.01, max_delay=0.05, rng=random.Random(seed))
     bot = create_bot(core, session=session, per_chat_per_second=math.inf, retry=retry)
     dispatcher = create_dispatcher(core)
+    server.busy = count_handled_updates(dispatcher)
+    stopping = asyncio.Event()
     task = asyncio.create_task(
-        run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False)
+        run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False, stopping=stopping)
     )
     try:
         await server._wait(  # start-up: getMe and the command menus, then polling
@@ -69,13 +71,9 @@ async def bot_on_a_slow_network(
             describe=lambda: "the bot did not start polling",
         )
         server.answer_late(late, after=LATE)
-        yield RunningBot(core, bot, dispatcher, task)
+        yield RunningBot(core, bot, dispatcher, task, stopping)
     finally:
-        if not task.done():
-            try:
-                await dispatcher.stop_polling()
-            except RuntimeError:
-                task.cancel()
+        stopping.set()
         with suppress(asyncio.CancelledError):
             await task
         await core.close()

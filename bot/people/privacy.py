@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.language import _, answer_lines, delete_voice_files, local_date, texts
 from bot.programmes import Questionnaire
+from storage import inbox
 from storage import repositories as repo
 from storage.database import clock_now
 from storage.models import (
@@ -185,6 +186,8 @@ async def erase_person(
     await session.execute(
         update(Flag).where(Flag.participant_id == participant.id).values(answer=None)
     )
+    # What the person wrote, as it came in, goes too (their chat is their channel user id).
+    await inbox.forget_chat(session, participant.channel, participant.channel_user_id)
     participant.answering_flag_id = None
     participant.talk_requested_at = None
     participant.channel_user_id = f"erased-{participant.id}"

@@ -1,9 +1,10 @@
-"""Build the aiogram bot and dispatcher around the core and run long polling."""
+"""Build the aiogram bot and dispatcher around the core and run long polling into the inbox."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,8 +14,10 @@ from bot.core import Core
 from bot.wakeup import start_wakeup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
+from handlers.telegram.inbox import TelegramInbox
 from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
+from handlers.telegram.polling import Poller
 from handlers.telegram.rate_limit import RateLimitMiddleware
 from handlers.telegram.retry import RetryMiddleware
 from handlers.telegram.routers import create_routers
@@ -78,37 +81,45 @@ async def run_polling(
     bot: Bot | None = None,
     dispatcher: Dispatcher | None = None,
     handle_signals: bool = True,
+    stopping: asyncio.Event | None = None,
 ) -> None:
-    """Poll until stopped (SIGINT/SIGTERM, or `dispatcher.stop_polling()`)."""
+    """Poll until stopped (SIGINT/SIGTERM, or `stopping` set); every update goes through the
+    inbox (`inbox.py`), which the dispatcher's `inbox` entry holds."""
     bot = bot or create_bot(core)
     dispatcher = dispatcher or create_dispatcher(core)
-    wakeup = None
+    stopping = stopping or asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+    wakeup, inbox = None, None
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
         await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         dispatcher["contacts"] = contacts
+        inbox = TelegramInbox(core, bot, dispatcher)
+        dispatcher["inbox"] = inbox
         wakeup = start_wakeup(
-            {"contact-dispatcher": contacts.tick, "programme-reload": core.reload_programmes},
+            {
+                "contact-dispatcher": contacts.tick,
+                "programme-reload": core.reload_programmes,
+                "inbox-prune": inbox.worker.prune,
+            },
             core.settings.dispatch_interval,
         )
-        await dispatcher.start_polling(
-            bot,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-            handle_signals=handle_signals,
-            close_bot_session=False,
-        )
+        await inbox.worker.start()  # what a crash or stop left unfinished goes first
+        allowed = dispatcher.resolve_used_update_types()
+        await Poller(bot, inbox, allowed, stopping).run()
     finally:
         # Scheduled runs and updates being handled finish before the session and the database
         # close under them.
         if wakeup is not None and not await wakeup.stop(SHUTDOWN_GRACE):
             log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
-        work = dispatcher.get("unit_of_work")
-        if isinstance(work, UnitOfWorkMiddleware):
-            try:
-                async with asyncio.timeout(SHUTDOWN_GRACE):
-                    await work.wait_idle()
-            except TimeoutError:
-                log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if handle_signals:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().remove_signal_handler(signum)
         await bot.session.close()

@@ -1,11 +1,12 @@
-"""An update that fails is logged with its id and skipped; the person is told kindly."""
+"""The kind word to a person whose update could not be handled: it was parked after its last
+attempt (bot/inbox.py), or it failed after taking effect (its reply could not be sent)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from aiogram import Bot, Router
-from aiogram.types import ErrorEvent
+from aiogram import Bot
 
 from bot.conversation import SurveyEngine
 from bot.language import __
@@ -15,30 +16,36 @@ log = logging.getLogger(__name__)
 SOMETHING_WENT_WRONG = __("Sorry, something went wrong on our side. Please try again.")
 
 
-async def update_failed(event: ErrorEvent, bot: Bot, engine: SurveyEngine) -> bool:
-    update = event.update
-    log.error(
-        "update %s failed and is skipped: %r",
-        update.update_id,
-        event.exception,
-        exc_info=event.exception,
-    )
-    chat_id, user = None, None
-    if update.message is not None:
-        chat_id, user = update.message.chat.id, update.message.from_user
-    elif update.callback_query is not None:
-        chat_id, user = update.callback_query.from_user.id, update.callback_query.from_user
-    if chat_id is not None:
-        language = engine.likely_language(user.language_code if user else None)
-        try:
-            with engine.catalogs.use(language):
-                await bot.send_message(chat_id=chat_id, text=str(SOMETHING_WENT_WRONG))
-        except Exception:  # the apology is best effort; the failure is already logged
-            log.exception("could not tell chat %s that update %s failed", chat_id, update.update_id)
-    return True
+def _person(payload: dict[str, Any]) -> tuple[int, str | None] | None:
+    """The chat to write to and the person's app language, for a message or a button press
+    (other updates, such as a block, have nobody to tell)."""
+    message, press = payload.get("message"), payload.get("callback_query")
+    if isinstance(message, dict):
+        chat, user = message.get("chat") or {}, message.get("from") or {}
+    elif isinstance(press, dict):
+        user = press.get("from") or {}
+        chat = user
+    else:
+        return None
+    if not isinstance(chat.get("id"), int):
+        return None
+    return chat["id"], user.get("language_code")
 
 
-def create_router() -> Router:
-    router = Router(name="errors")
-    router.error.register(update_failed)
-    return router
+async def apologise(
+    bot: Bot, engine: SurveyEngine, update_id: int, payload: dict[str, Any]
+) -> None:
+    person = _person(payload)
+    if person is None:
+        return
+    chat_id, language_code = person
+    try:
+        with engine.catalogs.use(engine.likely_language(language_code)):
+            await bot.send_message(chat_id=chat_id, text=str(SOMETHING_WENT_WRONG))
+    except Exception as error:  # the apology is best effort; the failure is already logged
+        log.warning(
+            "could not tell chat %s that update %s failed: %s",
+            chat_id,
+            update_id,
+            type(error).__name__,
+        )

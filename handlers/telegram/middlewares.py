@@ -1,4 +1,5 @@
-"""The unit of work around each update: one database session, one person at a time."""
+"""The unit of work around each update: one database session, committed with the update's
+"done" mark in the inbox."""
 
 from __future__ import annotations
 
@@ -6,43 +7,35 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from weakref import WeakValueDictionary
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import repositories as repo
+from storage import inbox
 
 CHANNEL = "telegram"
 log = logging.getLogger(__name__)
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """Opens a session per update, skips updates already processed, commits at the end.
+    """Opens a session per update, marks its inbox row done in it, commits at the end.
 
-    Updates of one person run one after another (a double tap must not race itself);
-    different people run in parallel.
+    Updates come from the inbox (`inbox.py`), which runs one chat's updates one after another
+    and different chats in parallel; the row and attempt it passes (`inbox_row`,
+    `inbox_attempt`) are marked done here, in the same transaction as everything the handler
+    writes. If another process took the update meanwhile, it is skipped.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def wait_idle(self) -> None:
-        """Until no update is being handled: aiogram does not wait for its handler tasks when
-        polling stops. Callers bound it with `asyncio.timeout`."""
+        """Until no update is being handled. Callers bound it with `asyncio.timeout`."""
         await self._idle.wait()
-
-    def _lock_for(self, user_id: int) -> asyncio.Lock:
-        lock = self._locks.get(user_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[user_id] = lock
-        return lock
 
     async def __call__(
         self,
@@ -66,11 +59,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: Update,
         data: dict[str, Any],
     ) -> Any:
-        user = data.get("event_from_user")
-        lock = self._lock_for(user.id) if user is not None else asyncio.Lock()
-        async with lock, self.sessions() as session:
-            if not await repo.claim_update(session, CHANNEL, event.update_id):
-                log.info("update %s was processed before; skipped", event.update_id)
+        row, attempt = data.get("inbox_row"), data.get("inbox_attempt")
+        if not isinstance(row, int) or not isinstance(attempt, int):
+            raise RuntimeError("updates are fed through the inbox (handlers/telegram/inbox.py)")
+        async with self.sessions() as session:
+            if not await inbox.take(session, row, attempt):
+                log.info("update %s is done or taken by another process; skipped", event.update_id)
                 return None
             data["session"] = session
             try:
