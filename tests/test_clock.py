@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.core import Core
 from storage.database import clock_now
-from storage.models import AuditEntry, Participant, ProcessedUpdate
+from storage.models import AuditEntry, Participant
 from tests.conversation import EngineChat
 from tests.course import T0, FakeClock
 
@@ -22,12 +22,9 @@ async def test_a_new_row_gets_the_time_of_the_sessions_clock_unless_it_was_given
     async with core.sessions() as session:
         assert clock_now(session) == T0 + timedelta(days=400)
         session.add_all([AuditEntry(action="stamped"), AuditEntry(action="given", at=given)])
-        session.add(ProcessedUpdate(channel="test", update_id=1))
         await session.commit()
         entries = {e.action: e.at for e in await session.scalars(select(AuditEntry))}
-        processed = await session.scalar(select(ProcessedUpdate.processed_at))
     assert entries == {"stamped": T0 + timedelta(days=400), "given": given}
-    assert processed == T0 + timedelta(days=400)
 
 
 async def test_what_a_person_does_happens_at_the_cores_time(core: Core, clock: FakeClock) -> None:
