@@ -14,12 +14,14 @@ import contextlib
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +37,7 @@ from tests.fakes.bot_api import FLOOD_CONTROLLED_METHODS, JSON, FakeBotAPI
 BENCHMARKS_MD = PROJECT_ROOT / "BENCHMARKS.md"
 POSTGRES_PORT = 54361
 TELEGRAM_PER_SECOND = 30
+EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Timeout\w*)(: |$)")
 FLOOD_TOLERANCE = 0.1
 """Seconds the fake forgives on its one-second window: the bot's limiter counts a call when it
 sends it, the fake when it arrives (tests/test_dispatch_telegram.py uses the same)."""
@@ -129,9 +132,17 @@ class BotProcess:
     pid: int
     log: Path
 
-    def complaints(self) -> str:
-        """The warnings and errors in the bot's output (its log level is WARNING), if any."""
-        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+    def errors(self) -> dict[str, int]:
+        """The exceptions in the bot's output (its log level is WARNING), counted by their last
+        line and the SQL statement named under it, if any."""
+        found: Counter[str] = Counter()
+        lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines):
+            if EXCEPTION_LINE.match(line):
+                following = lines[number + 1] if number + 1 < len(lines) else ""
+                sql = f" {following[:100]}" if following.startswith("[SQL:") else ""
+                found[line[:160] + sql] += 1
+        return dict(found.most_common())
 
     def rss(self) -> int:
         """Resident memory of the bot's process in bytes (VmRSS in /proc/PID/status)."""

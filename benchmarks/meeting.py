@@ -124,7 +124,7 @@ async def run(
                 lives = await asyncio.gather(*(live(mentee, pace) for mentee in people))
                 calls = server.flood_controlled - calls_before
             refusals = len(server.flood_rejections)
-            complaints = bot.complaints()
+            errors = bot.errors()
             violations = list(server.violations)
     steps = [step for steps in lives for step in steps]
     first = [s.latency for s in steps if s.kind == "start" and s.latency is not None]
@@ -153,7 +153,8 @@ async def run(
         "flood_refusals": refusals,
         "violations": violations,
         "lost_steps": [s.evidence for s in steps if s.latency is None],
-        "bot_complaints": complaints,
+        "error_replies": sum(1 for s in steps if s.error_reply),
+        "bot_errors": errors,
     }
 
 
@@ -172,20 +173,21 @@ def report(figures: dict[str, Any]) -> list[str]:
         f"(least possible under Telegram's 30/s: {three(figures['telegram_bound'])}; "
         f"under the bot's limiter: {three(figures['limiter_bound'])})\n"
         f"answers (steady state, {answers['count']}): p50/p95/max {three(answers)}\n"
-        f"lost: {figures['lost']}; flood-controlled calls: {figures['calls']} "
+        f"lost: {figures['lost']} ({figures['error_replies']} answered 'something went wrong'); "
+        f"flood-controlled calls: {figures['calls']} "
         f"({figures['calls_per_update']:.2f} per update); flood refusals: "
         f"{figures['flood_refusals']}; Bot API violations: {len(figures['violations'])}"
     )
     for evidence in figures["lost_steps"]:
         print(f"  lost: {evidence}")
-    if figures["bot_complaints"]:
-        print("the bot's log:\n" + figures["bot_complaints"])
+    for error, count in figures["bot_errors"].items():
+        print(f"  the bot's log, {count} times: {error}")
     return [
         str(figures["mentees"]),
         three(first),
         bounds,
         three(answers),
-        str(figures["lost"]),
+        f"{figures['lost']} ({figures['error_replies']} errors)",
         f"{figures['calls_per_update']:.2f}",
         str(figures["flood_refusals"]),
     ]

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 
 from bot.language import Catalogs, texts
+from handlers.telegram.errors import SOMETHING_WENT_WRONG
 
 from .harness import ChatLog, Delivery, RecordingServer
 
@@ -30,6 +31,7 @@ class Step:
     kind: str  # start, tap, toggle or typed
     latency: float | None  # None: the answer never came (lost)
     evidence: str = ""  # for a lost step: what was answered and what came instead
+    error_reply: bool = False  # lost because the bot answered "something went wrong"
 
 
 def actions(delivery: Delivery) -> dict[str, list[str]]:
@@ -55,6 +57,7 @@ class Wording:
             catalogs.gettext(code, texts.CONSENT.message): code for code in catalogs.languages
         }
         self.closing = {catalogs.gettext(code, texts.INTAKE_DONE.message) for code in LANGUAGES}
+        self.failure = {catalogs.gettext(code, SOMETHING_WENT_WRONG.message) for code in LANGUAGES}
 
 
 class Person:
@@ -124,6 +127,8 @@ class Mentee(Person):
 
     def _is_answer(self, acted: Delivery | None) -> object:
         def is_answer(delivery: Delivery) -> bool:
+            if delivery.text in self.wording.failure:
+                return True  # the bot gave up on the update: the question will not come
             if any(closing in delivery.text for closing in self.wording.closing):
                 return True
             if not actions(delivery):
@@ -171,11 +176,13 @@ class Mentee(Person):
 
     async def _await_answer(self, kind: str, began: float, acted: Delivery | None) -> Step:
         answer = await self.answer(self._is_answer(acted), began)
-        if answer is None:
+        if answer is None or answer.text in self.wording.failure:
             self.lost = self.finished = True
-            came = "; ".join(f"{d.method} {d.text[:40]!r}" for d in self.passed) or "nothing"
+            came = [*self.passed, *([answer] if answer else [])]
+            told = "; ".join(f"{d.method} {d.text[:40]!r}" for d in came) or "nothing"
             answered = acted.text.split("\n\n")[:2] if acted else "/start"
-            return Step(kind, None, f"user {self.user.id}, {kind} on {answered}: came {came}")
+            evidence = f"user {self.user.id}, {kind} on {answered}: came {told}"
+            return Step(kind, None, evidence, error_reply=answer is not None)
         if any(closing in answer.text for closing in self.wording.closing):
             self.finished = True
         self.prompt = answer
