@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import random
 import sys
@@ -41,6 +42,8 @@ from .harness import (
     TELEGRAM_PER_SECOND,
     RecordingServer,
     bot_process,
+    empty_postgres,
+    postgres_cluster,
     scratch_folder,
     seconds,
     sqlite_url,
@@ -65,12 +68,15 @@ with Telegram's 30 messages a second; the bot in a process of its own, on SQLite
     .venv/bin/python -m benchmarks.meeting --label "what changed"
 
 Options: `--mentees N` (100), `--pace MIN MAX` (3 5 seconds), `--seed N`, `--timeout S` (60: a
-step unanswered that long is lost), `--no-write`. Times run from the update's arrival at the fake
-server to the arrival of the bot's next question there. "Least possible": the k-th of n
-replies to the simultaneous /start cannot arrive before floor((k - 1) / 30) s under Telegram's
-limit, nor before floor((k - 1) / 30) windows of the bot's own limiter (1.25 s: a second and a
-margin for the trip). Calls per update: message-sending calls (the ones flood control counts)
-over the updates the mentees sent. Target: p50 and p95 under 1 s, none lost.
+step unanswered that long is lost; so is one the bot answers with "something went wrong"),
+`--postgres` (on a throwaway PostgreSQL cluster, as `benchmarks.throughput` starts one) or
+`--database-url URL` (a PostgreSQL database to empty and use), `--no-write`. Times run from the
+update's arrival at the fake server to the arrival of the bot's next question there. "Least
+possible": the k-th of n replies to the simultaneous /start cannot arrive before
+floor((k - 1) / 30) s under Telegram's limit, nor before floor((k - 1) / 30) windows of the bot's
+own limiter (1.25 s: a second and a margin for the trip). Calls per update: message-sending
+calls (the ones flood control counts) over the updates the mentees sent. Target: p50 and p95
+under 1 s, none lost.
 
 {table}
 """
@@ -104,10 +110,14 @@ async def run(
     pace: tuple[float, float] = (3.0, 5.0),
     seed: int = 2026,
     give_up_after: float = 60.0,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Run the meeting and return its figures."""
+    """Run the meeting (on a new SQLite database, or on this PostgreSQL one, emptied first)
+    and return its figures."""
     with scratch_folder() as folder:
-        url = sqlite_url(folder)
+        url = database_url or sqlite_url(folder)
+        if database_url is not None:
+            await empty_postgres(database_url)
         settings = settings_for(url, "http://127.0.0.1:9", folder)
         core = await build_core(settings)  # migrated and seeded before the bot starts
         wording = Wording(core.catalogs)
@@ -200,6 +210,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pace", type=float, nargs=2, default=(3.0, 5.0), metavar=("MIN", "MAX"))
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
+    parser.add_argument("--database-url", help="on this PostgreSQL database (emptied)")
     parser.add_argument("--no-write", action="store_true", help="only print the figures")
     parsed = parser.parse_args(argv)
     if parsed.mentees < 1:
@@ -211,7 +223,13 @@ def arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str], path: Path = BENCHMARKS_MD) -> None:
     options = arguments(argv)
-    figures = asyncio.run(run(options.mentees, tuple(options.pace), options.seed, options.timeout))
+    with contextlib.ExitStack() as stack:
+        url = options.database_url
+        if options.postgres and url is None:
+            url = stack.enter_context(postgres_cluster())
+        figures = asyncio.run(
+            run(options.mentees, tuple(options.pace), options.seed, options.timeout, url)
+        )
     cells = report(figures)
     if not options.no_write:
         write_row(path, NAME, HEADER, SECTION, options.label, cells)

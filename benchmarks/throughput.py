@@ -55,7 +55,8 @@ from .people import Chatter, Mentee, Person, Wording
 NAME = "throughput"
 HEADER = (
     "| date | code | machine | SQLite | PostgreSQL | echo bot | calls per answer (SQLite; "
-    "PostgreSQL; echo) | unthrottled: SQLite; PostgreSQL; echo | lost | flood refusals |\n"
+    "PostgreSQL; echo) | unthrottled: SQLite; PostgreSQL; echo | lost (SQLite; PostgreSQL; "
+    "echo) | flood refusals |\n"
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 SECTION = """
@@ -218,10 +219,12 @@ def cells(results: dict[str, Any]) -> list[str]:
     rate = [figure(t, "limited", "answers_per_second", ".1f") + "/s" for t in TARGETS]
     per = "; ".join(figure(t, "limited", "calls_per_answer", ".2f") for t in TARGETS)
     free = "; ".join(figure(t, "unthrottled", "answers_per_second", ".1f") + "/s" for t in TARGETS)
+    lost = "; ".join(
+        str(sum(f["lost"] for f in results[t].values())) if t in results else "–" for t in TARGETS
+    )
     every = [figures for modes in results.values() for figures in modes.values()]
-    lost = sum(figures["lost"] for figures in every)
     refusals = sum(figures["flood_refusals"] for figures in every)
-    return [*rate, per, free, str(lost), str(refusals)]
+    return [*rate, per, free, lost, str(refusals)]
 
 
 def arguments(argv: list[str]) -> argparse.Namespace:
