@@ -63,7 +63,7 @@ SECTION = """
 
 100 mentees start at once with the programme's deep link and answer the intake at a person's
 pace (a tap or a typed answer 3 to 5 s after each question), through the fake Bot API server
-with Telegram's 30 messages a second; the bot in a process of its own, on SQLite:
+with Telegram's 30 messages a second; the bot in a process of its own, on SQLite or PostgreSQL:
 
     .venv/bin/python -m benchmarks.meeting --label "what changed"
 
@@ -197,7 +197,7 @@ def report(figures: dict[str, Any]) -> list[str]:
         three(first),
         bounds,
         three(answers),
-        f"{figures['lost']} ({figures['error_replies']} errors)",
+        f"{figures['lost']} ({figures['error_replies']} errors); {figures['finished']} finished",
         f"{figures['calls_per_update']:.2f}",
         str(figures["flood_refusals"]),
     ]
