@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
 from bot.core import Core, build_core
@@ -46,20 +46,25 @@ def settings_for(database_url: str, api_base_url: str, folder: Path) -> Settings
     )
 
 
+def bot_for(core: Core, unthrottled: bool) -> Bot:
+    """The bot's Bot as `python -m bot run` makes it; unthrottled, its limiter never waits."""
+    if unthrottled:
+        return create_bot(core, per_second=math.inf, per_chat_per_second=math.inf)
+    return create_bot(core)
+
+
 async def run_bot(settings: Settings, unthrottled: bool) -> None:
     core = await build_core(settings)
     try:
-        limits = {"per_second": math.inf, "per_chat_per_second": math.inf} if unthrottled else {}
-        bot = create_bot(core, **limits)
+        bot = bot_for(core, unthrottled)
         await run_polling(core, bot=bot, dispatcher=create_dispatcher(core))
     finally:
         await core.close()
 
 
 async def run_echo(settings: Settings, unthrottled: bool) -> None:
-    limits = {"per_second": math.inf, "per_chat_per_second": math.inf} if unthrottled else {}
     # create_bot reads only the settings of the core.
-    bot = create_bot(cast(Core, SimpleNamespace(settings=settings)), **limits)
+    bot = bot_for(cast(Core, SimpleNamespace(settings=settings)), unthrottled)
     dispatcher = Dispatcher()
 
     @dispatcher.message()
