@@ -241,7 +241,8 @@ async def test_a_note_for_colleagues_stays_on_the_flag_and_is_never_sent(
     assert added.status_code == 303
     page = await client.get(f"/flags/{ids['mine']}")
     assert re.search(
-        r"Coordinator&#39;s note by Sara\s*</strong></p>\s*<blockquote[^>]*>Her sister translates\.",
+        r"Coordinator&#39;s note by Sara\s*</strong></p>\s*"
+        r"<blockquote[^>]*>Her sister translates\.",
         page.text,
     )
     timeline = await client.get(f"/participants/{ids['amina']}")
