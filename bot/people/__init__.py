@@ -4,7 +4,7 @@ retention, and the keyed hash that keeps anonymous answers apart from names."""
 from __future__ import annotations
 
 from bot.people.anonymity import anonymous_occasion, load_secret, respondent_key, run_of_contact
-from bot.people.flag_page import FlagPage, due_days, flag_page
+from bot.people.flag_details import FlagPage, due_days, flag_page
 from bot.people.participants import (
     PARTICIPANT_COLUMNS,
     ParticipantFilter,

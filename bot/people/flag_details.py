@@ -22,7 +22,14 @@ from bot.people.profile import FlagContext, flag_context
 from bot.people.timeline import TimelineEntry
 from bot.programmes import Programme, Questionnaire
 from storage import repositories as repo
-from storage.models import AuditEntry, Coordinator, Flag, Participant, ParticipantStatus
+from storage.models import (
+    AuditEntry,
+    Coordinator,
+    Flag,
+    FlagStatus,
+    Participant,
+    ParticipantStatus,
+)
 from storage.models import Programme as ProgrammeRow
 
 # What the audit log records on a flag that its history shows (views are left out).
@@ -32,6 +39,8 @@ DEFAULT_REPLY_DAYS = Programme.model_fields["coordinator_reply_days"].default
 
 @dataclass(frozen=True)
 class FlagPage:
+    """What the flag page shows, its texts in the reader's language."""
+
     flag: Flag
     context: FlagContext
     raised: str  # when it came, in the programme's zone, the reader's way
@@ -66,7 +75,7 @@ async def flag_page(
         context=await flag_context(session, flag, questionnaires),
         raised=local_moment(flag.created_at, zone),
         due=_day(due, zone),
-        late=due is not None and flag.status != "resolved" and now.astimezone(zone).date() > due,
+        late=flag.status != FlagStatus.RESOLVED and _passed(due, now, zone),
         name=name,
         language=language,
         help_lines=help_lines,
@@ -104,6 +113,10 @@ def _due(flag: Flag, definition: Programme | None, zone: ZoneInfo) -> date | Non
 def _day(day: date | None, zone: ZoneInfo) -> str:
     # Noon of the day: the same day in the zone whatever its offset.
     return local_day(datetime.combine(day, time(12), tzinfo=zone), zone) if day else ""
+
+
+def _passed(day: date | None, now: datetime, zone: ZoneInfo) -> bool:
+    return day is not None and now.astimezone(zone).date() > day
 
 
 async def _person(session: AsyncSession, flag: Flag) -> tuple[str | None, str]:
