@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.coordination import reply_due
 from bot.core import Core
+from bot.language import local_date
 from storage.models import Coordinator, Flag
 from tests.dashboard import Client, csrf_of, log_in, programme_id, seed, world
 
@@ -225,3 +226,9 @@ async def test_dates_are_written_the_way_the_readers_language_writes_them(
     danish = (await client.get(f"/flags/{ids['mine']}")).text
     assert re.search(r"<time[^>]*>1\. dec\. 2026 11\.00</time>", danish)
     assert "Svar senest</dt><dd>3. dec. 2026</dd>" in danish
+    # The bot's own dates (a profile in Telegram, /mydata) follow the same rule.
+    moment = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    with core.catalogs.use("en"):
+        assert local_date(moment) == "7 Dec 2026"
+    with core.catalogs.use("da"):
+        assert local_date(moment) == "7. dec. 2026"
