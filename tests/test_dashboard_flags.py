@@ -191,7 +191,7 @@ async def test_the_queue_is_by_severity_then_age_counts_and_hides_info(
     assert re.findall(r"<strong>([^<]+)</strong>: (\d+)", counts) == [
         ("URGENT", "1"), ("Soon", "2"), ("Info", "2"),
     ]  # fmt: skip
-    assert "2 info flags are hidden." in page and 'href="http://dashboard/flags?info=1"' in page
+    assert "2 info flags are hidden." in page and 'href="/flags?info=1"' in page
     assert "Answer by" in page and "<td>1 Dec 2026</td>" in page  # the urgent one: today
 
     everything = (await client.get("/flags?info=1")).text
