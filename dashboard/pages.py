@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import coordination as core
 from bot.coordination import message_participant
 from bot.language import DASHBOARD_LANGUAGES, __, language_name
-from bot.people import flag_context
+from bot.people import due_days, flag_page, names_of
 from dashboard.deps import (
     ACCOUNT_PROBLEMS,
     FORM_EXPIRED,
@@ -30,8 +30,7 @@ from dashboard.deps import (
     session_policy,
     signed_page,
 )
-from storage import repositories as repo
-from storage.models import Coordinator, Flag
+from storage.models import Coordinator, Flag, WebSession
 
 router = APIRouter()
 OUTCOME_NEEDED = __("Write a short note on the outcome.")
@@ -112,31 +111,56 @@ async def flag_queue(
     programme: Annotated[int | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
     assignee: Annotated[int | None, Query()] = None,
+    info: Annotated[bool, Query()] = False,
+    *,
+    core_: AppCore,
 ) -> Response:
+    """Open flags, most severe and then oldest first, counted by severity; `info` flags only
+    with ?info=1."""
     me = signed.coordinator
-    only = core.FlagFilter(programme_id=programme, category=category or None, assignee=assignee)
-    flags = await core.open_flags(session, me, only)
+    only = core.FlagFilter(
+        programme_id=programme, category=category or None, assignee=assignee, info=info
+    )
+    queue = await core.flag_queue(session, me, only)
+    names = await names_of(session, [f.participant_id for f in queue.flags if f.participant_id])
+    with core_.catalogs.use(me.language):
+        due = await due_days(session, queue.flags, core_.programmes, core_.settings.timezone)
     programmes = await core.programmes_of(session, me)
     labels = await _flag_labels(session, me)
-    await logged(session, me, "view", detail=f"web: {len(flags)} open flags")
+    await logged(session, me, "view", detail=f"web: {len(queue.flags)} open flags")
     return signed_page(
-        request, signed, "flags.html", flags=flags, only=only, programmes=programmes, **labels
-    )
+        request, signed, "flags.html", flags=queue.flags, counts=queue.counts, names=names, due=due,
+        only=only, programmes=programmes, **labels,
+    )  # fmt: skip
 
 
 @router.get("/flags/{flag_id}", response_class=HTMLResponse)
-async def flag_page(
-    request: Request, flag_id: int, session: Database, signed: Signed, core_: AppCore
-) -> Response:
+async def one_flag(request: Request, flag_id: int, session: Database, signed: Signed) -> Response:
     me = signed.coordinator
     flag = await _own_flag(session, me, flag_id)
-    with core_.catalogs.use(me.language):
-        context = await flag_context(session, flag, core_.questionnaires)
-    thread = await repo.flag_thread(session, flag.id)
-    labels = await _flag_labels(session, me)
     await logged(session, me, "view", flag)
+    return await _flag_page(request, session, signed, flag)
+
+
+async def _flag_page(
+    request: Request,
+    session: AsyncSession,
+    signed: WebSession,
+    flag: Flag,
+    template: str = "flag.html",
+    status_code: int = 200,
+    **more: object,
+) -> Response:
+    core_ = app_core(request)
+    me = signed.coordinator
+    with core_.catalogs.use(me.language):
+        page = await flag_page(
+            session, flag, core_.questionnaires, core_.programmes, core_.settings.timezone,
+            core_.clock.now(),
+        )  # fmt: skip
+    labels = await _flag_labels(session, me)
     return signed_page(
-        request, signed, "flag.html", flag=flag, context=context, thread=thread, **labels
+        request, signed, template, status_code, flag=flag, page=page, **labels, **more
     )
 
 
@@ -160,11 +184,21 @@ async def note(flag_id: int, session: Database, signed: Signed, form: Form) -> R
 
 
 @router.post("/flags/{flag_id}/resolve")
-async def resolve(flag_id: int, session: Database, signed: Signed, form: Form) -> Response:
+async def resolve(
+    request: Request, flag_id: int, session: Database, signed: Signed, form: Form
+) -> Response:
+    """Resolving asks first: without confirm=1 the page shows the outcome and asks "Yes,
+    resolve" (the dashboard runs no script, so the question is a page of its own)."""
     flag = await _own_flag(session, signed.coordinator, flag_id)
     outcome = form.get("outcome", "").strip()
     if not outcome:
         raise refused(400, OUTCOME_NEEDED)
+    if flag.status == "resolved":
+        return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+    if form.get("confirm") != "1":
+        return await _flag_page(
+            request, session, signed, flag, "flag_resolve.html", outcome=outcome[:1000]
+        )
     await core.resolve_flag(session, signed.coordinator, flag, outcome)
     await session.commit()
     return RedirectResponse("/flags", status_code=303)

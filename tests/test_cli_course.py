@@ -103,7 +103,7 @@ def test_match_extend_moves_the_end_and_the_end_surveys_and_is_audited(
     assert code == 2
     assert err.strip() == (
         "mentorbot: error: The new end must be after today and after the planned end, "
-        f"{planned_end:%b} {planned_end.day}, {planned_end.year}."
+        f"{planned_end.day} {planned_end:%b} {planned_end.year}."
     )
     code, out, _ = run(capsys, "match", "extend", "1", "--until", str(until))
     assert (code, out.strip()) == (0, f"match 1 extended: it ends {until} 00:00")

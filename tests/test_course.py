@@ -105,7 +105,7 @@ async def test_a_match_error_is_worded_in_the_language_active_when_it_is_shown(
         with pytest.raises(MatchError) as ended:
             await end_match(session, core.programmes, match.id, EndReason.COMPLETED, T0)
     assert str(in_a_match.value) == f"Participant {mentee.id} is already in a match."
-    assert str(ended.value) == f"Match {match.id} ended already on Dec 1, 2026."
+    assert str(ended.value) == f"Match {match.id} ended already on 1 Dec 2026."
     with core.catalogs.use("da"):
         assert str(in_a_match.value) == f"Deltager {mentee.id} er allerede i et match."
         assert str(ended.value) == f"Match {match.id} sluttede allerede den 1. dec. 2026."

@@ -98,11 +98,13 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
         await session.commit()
     async with core.sessions() as session:
         flag = await session.scalar(select(Flag).order_by(Flag.id))
+        danger = await session.scalar(select(Flag).where(Flag.category == "danger"))
         match = await session.scalar(select(Match).order_by(Match.id))
         waiting = await session.scalar(
             select(Participant).where(Participant.status == "waiting").order_by(Participant.id)
         )
         assert flag is not None and match is not None and waiting is not None
+        assert danger is not None  # the demo has one: its page shows the help lines
     login = await client.get("/login")
     await client.post(
         "/login", data={"csrf": csrf_of(login), "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
@@ -112,13 +114,17 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
     pages = {
         url: await client.get(url)
         for url in (
-            "/flags", f"/flags/{flag.id}", "/participants", f"/participants/{match.mentee_id}",
+            "/flags", "/flags?info=1", f"/flags/{flag.id}", f"/flags/{danger.id}",
+            "/participants", f"/participants/{match.mentee_id}",
             f"/participants/{match.mentor_id}", f"/participants/{waiting.id}", "/matches",
             "/schedule", "/results", "/results?from=2020-01-01", "/settings", "/audit",
             "/audit?action=view", "/admin/coordinators", "/admin/programmes",
             "/admin/programmes/bridge", "/no/such/page",
         )
     }  # fmt: skip
+    pages["a resolve to confirm"] = await client.post(
+        f"/flags/{flag.id}/resolve", data={"csrf": csrf, "outcome": "Vi ringede."}
+    )
     pages["a refused match"] = await client.post(
         "/matches", data={"csrf": csrf, "mentee": str(match.mentee_id), "mentor": str(waiting.id)}
     )
@@ -145,6 +151,8 @@ async def test_a_danish_coordinator_reads_every_main_page_in_danish(
         "/no/such/page": 404,
     }
     assert "Ikke fundet." in pages["/no/such/page"].text
+    assert "Hjælpelinjer, som personen fik vist" in pages[f"/flags/{danger.id}"].text
+    assert "Ja, afslut" in pages["a resolve to confirm"].text
     refused = pages["a refused programme"].text
     assert refused.count('class="error" id=') == 4  # name, time zone, days, help line
     assert (

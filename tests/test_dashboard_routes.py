@@ -4,6 +4,7 @@ escaping, and that a coordinator of one programme can reach nothing of another."
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -152,7 +153,8 @@ async def test_take_message_and_resolve_a_flag_from_the_web(core: Core, client: 
     empty = await client.post(f"/flags/{ids['mine']}/resolve", data={"csrf": csrf, "outcome": " "})
     assert empty.status_code == 400
     done = await client.post(
-        f"/flags/{ids['mine']}/resolve", data={"csrf": csrf, "outcome": "Called her."}
+        f"/flags/{ids['mine']}/resolve",
+        data={"csrf": csrf, "outcome": "Called her.", "confirm": "1"},
     )
     assert done.status_code == 303
     async with core.sessions() as session:
@@ -238,7 +240,11 @@ async def test_a_note_for_colleagues_stays_on_the_flag_and_is_never_sent(
     )
     assert added.status_code == 303
     page = await client.get(f"/flags/{ids['mine']}")
-    assert "Note for colleagues:</strong> Her sister translates." in page.text
+    assert re.search(
+        r"Coordinator&#39;s note by Sara\s*</strong></p>\s*"
+        r"<blockquote[^>]*>Her sister translates\.",
+        page.text,
+    )
     timeline = await client.get(f"/participants/{ids['amina']}")
     assert "Her sister translates." in timeline.text
 

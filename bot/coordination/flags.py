@@ -3,6 +3,9 @@ YAML) and from silence (a contact that expired, a person who blocked the bot).""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,3 +79,21 @@ async def flag_answer(
         )
         for rule in question.raised_flags(value)
     ]
+
+
+def reply_due(raised: datetime, severity: str, reply_days: int, zone: ZoneInfo) -> date | None:
+    """The day by which a coordinator should answer a flag raised at `raised`, in the
+    programme's zone: an urgent flag the same day; a `soon` one within the programme's
+    `coordinator_reply_days` working days, as the bot promised the person (TALK_PROMISE);
+    an `info` flag has no such day."""
+    day = raised.astimezone(zone).date()
+    if severity == Severity.URGENT:
+        return day
+    if severity != Severity.SOON:
+        return None
+    left = reply_days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:  # Monday to Friday
+            left -= 1
+    return day

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination.coordinators import CoordinationError, audit, programme_ids
 from bot.coordination.wording import CANNOT_REPLY, NOT_YOURS
+from bot.programmes import Severity
 from storage import repositories as repo
 from storage.database import clock_now
 from storage.models import Coordinator, Flag, FlagMessage, FlagStatus
@@ -33,6 +34,28 @@ class FlagFilter:
     programme_id: int | None = None
     category: str | None = None
     assignee: int | None = None
+    info: bool = False  # `info` flags too: they wait for nobody, so they are hidden by default
+
+
+@dataclass(frozen=True)
+class FlagQueue:
+    """The open flags shown, and how many there are of each severity (hidden ones too)."""
+
+    flags: list[Flag]
+    counts: dict[str, int]
+
+
+async def flag_queue(
+    session: AsyncSession, coordinator: Coordinator, only: FlagFilter = FlagFilter()
+) -> FlagQueue:
+    """The open flags under the filter, most severe first, then oldest first; `info` flags
+    only when asked for, but always counted."""
+    found = await open_flags(session, coordinator, only)
+    counts = {severity: 0 for severity in SEVERITY_ORDER}
+    for flag in found:
+        counts[flag.severity] = counts.get(flag.severity, 0) + 1
+    shown = [f for f in found if only.info or f.severity != Severity.INFO]
+    return FlagQueue(flags=shown, counts=counts)
 
 
 async def open_flags(

@@ -9,7 +9,8 @@ from datetime import datetime
 from babel.dates import format_date
 
 from bot.language import texts
-from bot.language.i18n import _, current_language, listing
+from bot.language.i18n import _, listing
+from bot.language.local_time import date_locale
 from bot.language.voice import voice_of
 from bot.programmes import Question, Questionnaire, QuestionType
 from storage.models import Answer, AnswerStatus
@@ -18,7 +19,7 @@ from storage.models import Answer, AnswerStatus
 def local_date(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return format_date(moment.date(), format="medium", locale=current_language())
+    return format_date(moment.date(), format="medium", locale=date_locale())
 
 
 def question_of(questionnaire: Questionnaire | None, question_id: str | None) -> Question | None:

@@ -105,6 +105,19 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def language_for_reader(code: str) -> str:
+    """The language's own name, and its name in the active language when that differs:
+    "العربية (Arabic)" for an English reader, "Dansk" for a Danish one."""
+    own = language_name(code)
+    try:
+        theirs = Locale.parse(code).get_display_name(current_language()) or ""
+    except (UnknownLocaleError, ValueError):
+        return own
+    if not theirs or theirs.casefold() == own.casefold():
+        return own
+    return f"{own} ({theirs})"
+
+
 def is_rtl(language: str) -> bool:
     try:
         return Locale.parse(language).character_order == "right-to-left"

@@ -12,6 +12,16 @@ from babel.dates import format_skeleton, format_time
 from bot.language.i18n import current_language
 from bot.programmes import Programme
 
+# English as it is written in Europe ("7 Dec 2026 10:00"): the programmes are European and
+# the US order ("Dec 7, 2026 10:00 AM") misleads a reader who writes the day first.
+_DATE_LOCALES = {"en": "en_GB"}
+
+
+def date_locale() -> str:
+    """The Babel locale that writes dates and times for the active language."""
+    language = current_language()
+    return _DATE_LOCALES.get(language, language)
+
 
 def zone_of(programmes: Mapping[str, Programme], code: str | None, default: str) -> ZoneInfo:
     """The programme's time zone, or the TIMEZONE setting when it names none."""
@@ -22,21 +32,21 @@ def zone_of(programmes: Mapping[str, Programme], code: str | None, default: str)
 def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return ""
-    return format_skeleton("yMMMd", moment, tzinfo=zone, locale=current_language())
+    return format_skeleton("yMMMd", moment, tzinfo=zone, locale=date_locale())
 
 
 def local_moment(moment: datetime | None, zone: ZoneInfo) -> str:
-    """Date and time, e.g. "Dec 1, 2026 11:00 AM" (English) or "1. dec. 2026 11.00" (Danish)."""
+    """Date and time, e.g. "1 Dec 2026 11:00" (English) or "1. dec. 2026 11.00" (Danish)."""
     if moment is None:
         return ""
-    clock = format_time(moment, "short", tzinfo=zone, locale=current_language())
+    clock = format_time(moment, "short", tzinfo=zone, locale=date_locale())
     return f"{local_day(moment, zone)} {clock}"
 
 
 def week_moment(moment: datetime, zone: ZoneInfo) -> str:
-    """Weekday, day and time, e.g. "Tue, Dec 1 11:00 AM": for what happens this week."""
-    day = format_skeleton("MMMEd", moment, tzinfo=zone, locale=current_language())
-    return f"{day} {format_time(moment, 'short', tzinfo=zone, locale=current_language())}"
+    """Weekday, day and time, e.g. "Tue 1 Dec 11:00": for what happens this week."""
+    day = format_skeleton("MMMEd", moment, tzinfo=zone, locale=date_locale())
+    return f"{day} {format_time(moment, 'short', tzinfo=zone, locale=date_locale())}"
 
 
 def moment_of_day(day: date | None, zone: ZoneInfo, now: datetime) -> datetime | None:

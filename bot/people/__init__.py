@@ -4,6 +4,7 @@ retention, and the keyed hash that keeps anonymous answers apart from names."""
 from __future__ import annotations
 
 from bot.people.anonymity import anonymous_occasion, load_secret, respondent_key, run_of_contact
+from bot.people.flag_details import FlagPage, due_days, flag_page
 from bot.people.participants import (
     PARTICIPANT_COLUMNS,
     ParticipantFilter,
@@ -32,11 +33,14 @@ __all__ = [
     "PARTICIPANT_COLUMNS",
     "ROLES",
     "STATUSES",
+    "FlagPage",
     "ParticipantFilter",
     "anonymous_occasion",
     "apply_retention",
+    "due_days",
     "erase_person",
     "flag_context",
+    "flag_page",
     "languages_in_use",
     "list_participants",
     "load_secret",

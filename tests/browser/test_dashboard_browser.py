@@ -1,6 +1,7 @@
 """The dashboard in a real browser: log in through the form; a flag raised by a participant's
 alarming answer in Telegram (the fake Bot API) is seen, taken and resolved in the browser; the
-log-in page, the flags queue and the flag page pass axe-core at laptop and phone width."""
+log-in page, the flags queue, the flag page and the confirmation before resolving pass axe-core
+at laptop and phone width."""
 
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ async def test_flag_from_an_alarming_answer_is_taken_and_resolved_in_the_browser
     row = page.locator("tbody tr", has=page.get_by_role("link", name=f"#{flagged}"))
     await row.wait_for()
     cells = [text.strip() for text in await row.locator("td").all_inner_texts()]
-    assert cells[1:4] == ["URGENT", "Danger signs in an answer", "participant 1"]
-    assert cells[5] == ""  # nobody has taken it yet
+    assert cells[1:3] == ["URGENT", "Danger signs in an answer"]
+    assert cells[3].startswith("participant 1 · ")  # and the name given in the intake
+    assert cells[5] == cells[4].rsplit(" ", 1)[0]  # urgent: to be answered the day it came
+    assert cells[6] == ""  # nobody has taken it yet
     await web.save_screenshot(page, "flags")
 
     await row.get_by_role("link", name=f"#{flagged}").click()
@@ -70,8 +73,21 @@ async def test_flag_from_an_alarming_answer_is_taken_and_resolved_in_the_browser
         assert (taken.status, taken.assigned_to) == ("assigned", sara.coordinator_id)
     await web.save_screenshot(page, "flag")
 
-    await page.get_by_label("Outcome").fill("Called her; referred to the crisis centre.")
-    await page.get_by_role("button", name="Resolved").click()
+    # A person in danger was shown the programme's help lines: the coordinator sees which.
+    help_lines = await page.locator("ul.help-lines").inner_text()
+    assert "Emergency (police, ambulance): 112" in help_lines
+
+    # Resolving is not sending: it asks first, and only "Yes, resolve" resolves.
+    await page.get_by_label("Outcome: what was done").fill(
+        "Called her; referred to the crisis centre."
+    )
+    await page.get_by_role("button", name="Resolve…").click()
+    await page.get_by_role("heading", name=f"Resolve flag #{flagged}?").wait_for()
+    async with running.core.sessions() as session:
+        still = await session.get(Flag, flagged)
+        assert still is not None and still.status == "assigned"
+    await web.save_screenshot(page, "flag-resolve")
+    await page.get_by_role("button", name="Yes, resolve").click()
     await page.wait_for_url(re.compile(r"/flags$"))
     assert await page.get_by_role("link", name=f"#{flagged}").count() == 0
     assert await page.get_by_text("No open flags.").is_visible()
@@ -118,6 +134,12 @@ async def test_login_flags_and_flag_pages_have_no_serious_accessibility_violatio
     await web.assert_accessible(page, f"the flag page at {viewport.name} width")
     await _fits_the_width(page, viewport)
     await web.save_screenshot(page, f"flag-{viewport.name}")
+
+    await page.get_by_label("Outcome: what was done").fill("Called her.")
+    await page.get_by_role("button", name="Resolve…").click()
+    await page.get_by_role("button", name="Yes, resolve").wait_for()
+    await web.assert_accessible(page, f"the confirmation before resolving at {viewport.name}")
+    await _fits_the_width(page, viewport)
 
 
 async def test_accessibility_check_fails_on_a_serious_violation(browser: Browser) -> None:
