@@ -24,6 +24,7 @@ from typing import cast
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
+from bot.clock import SystemClock
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
@@ -54,7 +55,7 @@ def bot_for(core: Core, unthrottled: bool) -> Bot:
 
 
 async def run_bot(settings: Settings, unthrottled: bool) -> None:
-    core = await build_core(settings)
+    core = await build_core(settings, SystemClock())
     try:
         bot = bot_for(core, unthrottled)
         await run_polling(core, bot=bot, dispatcher=create_dispatcher(core))

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+from bot.clock import SystemClock
 from bot.core import Core, build_core
 from handlers.telegram.app import create_bot
 from handlers.telegram.rate_limit import RateLimitMiddleware
@@ -119,7 +120,9 @@ async def run(
         if database_url is not None:
             await empty_postgres(database_url)
         settings = settings_for(url, "http://127.0.0.1:9", folder)
-        core = await build_core(settings)  # migrated and seeded before the bot starts
+        core = await build_core(
+            settings, SystemClock()
+        )  # migrated and seeded before the bot starts
         wording = Wording(core.catalogs)
         await core.close()
         window = limiter_window(settings)

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.clock import SystemClock
 from bot.core import build_core
 
 from .bot_process import settings_for
@@ -111,7 +112,9 @@ async def run(updates: int = 10_000, users: int = 20, seed: int = 2026) -> dict[
     with scratch_folder() as folder:
         url = sqlite_url(folder)
         settings = settings_for(url, "http://127.0.0.1:9", folder)
-        core = await build_core(settings)  # migrated and seeded before the bot starts
+        core = await build_core(
+            settings, SystemClock()
+        )  # migrated and seeded before the bot starts
         wording = Wording(core.catalogs)
         await core.close()
         async with (

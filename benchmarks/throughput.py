@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.clock import SystemClock
 from bot.core import build_core
 
 from .bot_process import settings_for
@@ -183,7 +184,7 @@ async def run(options: argparse.Namespace, postgres_url: str | None) -> dict[str
     results: dict[str, Any] = {}
     with scratch_folder() as folder:
         template = settings_for(sqlite_url(folder), "http://127.0.0.1:9", folder)
-        core = await build_core(template)
+        core = await build_core(template, SystemClock())
         wording = Wording(core.catalogs)
         await core.close()
         for target in TARGETS:
