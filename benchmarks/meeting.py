@@ -120,9 +120,8 @@ async def run(
         if database_url is not None:
             await empty_postgres(database_url)
         settings = settings_for(url, "http://127.0.0.1:9", folder)
-        core = await build_core(
-            settings, SystemClock()
-        )  # migrated and seeded before the bot starts
+        # Migrated and seeded before the bot starts.
+        core = await build_core(settings, SystemClock())
         wording = Wording(core.catalogs)
         await core.close()
         window = limiter_window(settings)

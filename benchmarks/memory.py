@@ -112,9 +112,8 @@ async def run(updates: int = 10_000, users: int = 20, seed: int = 2026) -> dict[
     with scratch_folder() as folder:
         url = sqlite_url(folder)
         settings = settings_for(url, "http://127.0.0.1:9", folder)
-        core = await build_core(
-            settings, SystemClock()
-        )  # migrated and seeded before the bot starts
+        # Migrated and seeded before the bot starts.
+        core = await build_core(settings, SystemClock())
         wording = Wording(core.catalogs)
         await core.close()
         async with (
