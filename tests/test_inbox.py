@@ -207,6 +207,11 @@ async def test_a_repeated_update_id_changes_nothing(sessions: Sessions) -> None:
 async def test_two_processes_on_one_database_do_each_update_once_in_order(
     sessions: Sessions, database_url: str
 ) -> None:
+    if database_url.startswith("sqlite"):
+        # Several processes on one database is PostgreSQL's promise (README); on SQLite one
+        # process writes at a time, and a second one's "database is locked" counts as a failed
+        # attempt (seen once in CI: an update parked, the test timed out).
+        pytest.skip("several bot processes share PostgreSQL only")
     handling = Handling(sessions)
     other_engine = create_engine(database_url)  # a second process: its own connections
     other = Handling(create_session_factory(other_engine, FakeClock().now))
