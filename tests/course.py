@@ -14,7 +14,15 @@ from bot.course import ContactDispatcher, Undeliverable, create_match
 from bot.language import texts
 from bot.messages import Action, OutgoingMessage
 from storage import repositories as repo
-from storage.models import Contact, Participant, ParticipantStatus, Programme, RunStatus, SurveyRun
+from storage.models import (
+    Contact,
+    Match,
+    Participant,
+    ParticipantStatus,
+    Programme,
+    RunStatus,
+    SurveyRun,
+)
 from tests.conversation import EngineChat
 
 COURSE = Path(__file__).parent / "data" / "course"
@@ -117,6 +125,16 @@ async def course_at(core: Core, seconds: float) -> tuple[RecordingOutbox, FakeCl
 
 def chat(core: Core, user_id: str) -> EngineChat:
     return EngineChat(core, user_id, channel="test")
+
+
+async def matched(core: Core) -> Match:
+    """Mentee "100" and mentor "200", enrolled in bridge and matched at T0."""
+    mentee = await enrolled(core, "100", "mentee")
+    mentor = await enrolled(core, "200", "mentor")
+    async with core.sessions() as session:
+        match = await create_match(session, core.programmes, mentee.id, mentor.id, T0)
+        await session.commit()
+    return match
 
 
 async def contact(core: Core, user_id: str, rule: str) -> Contact:

@@ -13,20 +13,11 @@ from bot.coordination import CATEGORY_LABELS
 from bot.core import Core
 from bot.course import MATCH_ENDING, MatchError, create_match, end_match, extend_match
 from storage.models import Contact, ContactState, EndReason, Flag, Match, Participant
-from tests.course import T0, RecordingOutbox, clock_at, dispatcher, enrolled
+from tests.course import T0, RecordingOutbox, clock_at, dispatcher, enrolled, matched
 
 pytestmark = pytest.mark.fast_course
 
 s = lambda n: timedelta(seconds=n)  # noqa: E731
-
-
-async def matched(core: Core) -> Match:
-    mentee = await enrolled(core, "100", "mentee")
-    mentor = await enrolled(core, "200", "mentor")
-    async with core.sessions() as session:
-        match = await create_match(session, core.programmes, mentee.id, mentor.id, T0)
-        await session.commit()
-    return match
 
 
 async def state(

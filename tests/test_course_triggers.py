@@ -10,26 +10,17 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.course import apply_triggers, create_match
+from bot.course import apply_triggers
 from bot.language import texts
 from bot.messages import Action, Press, Tap
 from bot.programmes.schedule import AnswerTrigger
 from storage.models import Contact, ContactState, Match, Participant
 from tests.conversation import EngineChat
-from tests.course import T0, FakeClock, RecordingOutbox, chat, dispatcher, enrolled
+from tests.course import T0, FakeClock, RecordingOutbox, chat, dispatcher, matched
 
 pytestmark = pytest.mark.fast_course
 
 END_RULES = {"end", "follow_up"}  # anchored at the end in tests/data/course/fast.yaml
-
-
-async def matched(core: Core) -> Match:
-    mentee = await enrolled(core, "100", "mentee")
-    mentor = await enrolled(core, "200", "mentor")
-    async with core.sessions() as session:
-        match = await create_match(session, core.programmes, mentee.id, mentor.id, T0)
-        await session.commit()
-    return match
 
 
 async def answer_not_met(person: EngineChat, contact_id: int) -> None:

@@ -9,23 +9,22 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.course import create_match
 from bot.language import texts
 from bot.messages import Action, Press, Tap
 from bot.programmes import QuietHours
 from storage.models import Contact, ContactState, SurveyRun
 from tests.conversation import EngineChat
-from tests.course import T0, FakeClock, RecordingOutbox, chat, contact, dispatcher, enrolled
+from tests.course import (
+    T0,
+    FakeClock,
+    RecordingOutbox,
+    chat,
+    contact,
+    dispatcher,
+    matched,
+)
 
 pytestmark = pytest.mark.fast_course
-
-
-async def matched(core: Core) -> None:
-    mentee = await enrolled(core, "100", "mentee")
-    mentor = await enrolled(core, "200", "mentor")
-    async with core.sessions() as session:
-        await create_match(session, core.programmes, mentee.id, mentor.id, T0)
-        await session.commit()
 
 
 def invited_to(outbox: RecordingOutbox, user: str) -> list[int]:
