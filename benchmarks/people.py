@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from bot.language import Catalogs, texts
@@ -60,7 +61,7 @@ class Wording:
         self.failure = {catalogs.gettext(code, SOMETHING_WENT_WRONG.message) for code in LANGUAGES}
 
 
-class Person:
+class Person(ABC):
     """Someone in a private chat with the bot, who acts and waits for the bot's answer."""
 
     def __init__(
@@ -74,9 +75,9 @@ class Person:
         self.passed: list[Delivery] = []
         """What came since the last action and was not the answer waited for."""
 
+    @abstractmethod
     async def step(self) -> Step:
-        """Act once and wait for the bot's answer."""
-        raise NotImplementedError
+        """Act once and wait for the bot's answer (each kind of person acts its own way)."""
 
     def now(self) -> float:
         return asyncio.get_running_loop().time()
