@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.file_versions import read_once_per_version
+
 # Most severe first: the order hits are returned in, so a caller that shows or stores only the
 # first hit still sees the worst one.
 CATEGORIES: tuple[str, ...] = ("suicide", "self_harm", "violence", "social_control")
@@ -125,6 +127,7 @@ def _parse_phrase(raw: str, where: str) -> tuple[_Word, ...]:
     return tuple(words)
 
 
+@read_once_per_version
 def _parse_file(path: Path) -> _WordList:
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -23,6 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from bot.file_versions import read_once_per_version
+
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
 DASHBOARD_DOMAIN = "dashboard"
@@ -216,20 +218,11 @@ def fill(template: str, **values: object) -> str:
 
 def _compiled(po_path: Path, language: str) -> gettext.GNUTranslations:
     """A .po file read with Babel and compiled in memory (no .mo files in the repository)."""
-    stat = po_path.stat()
-    key = (po_path.resolve(), stat.st_mtime_ns, stat.st_size, language)
-    if key not in _compiled_catalogs:
-        _compiled_catalogs[key] = _compile(po_path, language)
     # A new object each time: Catalogs chains fallbacks onto it.
-    return gettext.GNUTranslations(io.BytesIO(_compiled_catalogs[key]))
+    return gettext.GNUTranslations(io.BytesIO(_compile(po_path, language)))
 
 
-# Compiling a catalog is the slow part of a start (about 20 ms each); a process that builds
-# its content again (the tests, the demo with its dashboard) reuses the bytes of a file that
-# has not changed since.
-_compiled_catalogs: dict[tuple[Path, int, int, str], bytes] = {}
-
-
+@read_once_per_version
 def _compile(po_path: Path, language: str) -> bytes:
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=language)

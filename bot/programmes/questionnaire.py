@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.file_versions import read_once_per_version
+
 # A voice answer is {"voice": {"file_id", "duration", "file"}} (see bot/language/voice.py).
 AnswerValue = str | int | list[str] | dict[str, Any] | None
 HARD_TEXT_LIMIT = 4000
@@ -288,6 +290,7 @@ def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:
     return f"field '{'.'.join(str(part) for part in loc) or '(file)'}'"
 
 
+@read_once_per_version
 def load_questionnaire(path: Path) -> Questionnaire:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
