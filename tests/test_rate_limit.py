@@ -21,12 +21,14 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
+    EditMessageReplyMarkup,
     EditMessageText,
     GetUpdates,
     SendChatAction,
     SendMessage,
     TelegramMethod,
 )
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.core import Core
 from bot.settings import load_settings
@@ -288,6 +290,54 @@ async def test_only_message_sending_calls_wait() -> None:
     ]
 
 
+async def test_taking_buttons_off_lets_every_waiting_call_go_first() -> None:
+    """A crowd answering at once: the questions go out, the clean-up of old buttons trails
+    behind, and a later question to the same chat does not wait behind its clean-up."""
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=1, per_chat=math.inf)
+    log: list[tuple[int, float]] = []
+
+    async def call(index: int, chat: int, yielding: bool = False) -> None:
+        await limit.acquire(chat, yielding=yielding)
+        log.append((index, clock.now))
+
+    first = asyncio.create_task(call(0, 1))  # takes the one slot at 0.0
+    await _settle()
+    clean_up = asyncio.create_task(call(1, 2, yielding=True))  # comes second, yields
+    await _settle()
+    later = [asyncio.create_task(call(2, 2)), asyncio.create_task(call(3, 3))]
+    await clock.run([first, clean_up, *later])
+    assert log == [(0, 0.0), (2, 1.0), (3, 2.0), (1, 3.0)]
+
+
+async def test_only_taking_buttons_off_yields() -> None:
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=1, per_chat=math.inf)
+    sent: list[tuple[str, float]] = []
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        sent.append((f"{method.__api_method__} to {getattr(method, 'chat_id', '')}", clock.now))
+        return None
+
+    bot = cast(Bot, None)
+    first = asyncio.create_task(limit(make_request, bot, SendMessage(chat_id=1, text="a")))
+    await _settle()
+    off = EditMessageReplyMarkup(chat_id=2, message_id=1, reply_markup=None)
+    swap = EditMessageReplyMarkup(
+        chat_id=3, message_id=1, reply_markup=InlineKeyboardMarkup(inline_keyboard=[])
+    )
+    tasks = [asyncio.create_task(limit(make_request, bot, m)) for m in (off, swap)]
+    await _settle()
+    tasks.append(asyncio.create_task(limit(make_request, bot, SendMessage(chat_id=4, text="b"))))
+    await clock.run([first, *tasks])
+    assert sent == [
+        ("sendMessage to 1", 0.0),
+        ("editMessageReplyMarkup to 3", 1.0),  # new buttons: somebody waits for them
+        ("sendMessage to 4", 2.0),
+        ("editMessageReplyMarkup to 2", 3.0),  # buttons taken off: last
+    ]
+
+
 # ------------------------------------------------ a real bot against the fake server
 
 
@@ -361,9 +411,9 @@ async def test_a_retry_waits_for_its_turn_too(server: FakeBotAPI) -> None:
     acquired: list[int | str | None] = []
     original = limit.acquire
 
-    async def counting(chat_id: int | str | None = None) -> object:
+    async def counting(chat_id: int | str | None = None, *, yielding: bool = False) -> object:
         acquired.append(chat_id)
-        return await original(chat_id)
+        return await original(chat_id, yielding=yielding)
 
     limit.acquire = counting  # type: ignore[method-assign]
     try:

@@ -234,8 +234,8 @@ async def deliver(
                 tapped = None  # its buttons may still be there: retire them if they are live
     if reply.edit is not None and reply.edit_shows_next and tapped is None:
         messages.insert(0, reply.edit)
-    if reply.retire_prompt_id is not None and reply.retire_prompt_id != tapped:
-        await _edit(bot, chat_id, reply.retire_prompt_id, None)
+    retired = reply.retire_prompt_id if reply.retire_prompt_id != tapped else None
+    if retired is not None:
         live_prompt = None
     for message in messages:
         if message.voice is not None:
@@ -248,6 +248,10 @@ async def deliver(
     for name, content in reply.documents:
         document = BufferedInputFile(content, filename=name)
         await _unless_unconfirmed(bot.send_document(chat_id=chat_id, document=document), chat_id)
+    if retired is not None:
+        # After what she waits for: taking old buttons off yields to every other message
+        # (rate_limit.py), so a crowd answering at once gets its questions first.
+        await _edit(bot, chat_id, retired, None)
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
     await _download(bot, reply.downloads, engine.config.voice_dir)

@@ -13,9 +13,13 @@ and no longer, and nothing is refused on the way:
   seconds apart.
 
 Waiting callers are served first come, first served: per chat, and then for the global slots
-(a call waiting for its own chat's spacing does not hold up calls to other chats). Waiting is
-sleeping, never polling. A chat is forgotten once nothing is waiting for it and its spacing has
-passed, so memory follows the chats of the last moments, not every chat ever seen.
+(a call waiting for its own chat's spacing does not hold up calls to other chats). One kind of
+call yields to all others: taking the buttons off an old message (``editMessageReplyMarkup``
+with no markup), which nobody is waiting to read. It waits until no other call waits, so when
+more calls are due than Telegram allows (a crowd answering at once), the questions people wait
+for go first and the clean-up trails behind. Waiting is sleeping, never polling. A chat is
+forgotten once nothing is waiting for it and its spacing has passed, so memory follows the
+chats of the last moments, not every chat ever seen.
 
 Register it *after* ``RetryMiddleware`` on the session (the first registered middleware is the
 outermost), so every attempt, retries included, passes through the limiter.
@@ -84,6 +88,7 @@ class _ChatState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     starts: deque[float] = field(init=False)
     users: int = 0
+    """Callers holding or waiting for ``lock``; a chat in use is never forgotten."""
 
     def __post_init__(self) -> None:
         self.starts = deque(maxlen=self.burst)
@@ -92,7 +97,12 @@ class _ChatState:
     def last_start(self) -> float:
         return self.starts[-1] if self.starts else -math.inf
 
-    """Callers holding or waiting for ``lock``; a chat in use is never forgotten."""
+    def wait(self, interval: float, now: float) -> float:
+        """How long until the next call to this chat may start (0 or less: now): at most
+        ``burst`` calls in any ``burst * interval`` seconds."""
+        if len(self.starts) < self.burst:
+            return 0.0
+        return self.starts[0] + interval * self.burst - now
 
 
 class RateLimitMiddleware(BaseRequestMiddleware):
@@ -144,6 +154,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self._global = asyncio.Lock()
         self._chats: dict[ChatKey, _ChatState] = {}
         self._sweep_at = _MIN_SWEEP
+        self._urgent = 0  # calls waiting that a yielding call lets go first
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
+        self._yielding = asyncio.Lock()
 
     async def __call__(
         self,
@@ -153,39 +167,71 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if method.__api_method__ not in THROTTLED_METHODS:
             return await make_request(bot, method)
-        slot = await self.acquire(getattr(method, "chat_id", None))
+        slot = await self.acquire(getattr(method, "chat_id", None), yielding=_yields(method))
         try:
             return await make_request(bot, method)
         finally:
             slot.at = max(slot.at, self._clock())
             slot.answered = True
 
-    async def acquire(self, chat_id: ChatKey | None = None) -> _Slot:
-        """Wait until a message to ``chat_id`` (or to no particular chat) may start now.
+    async def acquire(self, chat_id: ChatKey | None = None, *, yielding: bool = False) -> _Slot:
+        """Wait until a message to ``chat_id`` (or to no particular chat) may start now; a
+        ``yielding`` call waits until no other call is waiting, too.
 
         Returning counts as the start: call it once per request, right before sending.
         """
+        if yielding:
+            return await self._take_when_none_waits(chat_id)
+        self._urgent += 1
+        self._no_urgent.clear()
+        try:
+            return await self._take(chat_id)
+        finally:
+            self._urgent -= 1
+            if not self._urgent:
+                self._no_urgent.set()
+
+    async def _take(self, chat_id: ChatKey | None) -> _Slot:
         if chat_id is None:
             return await self._take_global_slot()
-        key = _normalise(chat_id)
-        chat = self._chats.get(key)
-        if chat is None:
-            if len(self._chats) >= self._sweep_at:
-                self._forget_idle_chats()
-            chat = self._chats[key] = _ChatState(self.per_chat_burst)
+        chat = self._chat(chat_id)
         chat.users += 1
         try:
             async with chat.lock:
-                window = self._interval * chat.burst
-                while len(chat.starts) == chat.burst and (
-                    (wait := chat.starts[0] + window - self._clock()) > 0
-                ):
+                while (wait := chat.wait(self._interval, self._clock())) > 0:
                     await self._sleep(wait)
                 slot = await self._take_global_slot()
                 chat.starts.append(slot.at)
                 return slot
         finally:
             chat.users -= 1
+
+    async def _take_when_none_waits(self, chat_id: ChatKey | None) -> _Slot:
+        """First come, first served among the yielding calls; each takes no lock while it
+        waits (only other calls hold the chat and global locks, and only while counted in
+        ``_urgent``), so a later question to its own chat goes first."""
+        async with self._yielding:
+            while True:
+                while self._urgent:
+                    await self._no_urgent.wait()
+                chat = None if chat_id is None else self._chat(chat_id)
+                now = self._clock()
+                wait = max(self._global_wait(now), chat.wait(self._interval, now) if chat else 0)
+                if wait <= 0:
+                    slot = self._start(now)
+                    if chat is not None:
+                        chat.starts.append(slot.at)
+                    return slot
+                await self._sleep(wait)
+
+    def _chat(self, chat_id: ChatKey) -> _ChatState:
+        key = _normalise(chat_id)
+        chat = self._chats.get(key)
+        if chat is None:
+            if len(self._chats) >= self._sweep_at:
+                self._forget_idle_chats()
+            chat = self._chats[key] = _ChatState(self.per_chat_burst)
+        return chat
 
     @property
     def tracked_chats(self) -> int:
@@ -194,22 +240,26 @@ class RateLimitMiddleware(BaseRequestMiddleware):
 
     async def _take_global_slot(self) -> _Slot:
         """Wait (first come, first served) until fewer than the limit started in the window."""
-        if not self._capacity:  # per_second=math.inf: no global limit
-            return _Slot(self._clock())
         async with self._global:
-            starts = self._starts
-            while len(starts) == self._capacity:
-                oldest, now = starts[0], self._clock()
-                free_at = oldest.at + self._window
-                if not oldest.answered and now >= free_at:
-                    free_at += self._margin  # a window's end came, but maybe not the call
-                wait = free_at - now
-                if wait <= 0:
-                    break
+            while (wait := self._global_wait(self._clock())) > 0:
                 await self._sleep(wait)
-            slot = _Slot(self._clock())
-            starts.append(slot)  # the deque's maxlen drops the oldest
-            return slot
+            return self._start(self._clock())
+
+    def _global_wait(self, now: float) -> float:
+        """How long until a call may start as far as the global window goes (0 or less: now)."""
+        if not self._capacity or len(self._starts) < self._capacity:
+            return 0.0
+        oldest = self._starts[0]
+        free_at = oldest.at + self._window
+        if not oldest.answered and now >= free_at:
+            free_at += self._margin  # a window's end came, but maybe not the call
+        return free_at - now
+
+    def _start(self, now: float) -> _Slot:
+        slot = _Slot(now)
+        if self._capacity:  # per_second=math.inf keeps no log
+            self._starts.append(slot)  # the deque's maxlen drops the oldest
+        return slot
 
     def _forget_idle_chats(self) -> None:
         """Drop chats nobody waits for whose spacing has passed; they would not delay anyone."""
@@ -220,6 +270,13 @@ class RateLimitMiddleware(BaseRequestMiddleware):
             if chat.users or chat.last_start > horizon
         }
         self._sweep_at = max(_MIN_SWEEP, 2 * len(self._chats))
+
+
+def _yields(method: TelegramMethod[TelegramType]) -> bool:
+    """Taking the buttons off a message: the one call nobody waits for."""
+    return method.__api_method__ == "editMessageReplyMarkup" and (
+        getattr(method, "reply_markup", None) is None
+    )
 
 
 def _normalise(chat_id: ChatKey) -> ChatKey:

@@ -97,8 +97,9 @@ class FakeUser:
         Returns once at least ``count`` messages were sent or edited in this chat since the
         previous ``wait_for_reply`` (or since the user was created) *and* the bot has been
         quiet for the server's quiet period, so trailing messages of the same answer are
-        included. Each message appears once, in its current state, in the order first
-        touched. ``count=0`` just waits for quiet.
+        included. Each message appears once, in its current state, in the order the messages
+        stand in the chat (as the person sees them: an edit does not move a message).
+        ``count=0`` just waits for quiet.
         """
         chat = self._chat
         start = chat.marker
@@ -110,7 +111,7 @@ class FakeUser:
                 f"{self!r} expected {count} new bot message(s), got {len(chat.outputs) - start}"
             ),
         )
-        touched = list(dict.fromkeys(chat.outputs[start:]))
+        touched = sorted(set(chat.outputs[start:]))
         chat.marker = len(chat.outputs)
         return [chat.messages[message_id].view() for message_id in touched]
 
