@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,11 +46,15 @@ class Settings(BaseSettings):
     contact_grace_period: str = "2d"
     # Voice answers are downloaded here (one .ogg per answer); erasure deletes them too.
     voice_storage_dir: Path = Path("voice")
-    # The coordinators' web dashboard (`python -m bot dashboard`). Behind HTTPS, set
-    # DASHBOARD_SECURE_COOKIES=true so the session cookie is never sent over plain HTTP.
+    # The coordinators' web dashboard (`python -m bot dashboard`).
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8080, ge=1, le=65535)
-    dashboard_secure_cookies: bool = False
+    # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; none by default: the client is whoever connects.
+    dashboard_trusted_proxies: str = ""
+    # The session cookie's `Secure` flag and `__Host-` prefix: `auto` when the request came
+    # over HTTPS (behind a trusted proxy: when the proxy says so), `always`, or `never`.
+    dashboard_secure_cookie: Literal["auto", "always", "never"] = "auto"
     # A dashboard log-in ends after this many minutes without a request, and this many hours
     # after it began.
     dashboard_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -99,6 +105,24 @@ class Settings(BaseSettings):
 
         Offset.parse(value)
         return value
+
+    @field_validator("dashboard_trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (like 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return value
+
+    def trusted_proxies(self) -> list[str]:
+        """DASHBOARD_TRUSTED_PROXIES as a list (empty: trust no proxy)."""
+        return [part.strip() for part in self.dashboard_trusted_proxies.split(",") if part.strip()]
 
     @field_validator("respondent_key_secret")
     @classmethod

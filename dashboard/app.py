@@ -4,7 +4,9 @@ the same core functions as the bot (no second copy of any rule).
 Every page needs a log-in; every object is looked up through the coordinator's own programmes,
 so another programme's flag or participant is "not found". Every form carries the session's
 CSRF token and must come from this site (`dashboard.security`, which also sets the security
-headers of every response). The session cookie is HttpOnly and SameSite=Strict.
+headers of every response). The session cookie is HttpOnly and SameSite=Lax, and over HTTPS
+Secure with the `__Host-` prefix (`dashboard.deps.set_cookie`). Behind a reverse proxy named in
+DASHBOARD_TRUSTED_PROXIES, the client's address and scheme are the ones the proxy gives.
 
 This module only builds the application: templates, error pages, the routers of the page
 modules. What the pages share (log-in, database session, forms, `render`) is `dashboard.deps`.
@@ -13,7 +15,7 @@ modules. What the pages share (log-in, database session, forms, `render`) is `da
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -22,12 +24,20 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from secure.middleware import SecureASGIMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import coordination
 from bot.core import Core
-from bot.language import _, listing, local_day, local_moment, ngettext
+from bot.language import _, listing, local_day, local_moment, ngettext, wait_in_minutes
 from dashboard import admin, pages, people, programmes, results
-from dashboard.deps import NOT_FOUND, SESSION_COOKIE, LoginRequired, render
+from dashboard.deps import (
+    NOT_FOUND,
+    SESSION_COOKIE,
+    LoginRequired,
+    delete_cookie,
+    read_cookie,
+    render,
+)
 from dashboard.security import HEADERS, SameOriginForms
 
 HERE = Path(__file__).parent
@@ -39,11 +49,23 @@ def create_templates(timezone: str) -> Jinja2Templates:
     zone = ZoneInfo(timezone)
     templates.env.filters["moment"] = lambda moment: local_moment(moment, zone)
     templates.env.filters["day"] = lambda moment: local_day(moment, zone)
+    templates.env.filters["minutes"] = wait_in_minutes  # "2 minutes", "2 minutter", rounded up
     templates.env.filters["listing"] = listing  # "ar, da og uk": as the page's language lists
     # `_` translates in the language made active for the request (bot.i18n's context variable).
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)  # type: ignore[attr-defined]
     return templates
+
+
+def return_path(request: Request) -> str:
+    """Where to go back to after the log-in: the page asked for; for a form sent after the
+    log-in ended, the page the form was on (its address is not a page of its own)."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    referrer = urlsplit(request.headers.get("referer", ""))
+    if referrer.netloc == request.headers.get("host") and referrer.path.startswith("/"):
+        return referrer.path
+    return "/flags"
 
 
 def create_app(core: Core) -> FastAPI:
@@ -55,18 +77,27 @@ def create_app(core: Core) -> FastAPI:
     app.add_middleware(SameOriginForms)
     app.add_middleware(SecureASGIMiddleware, secure=HEADERS)
 
+    if core.settings.trusted_proxies():
+        # Outermost: the client's address and scheme, as the proxy gives them, for every page.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=core.settings.trusted_proxies())
+
     @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, _error: LoginRequired) -> Response:
-        target = quote(request.url.path, safe="/")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+    async def to_login(request: Request, error: LoginRequired) -> Response:
+        target = quote(return_path(request), safe="/")
+        ended = "&ended=1" if error.ended else ""
+        response = RedirectResponse(f"/login?next={target}{ended}", status_code=303)
+        if error.ended:
+            delete_cookie(response, request, SESSION_COOKIE)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def as_page(request: Request, error: StarletteHTTPException) -> Response:
         who = getattr(request.state, "coordinator", None)
-        if who is None and SESSION_COOKIE in request.cookies:
+        token = read_cookie(request, SESSION_COOKIE)
+        if who is None and token is not None:
             # No page ran (an unknown address): the log-in still sets the page's language.
             async with core.sessions() as session:
-                found = await coordination.session_for(session, request.cookies[SESSION_COOKIE])
+                found = await coordination.session_for(session, token)
             who = found.coordinator if found else None
         detail = error.detail
         if error.status_code == 404 and detail == "Not Found":  # Starlette's own, untranslated

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,9 @@ from storage.models import Coordinator, Flag, WebSession
 
 SESSION_COOKIE = "mentorbot_session"
 LOGIN_CSRF_COOKIE = "mentorbot_login_csrf"
+# A cookie named so is refused by the browser unless it is Secure, has Path=/ and no Domain:
+# no other host (a sibling subdomain) and no plain-HTTP page can set or overwrite it.
+SECURE_PREFIX = "__Host-"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 NOT_FOUND = __("Not found.")
@@ -46,7 +49,12 @@ def refused(status_code: int, reason: LazyText) -> HTTPException:
 
 
 class LoginRequired(Exception):
-    """No valid session: the browser goes to the log-in page."""
+    """No valid session: the browser goes to the log-in page. `ended`: the browser had a
+    session cookie, but that log-in is over (idle too long, too old, or logged out)."""
+
+    def __init__(self, ended: bool = False) -> None:
+        super().__init__()
+        self.ended = ended
 
 
 def app_core(request: Request) -> Core:
@@ -67,6 +75,57 @@ async def database(core: AppCore) -> AsyncIterator[AsyncSession]:
 Database = Annotated[AsyncSession, Depends(database)]
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether this request's cookies are `Secure` (DASHBOARD_SECURE_COOKIE). `auto`: when the
+    request came over HTTPS, which behind a trusted proxy is what its X-Forwarded-Proto says
+    (`dashboard.app` believes it only from DASHBOARD_TRUSTED_PROXIES)."""
+    mode = app_core(request).settings.dashboard_secure_cookie
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """The cookie's name: `__Host-` prefixed when it is Secure."""
+    return SECURE_PREFIX + name if secure_cookies(request) else name
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    return request.cookies.get(cookie_name(request, name))
+
+
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None = None
+) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (another site's form or frame never sends
+    it; a link followed from an e-mail or Telegram does, so the coordinator lands on the page,
+    not on the log-in), Path=/ and no Domain; Secure as `secure_cookies` says."""
+    response.set_cookie(
+        cookie_name(request, name),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=secure_cookies(request),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    # A `__Host-` cookie is only replaced by one with the same attributes, its end included.
+    response.delete_cookie(
+        cookie_name(request, name),
+        path="/",
+        secure=secure_cookies(request),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: who connected, or, behind a trusted proxy, whom the proxy names
+    (`dashboard.app` applies DASHBOARD_TRUSTED_PROXIES)."""
+    return request.client.host if request.client else None
+
+
 def session_policy(core: Core) -> coordination.SessionPolicy:
     settings = core.settings
     return coordination.SessionPolicy(
@@ -78,11 +137,10 @@ def session_policy(core: Core) -> coordination.SessionPolicy:
 async def web_session(request: Request, session: Database, core: AppCore) -> WebSession:
     """The log-in of this request's cookie, its idle time started again (committed at once:
     many pages change nothing and do not commit)."""
-    found = await coordination.session_for(
-        session, request.cookies.get(SESSION_COOKIE), session_policy(core)
-    )
+    token = read_cookie(request, SESSION_COOKIE)
+    found = await coordination.session_for(session, token, session_policy(core))
     if found is None:
-        raise LoginRequired
+        raise LoginRequired(ended=token is not None)
     await session.commit()
     request.state.is_admin = await coordination.is_admin(session, found.coordinator)
     request.state.coordinator = found.coordinator  # for error pages in their language

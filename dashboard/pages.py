@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated, Any
 
@@ -24,10 +25,14 @@ from dashboard.deps import (
     Form,
     Signed,
     app_core,
+    client_address,
+    delete_cookie,
     logged,
+    read_cookie,
     refused,
     render,
     session_policy,
+    set_cookie,
     signed_page,
 )
 from storage.models import Coordinator, Flag, WebSession
@@ -47,54 +52,55 @@ def _safe_next(target: str | None) -> str:
     return "/flags"
 
 
-def _cookie_options(request: Request) -> dict[str, object]:
-    core_ = app_core(request)
-    return {
-        "httponly": True,
-        "samesite": "strict",
-        "secure": core_.settings.dashboard_secure_cookies,
-        "path": "/",
-    }
-
-
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: str | None = None) -> Response:
+async def login_page(request: Request, next: str | None = None, ended: bool = False) -> Response:
     token = secrets.token_urlsafe(32)
-    page = render(request, "login.html", None, csrf=token, next=_safe_next(next), error=None)
-    page.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_options(request))  # type: ignore[arg-type]
+    page = render(
+        request, "login.html", None, csrf=token, next=_safe_next(next), error=None, ended=ended
+    )
+    set_cookie(page, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return page
 
 
 @router.post("/login")
 async def log_in(request: Request, session: Database) -> Response:
     form = await request.form()
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    expected = read_cookie(request, LOGIN_CSRF_COOKIE) or ""
     given = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
         raise refused(403, FORM_EXPIRED)
     result = await core.check_login(
-        session, str(form.get("email", "")), str(form.get("password", ""))
+        session,
+        str(form.get("email", "")),
+        str(form.get("password", "")),
+        address=client_address(request),
+        secret=app_core(request).secret,
     )
     target = _safe_next(str(form.get("next", "")))
     if result.coordinator is None:
         await session.commit()
-        error = "locked" if result.locked_until else "wrong"
-        return render(request, "login.html", None, 401, csrf=expected, next=target, error=error)
+        page = render(
+            request, "login.html", None, 429 if result.throttled else 401, csrf=expected,
+            next=target, error="throttled" if result.throttled else "wrong", wait=result.wait,
+        )  # fmt: skip
+        if result.wait:
+            page.headers["Retry-After"] = str(math.ceil(result.wait.total_seconds()))
+        return page
     policy = session_policy(app_core(request))
     token, _ = await core.open_session(session, result.coordinator, policy)
     await session.commit()
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, **_cookie_options(request))  # type: ignore[arg-type]
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    set_cookie(response, request, SESSION_COOKIE, token)
+    delete_cookie(response, request, LOGIN_CSRF_COOKIE)
     return response
 
 
 @router.post("/logout")
 async def log_out(request: Request, session: Database, _form: Form) -> Response:
-    await core.close_session(session, request.cookies.get(SESSION_COOKIE))
+    await core.close_session(session, read_cookie(request, SESSION_COOKIE))
     await session.commit()
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(response, request, SESSION_COOKIE)
     return response
 
 

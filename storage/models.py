@@ -344,11 +344,10 @@ class Coordinator(Base):
     awaiting: Mapped[str | None] = mapped_column(String(8))
     awaiting_flag_id: Mapped[int | None]
     # The web dashboard log-in of the same person (bot/coordination/accounts.py): an argon2
-    # hash, never the password; repeated failures lock the account for a while.
+    # hash, never the password. Failed log-ins are throttled per client address
+    # (`LoginAttempt`), never by locking the account.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
@@ -393,6 +392,24 @@ class WebSession(Base):
     expires_at: Mapped[datetime]
 
     coordinator: Mapped[Coordinator] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    """A dashboard log-in attempt that failed, or is being checked (bot/coordination/
+    login_throttle.py). The client address and the e-mail are personal data: only keyed
+    hashes of them are stored (HMAC-SHA256 with the application's secret), and a row lives
+    only as long as the throttling window."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_address_key_at", "address_key", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(64))
+    account_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
 
 
 class AuditEntry(Base):

@@ -1,4 +1,5 @@
-"""Coordinators' web log-in: hashes only, a lock-out after five failures, hashed session tokens."""
+"""Coordinators' web log-in: hashes only, the same work for every attempt, hashed session tokens.
+(Throttling of failed log-ins: tests/test_login_throttle.py.)"""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.coordination.accounts as accounts
 from bot.coordination import invite_coordinator
@@ -13,6 +15,13 @@ from bot.core import Core
 from storage.models import AuditEntry, Coordinator, WebSession
 
 PASSWORD = "correct horse battery"
+HERE = "192.0.2.10"  # the client's address
+
+
+async def attempt(core: Core, session: AsyncSession, email: str, password: str) -> accounts.Login:
+    return await accounts.check_login(
+        session, email, password, address=HERE, secret=core.secret, now=core.clock.now()
+    )
 
 
 async def with_login(core: Core, email: str = "Sara@Example.org") -> int:
@@ -64,35 +73,12 @@ async def test_an_email_belongs_to_one_coordinator(core: Core) -> None:
 async def test_right_password_logs_in_wrong_one_and_unknown_email_do_not(core: Core) -> None:
     sara_id = await with_login(core)
     async with core.sessions() as session:
-        assert (await accounts.check_login(session, "SARA@example.org ", PASSWORD)).coordinator
-        assert (
-            await accounts.check_login(session, "sara@example.org", "wrong")
-        ).coordinator is None
-        assert (
-            await accounts.check_login(session, "nobody@example.org", PASSWORD)
-        ).coordinator is None
+        assert (await attempt(core, session, "SARA@example.org ", PASSWORD)).coordinator
+        assert (await attempt(core, session, "sara@example.org", "wrong")).coordinator is None
+        assert (await attempt(core, session, "nobody@example.org", PASSWORD)).coordinator is None
         await session.commit()
         actions = [(e.action, e.coordinator_id) for e in await session.scalars(select(AuditEntry))]
     assert ("login", sara_id) in actions and ("login_failed", sara_id) in actions
-
-
-async def test_five_failures_lock_the_account_for_15_minutes(core: Core) -> None:
-    await with_login(core)
-    now = core.clock.now()
-    async with core.sessions() as session:
-        for _ in range(4):
-            result = await accounts.check_login(session, "sara@example.org", "wrong", now)
-            assert result.locked_until is None
-        locked = await accounts.check_login(session, "sara@example.org", "wrong", now)
-        assert locked.locked_until == now + timedelta(minutes=15)
-        # Even the right password is refused while locked...
-        refused = await accounts.check_login(session, "sara@example.org", PASSWORD, now)
-        assert refused.coordinator is None and refused.locked_until is not None
-        # ...and accepted once the lock has run out.
-        later = now + timedelta(minutes=15, seconds=1)
-        assert (
-            await accounts.check_login(session, "sara@example.org", PASSWORD, later)
-        ).coordinator
 
 
 async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
@@ -116,8 +102,8 @@ async def test_sessions_store_a_hash_expire_and_close(core: Core) -> None:
 async def test_every_log_in_does_the_same_hashing_work_whatever_the_account(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The time of an answer must not tell whether an e-mail has an account, or is locked:
-    each attempt verifies exactly one argon2 hash (counted, not timed)."""
+    """The time of an answer must not tell whether an e-mail has an account, or whether the
+    attempt is throttled: each attempt verifies exactly one argon2 hash (counted, not timed)."""
     await with_login(core)
     verified: list[str] = []
     original = accounts._verify
@@ -127,7 +113,6 @@ async def test_every_log_in_does_the_same_hashing_work_whatever_the_account(
         return original(stored, password)
 
     monkeypatch.setattr(accounts, "_verify", counting)
-    now = core.clock.now()
     async with core.sessions() as session:
         attempts = {
             "unknown e-mail": ("nobody@example.org", PASSWORD),
@@ -137,12 +122,18 @@ async def test_every_log_in_does_the_same_hashing_work_whatever_the_account(
         work = {}
         for name, (email, password) in attempts.items():
             verified.clear()
-            await accounts.check_login(session, email, password, now)
+            await attempt(core, session, email, password)
             work[name] = len(verified)
-        for _ in range(4):  # with the one above, five failures: locked
-            await accounts.check_login(session, "sara@example.org", "wrong", now)
+        for _ in range(4):  # with the one above, five failures: the next one must wait
+            await attempt(core, session, "sara@example.org", "wrong")
         verified.clear()
-        locked = await accounts.check_login(session, "sara@example.org", PASSWORD, now)
-        work["locked account"] = len(verified)
-    assert locked.locked_until is not None
+        throttled = await attempt(core, session, "sara@example.org", PASSWORD)
+        work["throttled, right password"] = len(verified)
+        for _ in range(5):
+            await attempt(core, session, "nobody@example.org", "wrong")
+        verified.clear()
+        unknown_throttled = await attempt(core, session, "nobody@example.org", PASSWORD)
+        work["throttled, unknown e-mail"] = len(verified)
+    assert throttled.throttled and unknown_throttled.throttled
+    assert throttled.coordinator is None
     assert work == {name: 1 for name in work}

@@ -165,7 +165,13 @@ def test_coordinator_login_sets_a_dashboard_password_from_stdin(
         core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
-                login = await check_login(session, "sara@example.org", "correct horse battery")
+                login = await check_login(
+                    session,
+                    "sara@example.org",
+                    "correct horse battery",
+                    address="127.0.0.1",
+                    secret=core.secret,
+                )
                 return login.coordinator is not None
         finally:
             await core.close()

@@ -1,5 +1,6 @@
-"""The dashboard's routes through FastAPI's ASGI interface (httpx): log-in, CSRF, lock-out,
-escaping, and that a coordinator of one programme can reach nothing of another."""
+"""The dashboard's routes through FastAPI's ASGI interface (httpx): log-in, CSRF, escaping, and
+that a coordinator of one programme can reach nothing of another. (Throttling, cookies and an
+ended log-in: tests/test_dashboard_login.py.)"""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def test_log_in_sets_an_httponly_samesite_cookie(core: Core, client: Clien
     response = await log_in(client)
     assert response.status_code == 303 and response.headers["location"] == "/flags"
     cookie = next(c for c in response.headers.get_list("set-cookie") if "mentorbot_session" in c)
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert (await client.get("/flags")).status_code == 200
 
 
@@ -50,28 +51,12 @@ async def test_log_in_needs_the_forms_csrf_token(core: Core, client: Client) -> 
     assert forged.status_code == 403
 
 
-async def test_a_wrong_password_is_refused_and_five_lock_the_account(
-    core: Core, client: Client
+async def test_a_wrong_password_is_refused_and_the_session_runs_out_by_the_cores_clock(
+    core: Core, client: Client, clock: FakeClock
 ) -> None:
     await seed(core)
     wrong = await log_in(client, password="wrong password")
     assert wrong.status_code == 401 and "The e-mail or the password is wrong." in wrong.text
-    for _ in range(4):
-        last = await log_in(client, password="wrong password")
-    assert "Too many failed log-ins" in last.text
-    locked = await log_in(client)  # the right password, too late
-    assert locked.status_code == 401 and "Too many failed log-ins" in locked.text
-
-
-async def test_the_lock_and_the_session_run_out_by_the_cores_clock(
-    core: Core, client: Client, clock: FakeClock
-) -> None:
-    await seed(core)
-    for _ in range(5):
-        await log_in(client, password="wrong password")
-    clock.advance(minutes=14, seconds=59)
-    assert "Too many failed log-ins" in (await log_in(client)).text
-    clock.advance(seconds=2)
     assert (await log_in(client)).headers["location"] == "/flags"
     assert (await client.get("/flags")).status_code == 200
     clock.advance(hours=12)  # a session lasts 12 hours
@@ -186,7 +171,7 @@ def test_the_dashboard_command_serves_the_log_in_page(tmp_path: Path) -> None:
         cwd=tmp_path,
         env={
             "PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT),
-            "DASHBOARD_PORT": str(port), "LOG_LEVEL": "WARNING",
+            "DASHBOARD_PORT": str(port), "LOG_LEVEL": "INFO",
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -204,9 +189,19 @@ def test_the_dashboard_command_serves_the_log_in_page(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert page.status_code == 200 and 'name="password"' in page.text
         assert httpx.get(f"http://127.0.0.1:{port}/flags", timeout=2).status_code == 303
+        # No proxy is trusted by default, not even one on 127.0.0.1 (uvicorn's own default):
+        # a forwarded "https" does not make the cookie Secure.
+        forwarded = httpx.get(
+            f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"}, timeout=2
+        )
+        assert forwarded.headers["set-cookie"].startswith("mentorbot_login_csrf=")
     finally:
         server.terminate()
-        server.communicate(timeout=10)  # waits, and closes the pipes
+        printed, logged = server.communicate(timeout=10)  # waits, and closes the pipes
+    # No access log: it would write every client's address (personal data).
+    assert (
+        '"GET /login' not in printed + logged
+    )  # uvicorn's: 127.0.0.1:41234 - "GET /login HTTP/1.1" 200
 
 
 async def test_the_coordinator_chooses_the_language_of_the_pages(

@@ -29,6 +29,10 @@ async def test_seed_demo_fills_an_empty_database_once(core: Core) -> None:
         assert severities == {"urgent", "soon", "info"}
         languages = set(await session.scalars(select(SurveyRun.language)))
         assert {"ar", "uk", "so", "da"} <= languages
-        assert (await accounts.check_login(session, DEMO_EMAIL, DEMO_PASSWORD)).coordinator
+        assert (
+            await accounts.check_login(
+                session, DEMO_EMAIL, DEMO_PASSWORD, address="127.0.0.1", secret=core.secret
+            )
+        ).coordinator
         with pytest.raises(DemoError, match="already has participants"):
             await seed_demo(session, core.programmes, core.questionnaires)

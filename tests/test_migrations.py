@@ -56,3 +56,45 @@ async def test_updates_processed_before_the_inbox_stay_recognised(empty_database
         await engine.dispose()
     assert [row[:3] for row in stored] == [("telegram", 41, "done")]
     assert stored[0][3] in ("{}", {}) and stored[0][4] == ""
+
+
+async def test_dropping_the_lock_out_columns_keeps_coordinators_roles_and_sessions(
+    empty_database_url: str,
+) -> None:
+    """0014 drops two columns of `coordinators`. On SQLite a batch would copy the table and drop
+    the old one, which, with foreign keys on, deletes every role and session in cascade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0012"))
+            for statement in (
+                "INSERT INTO programmes (id, code, name, created_at, updated_at) "
+                "VALUES (1, 'bridge', 'Bridge', '2026-12-01 10:00:00', '2026-12-01 10:00:00')",
+                "INSERT INTO coordinators (id, name, language, email, password_hash, "
+                "failed_logins, locked_until, created_at) VALUES (1, 'Sara', 'en', "
+                "'sara@example.org', 'x', 3, '2026-12-01 10:00:00', '2026-12-01 10:00:00')",
+                "INSERT INTO coordinator_roles (coordinator_id, programme_id, role) "
+                "VALUES (1, 1, 'admin')",
+                "INSERT INTO web_sessions (token_hash, coordinator_id, csrf_token, created_at, "
+                "expires_at) VALUES ('t', 1, 'c', '2026-12-01 10:00:00', '2026-12-01 10:30:00')",
+            ):
+                await connection.execute(text(statement))
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            kept = [
+                await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("coordinators", "coordinator_roles", "web_sessions")
+            ]
+            columns = await connection.run_sync(
+                lambda c: {column["name"] for column in inspect(c).get_columns("coordinators")}
+            )
+    finally:
+        await engine.dispose()
+    assert kept == [1, 1, 1]
+    assert {"email", "password_hash"} <= columns
+    assert not {"failed_logins", "locked_until"} & columns

@@ -40,6 +40,12 @@ def test_plain_database_urls_get_the_async_driver() -> None:
         ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL is invalid: must start"),
         ("MAX_TEXT_LENGTH", "lots", "MAX_TEXT_LENGTH is invalid"),
         ("DEFAULT_LANGUAGE", "d4", "DEFAULT_LANGUAGE is invalid"),
+        ("DASHBOARD_SECURE_COOKIE", "yes", "DASHBOARD_SECURE_COOKIE is invalid"),
+        (
+            "DASHBOARD_TRUSTED_PROXIES",
+            "10.0.0.1, proxy.local",
+            "DASHBOARD_TRUSTED_PROXIES is invalid: 'proxy.local' is not an IP address",
+        ),
     ],
 )
 def test_malformed_setting_is_named(

@@ -96,6 +96,11 @@ async def serve_dashboard(core: Core, settings: Settings) -> int:
         host=settings.dashboard_host,
         port=settings.dashboard_port,
         log_level=settings.log_level.lower(),
+        # The app itself believes X-Forwarded-For and -Proto from DASHBOARD_TRUSTED_PROXIES only;
+        # uvicorn on its own would believe them from 127.0.0.1.
+        proxy_headers=False,
+        # uvicorn's access log would write every client's address (personal data) with the path.
+        access_log=False,
     )
     print(f"dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
     await uvicorn.Server(config).serve()

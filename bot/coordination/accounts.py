@@ -1,6 +1,7 @@
-"""Coordinators' web log-in: e-mail and password (argon2id hashes), a lock-out after repeated
-failures, and sessions whose cookie token is stored only as a hash. The Telegram-linked
-coordinator and the web account are the same `coordinators` row. Channel-neutral."""
+"""Coordinators' web log-in: e-mail and password (argon2id hashes), throttled per client address
+and e-mail (`login_throttle`), and sessions whose cookie token is stored only as a hash. The
+Telegram-linked coordinator and the web account are the same `coordinators` row.
+Channel-neutral."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
 from bot.coordination.coordinators import audit
+from bot.coordination.login_throttle import (
+    THROTTLE,
+    LoginThrottle,
+    attempt_keys,
+    forget_failures,
+    reserve_attempt,
+)
 from storage.database import clock_now
 from storage.models import Coordinator, CoordinatorRole, WebSession
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # of zxcvbn's 0 to 4
 
@@ -29,6 +35,7 @@ _hasher = PasswordHasher()
 # Checked against when the e-mail is unknown, so that a wrong e-mail takes as long as a wrong
 # password and the timing does not tell which accounts exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_NO_PASSWORD = secrets.token_urlsafe(16)  # checked against the dummy hash: never matches
 
 
 class AccountProblem(StrEnum):
@@ -59,8 +66,13 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class Login:
+    """The coordinator, if the log-in succeeded. Otherwise `throttled` says the attempt came
+    before its wait was over (its password was not checked), and `wait` how long from now
+    until the next attempt from this address for this e-mail is checked (None: at once)."""
+
     coordinator: Coordinator | None
-    locked_until: datetime | None = None  # set when the account is (now) locked
+    throttled: bool = False
+    wait: timedelta | None = None
 
 
 def _digest(token: str) -> str:
@@ -104,40 +116,46 @@ async def set_login(
         )
     coordinator.email = address
     coordinator.password_hash = _hasher.hash(password)
-    coordinator.failed_logins = 0
-    coordinator.locked_until = None
     await session.execute(delete(WebSession).where(WebSession.coordinator_id == coordinator.id))
     await audit(session, None, "set_login", detail=f"{coordinator.name} <{address}>")
 
 
 async def check_login(
-    session: AsyncSession, email: str, password: str, now: datetime | None = None
+    session: AsyncSession,
+    email: str,
+    password: str,
+    *,
+    address: str | None,
+    secret: bytes,
+    now: datetime | None = None,
+    throttle: LoginThrottle = THROTTLE,
 ) -> Login:
-    """The coordinator if the e-mail and password match and the account is not locked.
-    Every failure counts; the fifth in a row locks the account for 15 minutes."""
+    """The coordinator if the e-mail and password match. `address` is the client's (the
+    attempts are counted per address and e-mail, `login_throttle`), `secret` the key of the
+    hashes they are counted under. Commits the attempt before the password is checked.
+
+    Every attempt does the same work, one argon2 verification, whether the e-mail has an
+    account or not and whether the attempt is throttled: the time of the answer tells neither."""
     now = now or clock_now(session)
-    coordinator = await session.scalar(
-        select(Coordinator).where(Coordinator.email == normalise_email(email))
-    )
+    normalised = normalise_email(email)
+    keys = attempt_keys(secret, address, normalised)
+    standing = await reserve_attempt(session, keys, throttle, now)
+    coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == normalised))
+    waiting = standing.wait(throttle)
+    if waiting:
+        _verify(_DUMMY_HASH, _NO_PASSWORD)  # the same work, and the password stays unchecked
+        return Login(None, throttled=True, wait=waiting)
     if coordinator is None or coordinator.password_hash is None:
         _verify(_DUMMY_HASH, password)
-        return Login(None)
-    if coordinator.locked_until is not None and coordinator.locked_until > now:
-        _verify(_DUMMY_HASH, password)  # the same work: timing must not tell it is locked
-        return Login(None, coordinator.locked_until)
+        return Login(None, wait=standing.after_failure(throttle) or None)
     if not _verify(coordinator.password_hash, password):
-        coordinator.failed_logins += 1
-        await audit(
-            session, coordinator, "login_failed", detail=f"failure {coordinator.failed_logins}"
-        )
-        if coordinator.failed_logins >= MAX_FAILURES:
-            coordinator.failed_logins = 0
-            coordinator.locked_until = now + LOCK_FOR
-            await audit(session, coordinator, "locked", detail=f"until {coordinator.locked_until}")
-            return Login(None, coordinator.locked_until)
-        return Login(None)
-    coordinator.failed_logins = 0
-    coordinator.locked_until = None
+        wait = standing.after_failure(throttle)
+        detail = f"failure {standing.pair_failures + 1} from one address"
+        if wait:
+            detail += f"; its next attempt waits {int(wait.total_seconds())} s"
+        await audit(session, coordinator, "login_failed", detail=detail)
+        return Login(None, wait=wait or None)
+    await forget_failures(session, keys)
     if _hasher.check_needs_rehash(coordinator.password_hash):
         coordinator.password_hash = _hasher.hash(password)
     await audit(session, coordinator, "login")

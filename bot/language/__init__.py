@@ -33,7 +33,14 @@ from bot.language.i18n import (
     number,
     progress,
 )
-from bot.language.local_time import local_day, local_moment, moment_of_day, week_moment, zone_of
+from bot.language.local_time import (
+    local_day,
+    local_moment,
+    moment_of_day,
+    wait_in_minutes,
+    week_moment,
+    zone_of,
+)
 from bot.language.readability import SourceText, counts, distribution, participant_texts, total
 from bot.language.texts import COMMANDS
 from bot.language.voice import (
@@ -85,6 +92,7 @@ __all__ = [
     "value_text",
     "voice_answer",
     "voice_of",
+    "wait_in_minutes",
     "week_moment",
     "zone_of",
 ]

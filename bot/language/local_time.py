@@ -3,11 +3,12 @@ reader's language writes dates (Babel), and the day a coordinator picks as a mom
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_skeleton, format_time, format_timedelta
 
 from bot.language.i18n import current_language
 from bot.programmes import Programme
@@ -41,6 +42,15 @@ def local_moment(moment: datetime | None, zone: ZoneInfo) -> str:
         return ""
     clock = format_time(moment, "short", tzinfo=zone, locale=date_locale())
     return f"{local_day(moment, zone)} {clock}"
+
+
+def wait_in_minutes(wait: timedelta) -> str:
+    """A wait in whole minutes, rounded up so that it is never too short: "2 minutes"
+    (English), "2 minutter" (Danish)."""
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return format_timedelta(
+        timedelta(minutes=minutes), granularity="minute", threshold=10**6, locale=date_locale()
+    )
 
 
 def week_moment(moment: datetime, zone: ZoneInfo) -> str:

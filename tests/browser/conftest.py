@@ -103,7 +103,11 @@ async def dashboard(running: RunningBot) -> AsyncIterator[str]:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
-        create_app(running.core), log_level="warning", lifespan="off", access_log=False
+        create_app(running.core),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        proxy_headers=False,  # as `python -m bot dashboard`: DASHBOARD_TRUSTED_PROXIES decides
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 ANSWER = "Syria. My husband hits me"
 
 
-async def test_coordinator_logs_in_through_the_form_and_gets_a_strict_http_only_cookie(
+async def test_coordinator_logs_in_through_the_form_and_gets_a_lax_http_only_cookie(
     open_page: web.OpenPage, sara: web.Login
 ) -> None:
     page = await open_page(web.LAPTOP)
@@ -40,7 +40,8 @@ async def test_coordinator_logs_in_through_the_form_and_gets_a_strict_http_only_
     assert "Sara" in await page.locator("header").inner_text()
     assert await page.get_by_role("button", name="Log out").is_visible()
     (cookie,) = [c for c in await page.context.cookies() if c["name"] == "mentorbot_session"]
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    # Over plain HTTP on 127.0.0.1 (DASHBOARD_SECURE_COOKIE=auto): neither Secure nor __Host-.
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
 
 
 async def test_flag_from_an_alarming_answer_is_taken_and_resolved_in_the_browser(
