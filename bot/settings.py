@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # The session cookie's `Secure` flag and `__Host-` prefix: `auto` when the request came
     # over HTTPS (behind a trusted proxy: when the proxy says so), `always`, or `never`.
     dashboard_secure_cookie: Literal["auto", "always", "never"] = "auto"
+    # Replaced by DASHBOARD_SECURE_COOKIE: read only to refuse it, so that an old `.env` line
+    # meant to keep the cookie off plain HTTP is not silently ignored.
+    dashboard_secure_cookies: str | None = None
     # A dashboard log-in ends after this many minutes without a request, and this many hours
     # after it began.
     dashboard_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -105,6 +108,15 @@ class Settings(BaseSettings):
 
         Offset.parse(value)
         return value
+
+    @field_validator("dashboard_secure_cookies")
+    @classmethod
+    def _replaced_setting(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "this setting was replaced: remove it and set DASHBOARD_SECURE_COOKIE=always "
+                "(or auto, the default: Secure when the request came over HTTPS)"
+            )
 
     @field_validator("dashboard_trusted_proxies")
     @classmethod

@@ -41,6 +41,8 @@ def test_plain_database_urls_get_the_async_driver() -> None:
         ("MAX_TEXT_LENGTH", "lots", "MAX_TEXT_LENGTH is invalid"),
         ("DEFAULT_LANGUAGE", "d4", "DEFAULT_LANGUAGE is invalid"),
         ("DASHBOARD_SECURE_COOKIE", "yes", "DASHBOARD_SECURE_COOKIE is invalid"),
+        # The old name: ignoring it would drop the cookie's Secure flag without a word.
+        ("DASHBOARD_SECURE_COOKIES", "true", "DASHBOARD_SECURE_COOKIES is invalid: this setting"),
         (
             "DASHBOARD_TRUSTED_PROXIES",
             "10.0.0.1, proxy.local",
