@@ -96,6 +96,27 @@ async def log_in(client: Client, name: str = "Sara", password: str = PASSWORD) -
     )
 
 
+def login_code_on(page: httpx.Response) -> str:
+    """The one-time log-in code an admin's page shows."""
+    found = re.search(r'<code class="code">([^<]+)</code>', page.text)
+    assert found, "no one-time log-in code on the page"
+    return found.group(1)
+
+
+async def set_own_password(
+    client: Client, email: str, code: str, password: str = PASSWORD, again: str | None = None
+) -> httpx.Response:
+    """A coordinator chooses their password with a one-time code, at /login/set-password."""
+    form = await client.get("/login/set-password")
+    return await client.post(
+        "/login/set-password",
+        data={
+            "csrf": csrf_of(form), "email": email, "code": code, "password": password,
+            "password_again": password if again is None else again,
+        },
+    )  # fmt: skip
+
+
 @dataclass
 class World:
     ids: dict[str, int]
