@@ -12,13 +12,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-import bot.coordination.accounts as accounts
 from bot.core import Core
 from dashboard.app import create_app
 from storage import repositories as repo
-from storage.models import AuditEntry, Coordinator, CoordinatorRole, Flag
-from tests.course import programme_elsewhere
-from tests.dashboard import PASSWORD, Client, csrf_of, log_in
+from storage.models import AuditEntry, Flag
+from tests.dashboard import Client, accounts_in_two_programmes, csrf_of, log_in
 
 # name -> roles by programme code; Sue is the site owner and works in no programme.
 ACCOUNTS = {
@@ -49,24 +47,11 @@ REFUSED = ("Cole", "Sam", "Otto")  # coordinators, not admins: no audit log at a
 
 async def two_programmes_with_their_accounts(core: Core) -> dict[str, int]:
     """The accounts, and an open flag in each programme."""
+    ids = await accounts_in_two_programmes(core, ACCOUNTS, OWNERS)
     async with core.sessions() as session:
-        bridge = await repo.programme_by_code(session, "bridge")
-        assert bridge is not None
-        programmes = {"bridge": bridge, "elsewhere": await programme_elsewhere(session)}
-        ids = {}
-        for name, roles in ACCOUNTS.items():
-            coordinator = Coordinator(name=name, language="en", site_owner=name in OWNERS)
-            session.add(coordinator)
-            await session.flush()
-            for code, role in roles.items():
-                session.add(
-                    CoordinatorRole(
-                        coordinator_id=coordinator.id, programme_id=programmes[code].id, role=role
-                    )
-                )
-            await accounts.set_login(session, coordinator, f"{name}@example.org", PASSWORD)
-            ids[name] = coordinator.id
-        for code, programme in programmes.items():
+        for code in ("bridge", "elsewhere"):
+            programme = await repo.programme_by_code(session, code)
+            assert programme is not None
             flag = Flag(programme_id=programme.id, category="wants_to_stop", severity="urgent")
             session.add(flag)
             await session.flush()

@@ -10,12 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-import bot.coordination.accounts as accounts
 from bot.core import Core
-from storage import repositories as repo
-from storage.models import Coordinator, CoordinatorRole
-from tests.course import programme_elsewhere
-from tests.dashboard import PASSWORD, Client, csrf_of, log_in
+from storage.models import Coordinator
+from tests.dashboard import Client, accounts_in_two_programmes, csrf_of, log_in
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -52,28 +49,7 @@ EXPECTED = {
 
 
 async def accounts_of_two_programmes(core: Core) -> dict[str, int]:
-    async with core.sessions() as session:
-        programmes = {
-            "bridge": await repo.programme_by_code(session, "bridge"),
-            "elsewhere": await programme_elsewhere(session),
-        }
-        ids = {}
-        for name, roles in ACCOUNTS.items():
-            coordinator = Coordinator(name=name, language="en", site_owner=name in OWNERS)
-            session.add(coordinator)
-            await session.flush()
-            for code, role in roles.items():
-                programme = programmes[code]
-                assert programme is not None
-                session.add(
-                    CoordinatorRole(
-                        coordinator_id=coordinator.id, programme_id=programme.id, role=role
-                    )
-                )
-            await accounts.set_login(session, coordinator, f"{name}@example.org", PASSWORD)
-            ids[name] = coordinator.id
-        await session.commit()
-    return ids
+    return await accounts_in_two_programmes(core, ACCOUNTS, OWNERS)
 
 
 async def email_of(core: Core, coordinator_id: int) -> str | None:
