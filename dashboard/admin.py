@@ -32,6 +32,7 @@ LOGIN_NOT_YOURS = __(
     "This person also works in a programme you are not an admin of: only an admin of all their "
     "programmes can change their log-in."
 )
+OWNERS_LOGIN = __("This person is a site owner: only a site owner can change their log-in.")
 LAST_ADMIN = __("A programme needs at least one admin: make someone else its admin first.")
 COLLEAGUE_PROBLEMS: dict[str, LazyText] = {
     "name": __("Write the coordinator's name."),
@@ -53,6 +54,11 @@ ACTIONS: dict[str, LazyText] = {
     "add_coordinator": __("added a coordinator"),
     "set_role": __("changed a coordinator's access"),
     "set_login": __("set a web log-in"),
+    "issue_login_code": __("gave a one-time log-in code"),
+    "use_login_code": __("chose a password with a one-time code"),
+    "login_code_refused": __("a one-time log-in code was refused"),
+    "make_site_owner": __("made a site owner"),
+    "remove_site_owner": __("no longer a site owner"),
     "change_password": __("changed their password"),
     "login": __("logged in"),
     "login_failed": __("failed to log in"),
@@ -91,7 +97,10 @@ async def _coordinators_page(
     error: LazyText | None = None,
     added: str | None = None,
     code: str | None = None,
+    login_code: str | None = None,
 ) -> Response:
+    """The admin's colleagues. `code`: a new colleague's Telegram invite code; `login_code`: a
+    one-time log-in code for `added`, shown on this page only, once."""
     try:
         people = await coordination.colleagues(session, signed.coordinator)
     except coordination.NotAdmin:
@@ -101,7 +110,8 @@ async def _coordinators_page(
     languages = [(code, language_name(code)) for code in app_core(request).catalogs.languages]
     return signed_page(
         request, signed, "coordinators.html", people=people, programmes=programmes,
-        languages=languages, error=error, added=added, code=code,
+        languages=languages, error=error, added=added, code=code, login_code=login_code,
+        valid_hours=int(coordination.CODE_VALID.total_seconds() // 3600),
     )  # fmt: skip
 
 
@@ -135,17 +145,20 @@ async def add_coordinator(
 ) -> Response:
     programme = await _chosen_programme(session, signed, form)
     try:
-        added, code = await coordination.add_colleague(
+        added = await coordination.add_colleague(
             session, signed.coordinator, programme, form.get("name", ""),
             form.get("role", "coordinator"), form.get("language", "en"),
-            form.get("email") or None, form.get("password") or None,
+            form.get("email") or None,
         )  # fmt: skip
     except coordination.ColleagueInvalid as invalid:
         return await _refusal(request, session, signed, COLLEAGUE_PROBLEMS[invalid.field])
     except AccountError as error:
         return await _refusal(request, session, signed, ACCOUNT_PROBLEMS[error.problem])
     await session.commit()
-    return await _coordinators_page(request, session, signed, added=added.name, code=code)
+    return await _coordinators_page(
+        request, session, signed, added=added.coordinator.name, code=added.invite_code,
+        login_code=added.login_code,
+    )  # fmt: skip
 
 
 async def _colleague(session: AsyncSession, signed: WebSession, coordinator_id: int) -> Coordinator:
@@ -184,18 +197,24 @@ async def change_role(
 
 
 @router.post("/admin/coordinators/{coordinator_id}/login", response_class=HTMLResponse)
-async def give_login(
+async def reset_login(
     request: Request, coordinator_id: int, session: Database, signed: Signed, form: Form
 ) -> Response:
+    """A colleague's e-mail, and a one-time code for them to choose their own password: the
+    page shows it once (the answer to this POST; never in a URL). A password in the form is
+    ignored: nobody chooses one for someone else."""
     colleague = await _colleague(session, signed, coordinator_id)
+    not_yours = OWNERS_LOGIN if colleague.site_owner else LOGIN_NOT_YOURS
     try:
-        await coordination.set_colleague_login(
-            session, signed.coordinator, colleague, form.get("email", ""), form.get("password", "")
+        login_code = await coordination.reset_colleague_login(
+            session, signed.coordinator, colleague, form.get("email", "")
         )
     except coordination.NotAdmin:
         await roll_back(session, signed)
-        raise refused(403, LOGIN_NOT_YOURS) from None
+        raise refused(403, not_yours) from None
     except AccountError as error:
         return await _refusal(request, session, signed, ACCOUNT_PROBLEMS[error.problem])
     await session.commit()
-    return await _coordinators_page(request, session, signed, added=colleague.name)
+    return await _coordinators_page(
+        request, session, signed, added=colleague.name, login_code=login_code
+    )

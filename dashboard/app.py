@@ -29,7 +29,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bot import coordination
 from bot.core import Core
 from bot.language import _, listing, local_day, local_moment, ngettext, wait_in_minutes
-from dashboard import admin, pages, people, programmes, results
+from dashboard import admin, pages, people, programmes, results, set_password
 from dashboard.deps import (
     NOT_FOUND,
     SESSION_COOKIE,
@@ -108,6 +108,7 @@ def create_app(core: Core) -> FastAPI:
     # The routes, one module per area.
     app.include_router(people.router)  # before pages: its participant page replaces the old one
     app.include_router(pages.router)
+    app.include_router(set_password.router)
     app.include_router(results.router)
     app.include_router(admin.router)
     app.include_router(programmes.router)

@@ -8,7 +8,7 @@ imports them, to include their routers.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -174,12 +174,25 @@ async def logged(
     session: AsyncSession,
     coordinator: Coordinator,
     action: str,
+    *,
+    programme_id: int | None,
     flag: Flag | None = None,
     detail: str | None = None,
 ) -> None:
-    """What the coordinator did, saw or downloaded, in the audit log: committed, with the rest
-    of the request's changes, before the page or the file goes out."""
-    await coordination.audit(session, coordinator, action, flag, detail=detail)
+    """What the coordinator did, saw or downloaded in one programme, in the audit log:
+    committed, with the rest of the request's changes, before the page or the file goes out."""
+    await coordination.audit(
+        session, coordinator, action, programme_id=programme_id, flag=flag, detail=detail
+    )
+    await session.commit()
+
+
+async def logged_each(
+    session: AsyncSession, coordinator: Coordinator, action: str, details: Mapping[int, str]
+) -> None:
+    """`logged` for a page or a file that covers several programmes: one entry per programme,
+    each saying only that programme's part (programme id -> detail)."""
+    await coordination.audit_each(session, coordinator, action, details)
     await session.commit()
 
 

@@ -28,6 +28,7 @@ from dashboard.deps import (
     client_address,
     delete_cookie,
     logged,
+    logged_each,
     read_cookie,
     refused,
     render,
@@ -133,7 +134,9 @@ async def flag_queue(
         due = await due_days(session, queue.flags, core_.programmes, core_.settings.timezone)
     programmes = await core.programmes_of(session, me)
     labels = await _flag_labels(session, me)
-    await logged(session, me, "view", detail=f"web: {len(queue.flags)} open flags")
+    shown = [p.id for p in programmes if only.programme_id in (None, p.id)]
+    found = [flag.programme_id for flag in queue.flags]
+    await logged_each(session, me, "view", core.counted(shown, found, "web: {count} open flags"))
     return signed_page(
         request, signed, "flags.html", flags=queue.flags, counts=queue.counts, names=names, due=due,
         only=only, programmes=programmes, **labels,
@@ -144,7 +147,7 @@ async def flag_queue(
 async def one_flag(request: Request, flag_id: int, session: Database, signed: Signed) -> Response:
     me = signed.coordinator
     flag = await _own_flag(session, me, flag_id)
-    await logged(session, me, "view", flag)
+    await logged(session, me, "view", programme_id=flag.programme_id, flag=flag)
     return await _flag_page(request, session, signed, flag)
 
 
@@ -238,7 +241,8 @@ async def save_settings(
     if not core_.catalogs.has(language):
         raise refused(400, UNKNOWN_LANGUAGE)
     signed.coordinator.language = language
-    await logged(session, signed.coordinator, "settings", detail=f"language {language}")
+    await core.audit_account(session, signed.coordinator, "settings", detail=f"language {language}")
+    await session.commit()
     return _settings(request, signed, saved=True)
 
 

@@ -40,7 +40,7 @@ from dashboard.deps import (
     Signed,
     app_core,
     attachment,
-    logged,
+    logged_each,
     refused,
     signed_page,
 )
@@ -125,14 +125,18 @@ async def participant_list(
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     languages = await languages_in_use(session, me)
-    await logged(session, me, "view", detail=f"web: {len(rows)} participants")
+    programmes = await coordination.programmes_of(session, me)
+    shown = [p.id for p in programmes if only.programme_id in (None, p.id)]
+    found = [row.programme_id for row in rows]
+    seen = coordination.counted(shown, found, "web: {count} participants")
+    await logged_each(session, me, "view", seen)
     return signed_page(
         request,
         signed,
         "participants.html",
         rows=rows,
         only=only,
-        programmes=await coordination.programmes_of(session, me),
+        programmes=programmes,
         roles=ROLES,
         statuses=STATUSES,
         languages={code: language_name(code) for code in languages},
@@ -150,7 +154,11 @@ async def participant_export(
     with core_.catalogs.use(me.language):
         rows = await list_participants(session, me, only)
     table = participant_table(rows)
-    await logged(session, me, "export", detail=f"web: {len(table)} participants as {kind}")
+    programmes = await coordination.programme_ids(session, me)
+    shown = [p for p in programmes if only.programme_id in (None, p)]
+    found = [row.programme_id for row in rows]
+    went = coordination.counted(shown, found, f"web: {{count}} participants as {kind}")
+    await logged_each(session, me, "export", went)
     name = f"participants.{kind}"
     disposition = attachment(name)
     if kind == "csv":
@@ -211,7 +219,9 @@ async def _matches_page(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
         reason = str(refusal) if refusal else ""
-    await logged(session, me, "view", detail=f"web: {len(found)} matches")
+    mine = await coordination.programme_ids(session, me)
+    seen = coordination.counted(mine, [pair.programme_id for pair in found], "web: {count} matches")
+    await logged_each(session, me, "view", seen)
     return signed_page(
         request,
         signed,
@@ -296,5 +306,6 @@ async def schedule_page(
         week = await schedule(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
-    await logged(session, me, "view", detail="web: schedule")
+    mine = await coordination.programme_ids(session, me)
+    await logged_each(session, me, "view", dict.fromkeys(mine, "web: schedule"))
     return signed_page(request, signed, "schedule.html", week=week, roles=ROLES)

@@ -53,6 +53,7 @@ from dashboard.deps import (
     Signed,
     attachment,
     logged,
+    logged_each,
     refused,
     signed_page,
 )
@@ -107,10 +108,13 @@ class Answers:
     def programme_ids(self) -> list[int]:
         return [row.id for row in self.programmes]
 
-    def describe(self, how: str) -> str:
-        """What went out, for the audit log: "mentee_end answers as csv, programme bridge"."""
-        codes = ", ".join(row.code for row in self.programmes)
-        return f"{self.questionnaire.id} answers as {how}, programme {codes}"
+    def described(self, how: str) -> dict[int, str]:
+        """What went out, for the audit log of each programme whose answers did: "web:
+        mentee_end answers as csv, programme bridge" (never another programme's name)."""
+        return {
+            row.id: f"web: {self.questionnaire.id} answers as {how}, programme {row.code}"
+            for row in self.programmes
+        }
 
 
 async def answers_asked(
@@ -144,7 +148,7 @@ async def results_page(
     report = None
     if config is not None:
         report, _, _ = await _report(session, core_, config, query)
-    await logged(session, me, "view", detail=f"web: results of {row.code}")
+    await logged(session, me, "view", programme_id=row.id, detail=f"web: results of {row.code}")
     with core_.catalogs.use(me.language):
         charts = _charts(report) if report else {}
         change = report.before_after if report else None
@@ -184,7 +188,7 @@ async def report_workbook(
     with _workbook() as path:
         write_report_xlsx(report, path)
     detail = f"web: report {row.code} as xlsx, {period.describe(zone)}"
-    await logged(session, signed.coordinator, "export", detail=detail)
+    await logged(session, signed.coordinator, "export", programme_id=row.id, detail=detail)
     return _file(path, f"report-{row.code}.xlsx")
 
 
@@ -193,7 +197,7 @@ async def export_csv(
     session: Database, signed: Signed, core_: AppCore, answers: AnswersAsked
 ) -> Response:
     questionnaire, ids = answers.questionnaire, answers.programme_ids
-    await logged(session, signed.coordinator, "export", detail=f"web: {answers.describe('csv')}")
+    await logged_each(session, signed.coordinator, "export", answers.described("csv"))
 
     async def body() -> AsyncIterator[bytes]:
         # A session of its own, open while the file streams out (the request's may close).
@@ -215,8 +219,9 @@ async def export_xlsx(session: Database, signed: Signed, answers: AnswersAsked) 
     with _workbook() as path:
         batches = results.answer_batches(session, questionnaire, answers.programme_ids)
         count = await results.write_xlsx_batches(questionnaire, batches, path)
-    how = f"xlsx, {count} respondents"
-    await logged(session, signed.coordinator, "export", detail=f"web: {answers.describe(how)}")
+    # A count of respondents only when it is one programme's: never another's in this log.
+    how = f"xlsx, {count} respondents" if len(answers.programmes) == 1 else "xlsx"
+    await logged_each(session, signed.coordinator, "export", answers.described(how))
     return _file(path, f"{questionnaire.id}-answers.xlsx")
 
 

@@ -348,6 +348,13 @@ class Coordinator(Base):
     # (`LoginAttempt`), never by locking the account.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # An admin's reset of this log-in: the sha256 of a one-time code the person uses to choose
+    # their own password (bot/coordination/login_codes.py); a new code replaces the old one.
+    login_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    login_code_expires_at: Mapped[datetime | None]
+    # Runs the whole site: an admin of every programme, and sees every audit entry. Only the
+    # operator at the command line makes someone a site owner (`coordinator owner`).
+    site_owner: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(info=STAMPED)
 
 
@@ -413,13 +420,19 @@ class LoginAttempt(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, when: every coordinator action."""
+    """Who did what, when: every coordinator action. An entry concerns one programme (shown to
+    its admins), or, with no programme, one account (`account_id`: a log-in, a lock, a
+    password; shown to the admins of that account's programmes); site owners see every entry
+    (bot/coordination/audit_log.py)."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Who acted; None: the operator at the command line.
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id"), index=True)
     flag_id: Mapped[int | None] = mapped_column(ForeignKey("flags.id", ondelete="SET NULL"))
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="SET NULL")

@@ -5,6 +5,7 @@ participant and match pages, their people (`world`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from bot.core import Core
 from storage import repositories as repo
 from storage.models import (
     AuditEntry,
+    Coordinator,
     CoordinatorRole,
     Flag,
     Match,
@@ -57,6 +59,33 @@ async def seed(core: Core) -> dict[str, int]:
         return {**ids, "amina": amina.id, "mine": mine.id, "theirs": theirs.id}
 
 
+async def accounts_in_two_programmes(
+    core: Core, roles_of: dict[str, dict[str, str]], owners: Collection[str] = ()
+) -> dict[str, int]:
+    """For tables of who may do what: the programme elsewhere beside bridge, and an account
+    with a log-in (`<name>@example.org`, PASSWORD) for each name, with its role in each
+    programme (code -> role); `owners` are site owners. Name -> coordinator id."""
+    async with core.sessions() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+        assert bridge is not None
+        programmes = {"bridge": bridge, "elsewhere": await programme_elsewhere(session)}
+        ids = {}
+        for name, roles in roles_of.items():
+            coordinator = Coordinator(name=name, language="en", site_owner=name in owners)
+            session.add(coordinator)
+            await session.flush()
+            for code, role in roles.items():
+                session.add(
+                    CoordinatorRole(
+                        coordinator_id=coordinator.id, programme_id=programmes[code].id, role=role
+                    )
+                )
+            await accounts.set_login(session, coordinator, f"{name}@example.org", PASSWORD)
+            ids[name] = coordinator.id
+        await session.commit()
+    return ids
+
+
 async def make_admin(core: Core, coordinator_id: int, code: str = "bridge") -> None:
     async with core.sessions() as session:
         programme = await repo.programme_by_code(session, code)
@@ -94,6 +123,27 @@ async def log_in(client: Client, name: str = "Sara", password: str = PASSWORD) -
         "/login",
         data={"csrf": csrf_of(page), "email": f"{name}@example.org", "password": password},
     )
+
+
+def login_code_on(page: httpx.Response) -> str:
+    """The one-time log-in code an admin's page shows."""
+    found = re.search(r'<code class="code">([^<]+)</code>', page.text)
+    assert found, "no one-time log-in code on the page"
+    return found.group(1)
+
+
+async def set_own_password(
+    client: Client, email: str, code: str, password: str = PASSWORD, again: str | None = None
+) -> httpx.Response:
+    """A coordinator chooses their password with a one-time code, at /login/set-password."""
+    form = await client.get("/login/set-password")
+    return await client.post(
+        "/login/set-password",
+        data={
+            "csrf": csrf_of(form), "email": email, "code": code, "password": password,
+            "password_again": password if again is None else again,
+        },
+    )  # fmt: skip
 
 
 @dataclass

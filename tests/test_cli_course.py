@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.coordination import check_login
+from bot.coordination import check_login, use_login_code
 from bot.core import build_core
 from bot.settings import load_settings
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Coordinator
 from tests.course import T0, FakeClock, enrolled
 
 
@@ -153,30 +153,68 @@ def test_coordinator_add_prints_a_one_time_code(
     assert code == 2 and err.strip() == "mentorbot: error: there is no programme 'nope'"
 
 
-def test_coordinator_login_sets_a_dashboard_password_from_stdin(
+def test_coordinator_login_gives_a_one_time_code_and_never_asks_for_a_password(
     two_people: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The operator at the console does not choose a colleague's password either: the command
+    prints a one-time code with which the coordinator chooses their own."""
     run(capsys, "coordinator", "add", "--programme", "bridge", "--name", "Sara")
-    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))  # never read
     code, out, _ = run(capsys, "coordinator", "login", "--id", "1", "--email", "Sara@Example.org")
-    assert (code, out.strip()) == (0, "coordinator 1 (Sara) logs in as sara@example.org")
+    first, second, third = out.splitlines()
+    assert code == 0 and first == "coordinator 1 (Sara): dashboard e-mail sara@example.org"
+    assert second.startswith("One-time code, valid 24 hours: ") and "/login/set-password" in third
+    printed = second.rsplit(" ", 1)[1]
 
-    async def can_log_in() -> bool:
+    async def log_in_with(password: str, one_time_code: str | None = None) -> bool:
         core = await build_core(load_settings(), FakeClock(T0))
         try:
             async with core.sessions() as session:
+                if one_time_code is not None:
+                    await use_login_code(session, "sara@example.org", one_time_code, password)
                 login = await check_login(
                     session,
                     "sara@example.org",
-                    "correct horse battery",
+                    password,
                     address="127.0.0.1",
                     secret=core.secret,
                 )
+                await session.commit()
                 return login.coordinator is not None
         finally:
             await core.close()
 
-    assert asyncio.run(can_log_in())
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    code, _, err = run(capsys, "coordinator", "login", "--id", "1", "--email", "s@example.org")
-    assert code == 2 and "at least 12 characters" in err
+    assert not asyncio.run(log_in_with("correct horse battery"))  # stdin set no password
+    assert asyncio.run(log_in_with("a passphrase of her own", printed))
+    code, _, err = run(capsys, "coordinator", "login", "--id", "1", "--email", "sara")
+    assert code == 2 and "not an e-mail address" in err
+    code, _, err = run(capsys, "coordinator", "login", "--id", "9", "--email", "x@example.org")
+    assert code == 2 and "there is no coordinator 9" in err
+
+
+def test_coordinator_owner_makes_and_unmakes_a_site_owner(
+    two_people: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "coordinator", "add", "--programme", "bridge", "--name", "Sara")
+    code, out, _ = run(capsys, "coordinator", "owner", "--id", "1")
+    assert (code, out.strip()) == (0, "coordinator 1 (Sara) is a site owner")
+    code, out, _ = run(capsys, "coordinator", "owner", "--id", "1", "--off")
+    assert (code, out.strip()) == (0, "coordinator 1 (Sara) is no longer a site owner")
+
+    async def owner_and_log() -> tuple[bool, list[tuple[str, int | None, int | None]]]:
+        core = await build_core(load_settings(), FakeClock(T0))
+        try:
+            async with core.sessions() as session:
+                sara = await session.get(Coordinator, 1)
+                assert sara is not None
+                entries = await session.scalars(
+                    select(AuditEntry).where(AuditEntry.action.like("%site_owner"))
+                )
+                log = [(e.action, e.coordinator_id, e.account_id) for e in entries]
+                return sara.site_owner, log
+        finally:
+            await core.close()
+
+    owner, log = asyncio.run(owner_and_log())
+    assert not owner
+    assert log == [("make_site_owner", None, 1), ("remove_site_owner", None, 1)]

@@ -16,9 +16,11 @@ from tests.dashboard import (
     as_admin,
     csrf_of,
     log_in,
+    login_code_on,
     make_admin,
     programme_id,
     seed,
+    set_own_password,
 )
 
 
@@ -59,19 +61,23 @@ async def add_coordinator(core: Core, client: Client, name: str, email: str) -> 
         "/admin/coordinators",
         data={
             "csrf": csrf_of(page), "name": name, "programme": str(bridge),
-            "role": "coordinator", "language": "da", "email": email, "password": PASSWORD,
+            "role": "coordinator", "language": "da", "email": email,
         },
     )  # fmt: skip
 
 
-async def test_an_admin_adds_a_coordinator_with_a_web_log_in(core: Core, client: Client) -> None:
+async def test_an_admin_adds_a_coordinator_who_chooses_their_password_with_a_code(
+    core: Core, client: Client
+) -> None:
     added = await add_coordinator(core, client, "<b>Lars</b>", "lars@example.org")
     assert added.status_code == 200 and "/coordinator " in added.text
     assert "&lt;b&gt;Lars&lt;/b&gt;" in added.text and "<b>Lars</b>" not in added.text
+    code = login_code_on(added)
     async with core.sessions() as session:
         lars = await session.scalar(select(Coordinator).where(Coordinator.name == "<b>Lars</b>"))
-    assert (lars.email, lars.language) == ("lars@example.org", "da")
+    assert (lars.email, lars.language, lars.password_hash) == ("lars@example.org", "da", None)
     client.cookies.clear()
+    assert (await set_own_password(client, "lars@example.org", code)).status_code == 200
     assert (await log_in(client, "lars")).status_code == 303
 
 

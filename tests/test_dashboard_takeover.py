@@ -1,18 +1,18 @@
-"""Who may set whose web log-in (issue 14, first finding): only an admin of every programme the
-other account works in. Table-driven: each acting account against each kind of colleague, with
-two programmes (bridge and elsewhere); then the takeover as it was found, played to the end."""
+"""Who may reset whose web log-in (issue 14, first finding): only an admin of every programme
+the other account works in, or a site owner; a site owner's log-in only a site owner. A reset
+sets the e-mail and gives a one-time code; nobody sets a password for someone else. Table-driven:
+each acting account against each kind of colleague, with two programmes (bridge and elsewhere);
+then the takeover as it was found, played to the end."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-import bot.coordination.accounts as accounts
 from bot.core import Core
-from storage import repositories as repo
-from storage.models import Coordinator, CoordinatorRole
-from tests.course import programme_elsewhere
-from tests.dashboard import PASSWORD, Client, csrf_of, log_in
+from storage.models import Coordinator
+from tests.dashboard import Client, accounts_in_two_programmes, csrf_of, log_in
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -24,9 +24,12 @@ ACCOUNTS = {
     "Tom": {"bridge": "coordinator"},  # works in bridge only
     "Bo": {"bridge": "coordinator", "elsewhere": "admin"},  # the takeover's target
     "Eve": {"elsewhere": "coordinator"},  # shares no programme with Ada or Cole
+    "Sue": {"bridge": "coordinator"},  # a site owner, who also coordinates in bridge
+    "Ken": {},  # a site owner with no programme
 }
+OWNERS = {"Sue", "Ken"}
 
-# (actor, target) -> the answer; 200 means the log-in was set.
+# (actor, target) -> the answer; 200 means the e-mail was set and a one-time code shown.
 EXPECTED = {
     ("Ada", "Tom"): 200,
     ("Ada", "Bo"): 403,  # Bo is admin of elsewhere, where Ada is nobody
@@ -37,32 +40,16 @@ EXPECTED = {
     ("Cole", "Tom"): 404,  # not an admin: colleagues' log-ins are not shown to her
     ("Cole", "Bo"): 404,
     ("Ada", "Bea"): 403,  # an admin of more programmes than Ada
+    ("Ada", "Sue"): 403,  # Sue works only in bridge, but a site owner is an admin everywhere
+    ("Bea", "Sue"): 403,
+    ("Ken", "Bo"): 200,  # a site owner resets anyone's log-in
+    ("Ken", "Sue"): 200,  # and another site owner's
+    ("Sue", "Bea"): 200,
 }
 
 
 async def accounts_of_two_programmes(core: Core) -> dict[str, int]:
-    async with core.sessions() as session:
-        programmes = {
-            "bridge": await repo.programme_by_code(session, "bridge"),
-            "elsewhere": await programme_elsewhere(session),
-        }
-        ids = {}
-        for name, roles in ACCOUNTS.items():
-            coordinator = Coordinator(name=name, language="en")
-            session.add(coordinator)
-            await session.flush()
-            for code, role in roles.items():
-                programme = programmes[code]
-                assert programme is not None
-                session.add(
-                    CoordinatorRole(
-                        coordinator_id=coordinator.id, programme_id=programme.id, role=role
-                    )
-                )
-            await accounts.set_login(session, coordinator, f"{name}@example.org", PASSWORD)
-            ids[name] = coordinator.id
-        await session.commit()
-    return ids
+    return await accounts_in_two_programmes(core, ACCOUNTS, OWNERS)
 
 
 async def email_of(core: Core, coordinator_id: int) -> str | None:
@@ -73,7 +60,7 @@ async def email_of(core: Core, coordinator_id: int) -> str | None:
 
 
 @pytest.mark.parametrize(("actor", "target"), list(EXPECTED))
-async def test_only_an_admin_of_all_their_programmes_sets_a_colleagues_log_in(
+async def test_only_an_admin_of_all_their_programmes_or_a_site_owner_resets_a_log_in(
     core: Core, client: Client, actor: str, target: str
 ) -> None:
     ids = await accounts_of_two_programmes(core)
@@ -87,6 +74,10 @@ async def test_only_an_admin_of_all_their_programmes_sets_a_colleagues_log_in(
     assert answer.status_code == EXPECTED[(actor, target)]
     changed = await email_of(core, ids[target]) == "taken@example.org"
     assert changed is (answer.status_code == 200)
+    assert ('<code class="code">' in answer.text) is (answer.status_code == 200)
+    client.cookies.clear()
+    # The password in the form was ignored: it opens nobody's account.
+    assert (await log_in_as(client, "taken@example.org", NEW_PASSWORD)).status_code == 401
 
 
 async def test_the_takeover_across_programmes_is_refused_and_the_form_is_not_offered(
@@ -99,7 +90,9 @@ async def test_the_takeover_across_programmes_is_refused_and_the_form_is_not_off
     page = await client.get("/admin/coordinators")
     assert f"/admin/coordinators/{ids['Tom']}/login" in page.text
     assert f"/admin/coordinators/{ids['Bo']}/login" not in page.text
+    assert f"/admin/coordinators/{ids['Sue']}/login" not in page.text
     assert "only an admin of all their programmes can change their log-in" in page.text
+    assert "only a site owner can change their log-in" in page.text
     refused = await client.post(
         f"/admin/coordinators/{ids['Bo']}/login",
         data={"csrf": csrf_of(page), "email": "ada-owns-bo@example.org", "password": NEW_PASSWORD},
@@ -107,13 +100,13 @@ async def test_the_takeover_across_programmes_is_refused_and_the_form_is_not_off
     assert refused.status_code == 403
     assert "only an admin of all their programmes can change their log-in" in refused.text
     client.cookies.clear()
-    taken = await client.post(
-        "/login",
-        data={
-            "csrf": csrf_of(await client.get("/login")),
-            "email": "ada-owns-bo@example.org",
-            "password": NEW_PASSWORD,
-        },
-    )
+    taken = await log_in_as(client, "ada-owns-bo@example.org", NEW_PASSWORD)
     assert taken.status_code != 303  # no way in as Bo
     assert (await log_in(client, "Bo")).status_code == 303  # Bo's own log-in still works
+
+
+async def log_in_as(client: Client, email: str, password: str) -> httpx.Response:
+    page = await client.get("/login")
+    return await client.post(
+        "/login", data={"csrf": csrf_of(page), "email": email, "password": password}
+    )

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.core import build_core
 from bot.language import texts
 from bot.settings import load_settings
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Programme
 from tests.conversation import EngineChat
 from tests.course import T0, FakeClock
 
@@ -105,11 +105,25 @@ def test_every_export_is_in_the_audit_log(exported: Path) -> None:
             == 0
         )
     entries = asyncio.run(audit_entries())
-    assert [(e.action, e.coordinator_id) for e in entries] == [("export", None)] * 2
-    assert entries[0].detail.startswith(
-        f"sample: 2 respondents as csv to {exported / 'out.csv'}, by "
+    programmes = asyncio.run(programme_ids())
+    # The file holds every programme's answers: each programme's log has the export.
+    assert [(e.action, e.coordinator_id) for e in entries] == [("export", None)] * (
+        2 * len(programmes)
     )
-    assert entries[1].detail.endswith(" at the command line")
+    assert [e.programme_id for e in entries] == sorted(programmes) * 2
+    assert entries[0].detail.startswith(
+        f"sample: every programme's answers as csv to {exported / 'out.csv'}, by "
+    )
+    assert entries[-1].detail.endswith(" at the command line")
+
+
+async def programme_ids() -> list[int]:
+    core = await build_core(load_settings(), FakeClock(T0))
+    try:
+        async with core.sessions() as session:
+            return list(await session.scalars(select(Programme.id)))
+    finally:
+        await core.close()
 
 
 async def audit_entries() -> list[AuditEntry]:

@@ -98,3 +98,46 @@ async def test_dropping_the_lock_out_columns_keeps_coordinators_roles_and_sessio
     assert kept == [1, 1, 1]
     assert {"email", "password_hash"} <= columns
     assert not {"failed_logins", "locked_until"} & columns
+
+
+async def test_old_audit_entries_get_the_programme_of_their_flag_or_participant(
+    empty_database_url: str,
+) -> None:
+    """Revision 0013: an old entry's programme is its flag's, or else its participant's; an
+    account's own log-in becomes that account's event; an entry with neither (an invitation)
+    stays unplaced, for site owners only."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    at = "'2026-12-01 10:00:00'"
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0012"))
+            for statement in (
+                "INSERT INTO programmes (id, code, name, created_at, updated_at) "
+                f"VALUES (1, 'a', 'A', {at}, {at}), (2, 'b', 'B', {at}, {at})",
+                "INSERT INTO participants (id, channel, channel_user_id, programme_id, role, "
+                f"status, created_at, last_active_at) VALUES (7, 't', '7', 2, 'mentee', 'intake', "
+                f"{at}, {at})",
+                "INSERT INTO flags (id, programme_id, participant_id, category, severity, "
+                f"status, created_at) VALUES (3, 1, NULL, 'x', 'urgent', 'open', {at})",
+                "INSERT INTO coordinators (id, name, language, failed_logins, created_at) "
+                f"VALUES (5, 'Sam', 'en', 0, {at})",
+                "INSERT INTO audit_log (id, coordinator_id, action, flag_id, participant_id, at) "
+                f"VALUES (1, 5, 'resolve', 3, NULL, {at}), (2, 5, 'view', NULL, 7, {at}), "
+                f"(3, 5, 'login', NULL, NULL, {at}), (4, NULL, 'invite', NULL, NULL, {at}), "
+                f"(5, 5, 'view', NULL, NULL, {at})",
+            ):
+                await connection.execute(text(statement))
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT id, programme_id, account_id FROM audit_log ORDER BY id")
+            )
+            placed = [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+    assert placed == [(1, 1, None), (2, 2, None), (3, None, 5), (4, None, None), (5, None, None)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.coordination import audit
+from bot.coordination import audit_each
 from bot.core import Core, build_core
 from bot.results import parse_bound
 from bot.settings import Settings, SettingsError
@@ -56,9 +56,11 @@ def _admin() -> str:
         return f"by uid {os.getuid()} at the command line"
 
 
-async def audit_export(session: AsyncSession, detail: str) -> None:
-    """Logs that answers left the database through the command line, and who took them."""
-    await audit(session, None, "export", detail=f"{detail}, {_admin()}")
+async def audit_export(session: AsyncSession, detail: str, programme_ids: Iterable[int]) -> None:
+    """Logs that answers left the database through the command line, and who took them: in
+    the log of each programme whose answers went out."""
+    said = f"{detail}, {_admin()}"
+    await audit_each(session, None, "export", dict.fromkeys(programme_ids, said))
 
 
 def output_file(text: str, option: str) -> Path:

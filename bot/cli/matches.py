@@ -73,7 +73,8 @@ def cmd_match(settings: Settings, args: argparse.Namespace) -> int:
                     session, core.programmes, args.id, until, default_zone=settings.timezone
                 )
                 await audit(
-                    session, None, "extend_match", participant_id=match.mentee_id,
+                    session, None, "extend_match", programme_id=match.programme_id,
+                    participant_id=match.mentee_id,
                     detail=f"match {match.id}: until {local(until, zone)[:10]}, "
                     f"from {local(before, zone)[:10]}, {_admin()}",
                 )  # fmt: skip

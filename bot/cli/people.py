@@ -4,13 +4,20 @@ Telegram link and dashboard log-in."""
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.cli.common import add_group, local, print_table, run_with_core
-from bot.coordination import INVITE_DAYS, AccountError, invite_coordinator, set_login
+from bot.coordination import (
+    CODE_VALID,
+    INVITE_DAYS,
+    AccountError,
+    audit_account,
+    invite_coordinator,
+    issue_login_code,
+)
 from bot.core import Core
 from bot.settings import Settings, SettingsError
 from storage import repositories as repo
@@ -57,11 +64,19 @@ def add_coordinator(commands: Commands) -> None:
     invite.add_argument("--language", default="en", help="language of their messages (en, da)")
     invite.set_defaults(handler=cmd_coordinator_add)
     login = coordinator_commands.add_parser(
-        "login", help="give a coordinator a dashboard log-in (the password is asked for)"
+        "login",
+        help="give a coordinator a dashboard log-in: their e-mail, and a one-time code with "
+        "which they choose their own password",
     )
     login.add_argument("--id", type=int, required=True, help="the coordinator's number")
     login.add_argument("--email", required=True, help="their e-mail address")
     login.set_defaults(handler=cmd_coordinator_login)
+    owner = coordinator_commands.add_parser(
+        "owner", help="make a coordinator a site owner (an admin of every programme), or not"
+    )
+    owner.add_argument("--id", type=int, required=True, help="the coordinator's number")
+    owner.add_argument("--off", action="store_true", help="no longer a site owner")
+    owner.set_defaults(handler=cmd_coordinator_owner)
 
 
 def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,29 +96,47 @@ def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_coordinator_login(settings: Settings, args: argparse.Namespace) -> int:
-    password = _read_password()
+    """Like an admin's reset in the dashboard: the operator never chooses a password for
+    someone else either (one that passed through a terminal, a script or a chat is known to
+    more than its owner)."""
 
     async def work(core: Core) -> int:
         async with core.sessions() as session:
-            coordinator = await session.get(Coordinator, args.id)
-            if coordinator is None:
-                raise SettingsError(f"--id: there is no coordinator {args.id}")
+            coordinator = await _coordinator(session, args.id)
             try:
-                await set_login(session, coordinator, args.email, password)
+                code = await issue_login_code(session, coordinator, args.email, issued_by=None)
             except AccountError as error:
                 raise SettingsError(str(error)) from None
             await session.commit()
-        print(f"coordinator {coordinator.id} ({coordinator.name}) logs in as {coordinator.email}")
+        hours = int(CODE_VALID.total_seconds() // 3600)
+        print(
+            f"coordinator {coordinator.id} ({coordinator.name}): "
+            f"dashboard e-mail {coordinator.email}\n"
+            f"One-time code, valid {hours} hours: {code}\n"
+            "Give it to them yourself; they choose their password at /login/set-password."
+        )
         return 0
 
     return run_with_core(settings, args.clock, work)
 
 
-def _read_password() -> str:
-    """Asked twice at a terminal; one line from standard input otherwise (scripts)."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != password:
-        raise SettingsError("the two passwords differ")
-    return password
+def cmd_coordinator_owner(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            coordinator = await _coordinator(session, args.id)
+            coordinator.site_owner = not args.off
+            action = "remove_site_owner" if args.off else "make_site_owner"
+            await audit_account(session, None, action, coordinator, detail=coordinator.name)
+            await session.commit()
+        state = "no longer a site owner" if args.off else "a site owner"
+        print(f"coordinator {coordinator.id} ({coordinator.name}) is {state}")
+        return 0
+
+    return run_with_core(settings, args.clock, work)
+
+
+async def _coordinator(session: AsyncSession, coordinator_id: int) -> Coordinator:
+    coordinator = await session.get(Coordinator, coordinator_id)
+    if coordinator is None:
+        raise SettingsError(f"--id: there is no coordinator {coordinator_id}")
+    return coordinator

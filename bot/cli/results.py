@@ -18,6 +18,7 @@ from bot.results import (
     write_report_xlsx,
 )
 from bot.settings import Settings, SettingsError
+from storage import repositories as repo
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -46,9 +47,12 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         async with core.sessions() as session:
             table = await answer_table(session, questionnaire)
             WRITERS[args.format](table, output)
+            # The file holds every programme's answers: each programme's log says so, and
+            # not how many were another programme's.
             await audit_export(
                 session,
-                f"{questionnaire.id}: {len(table.rows)} respondents as {args.format} to {output}",
+                f"{questionnaire.id}: every programme's answers as {args.format} to {output}",
+                [row.id for row in await repo.programmes(session)],
             )
             await session.commit()
         print(f"wrote {len(table.rows)} respondents of '{questionnaire.id}' to {output}")
@@ -96,7 +100,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             if output is not None:
                 write_report_xlsx(report, output)
             where = f"xlsx to {output}" if output else "printed"
-            await audit_export(session, f"report {programme.code}: {where}")
+            row = await repo.programme_by_code(session, programme.code)
+            assert row is not None  # every programme is in the database from the start
+            await audit_export(session, f"report {programme.code}: {where}", [row.id])
             await session.commit()
         print(format_report(report), end="")
         if output is not None:

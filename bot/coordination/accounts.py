@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
-from bot.coordination.coordinators import audit
+from bot.coordination.audit_trail import audit_account
 from bot.coordination.login_throttle import (
     THROTTLE,
     LoginThrottle,
@@ -99,14 +99,11 @@ def check_password(password: str, email: str, name: str) -> None:
         )
 
 
-async def set_login(
-    session: AsyncSession, coordinator: Coordinator, email: str, password: str
-) -> None:
-    """Give a coordinator (or change) their web log-in."""
+async def checked_email(session: AsyncSession, coordinator: Coordinator, email: str) -> str:
+    """The e-mail normalised, once it looks like one and no other coordinator has it."""
     address = normalise_email(email)
     if "@" not in address or address.startswith("@") or address.endswith("@"):
         raise AccountError(AccountProblem.NOT_AN_EMAIL, f"'{email}' is not an e-mail address")
-    check_password(password, address, coordinator.name)
     taken = await session.scalar(
         select(Coordinator.id).where(Coordinator.email == address, Coordinator.id != coordinator.id)
     )
@@ -114,10 +111,28 @@ async def set_login(
         raise AccountError(
             AccountProblem.EMAIL_TAKEN, f"'{address}' is already used by another coordinator"
         )
+    return address
+
+
+async def set_login(
+    session: AsyncSession, coordinator: Coordinator, email: str, password: str
+) -> None:
+    """Give a coordinator (or change) their web log-in with a known password: for the demo's
+    made-up account and for tests. People choose their own password, with a one-time code
+    (login_codes.py); no page and no command sets one for them."""
+    address = await checked_email(session, coordinator, email)
+    check_password(password, address, coordinator.name)
     coordinator.email = address
+    await set_password(session, coordinator, password)
+    await audit_account(
+        session, None, "set_login", coordinator, detail=f"{coordinator.name} <{address}>"
+    )
+
+
+async def set_password(session: AsyncSession, coordinator: Coordinator, password: str) -> None:
+    """A checked password's hash stored and every session of the account ended."""
     coordinator.password_hash = _hasher.hash(password)
     await session.execute(delete(WebSession).where(WebSession.coordinator_id == coordinator.id))
-    await audit(session, None, "set_login", detail=f"{coordinator.name} <{address}>")
 
 
 async def check_login(
@@ -153,12 +168,12 @@ async def check_login(
         detail = f"failure {standing.pair_failures + 1} from one address"
         if wait:
             detail += f"; its next attempt waits {int(wait.total_seconds())} s"
-        await audit(session, coordinator, "login_failed", detail=detail)
+        await audit_account(session, coordinator, "login_failed", detail=detail)
         return Login(None, wait=wait or None)
     await forget_failures(session, keys)
     if _hasher.check_needs_rehash(coordinator.password_hash):
         coordinator.password_hash = _hasher.hash(password)
-    await audit(session, coordinator, "login")
+    await audit_account(session, coordinator, "login")
     return Login(coordinator)
 
 
@@ -213,7 +228,7 @@ async def close_session(session: AsyncSession, token: str | None) -> None:
     open on another computer ends too)."""
     row = await session_for(session, token)
     if row is not None:
-        await audit(session, row.coordinator, "logout")
+        await audit_account(session, row.coordinator, "logout")
         await session.execute(
             delete(WebSession).where(WebSession.coordinator_id == row.coordinator_id)
         )
@@ -236,11 +251,14 @@ async def change_own_password(
             WebSession.token_hash != signed.token_hash,
         )
     )
-    await audit(session, coordinator, "change_password")
+    await audit_account(session, coordinator, "change_password")
     return True
 
 
 async def is_admin(session: AsyncSession, coordinator: Coordinator) -> bool:
+    """An admin of some programme; a site owner is an admin of every programme."""
+    if coordinator.site_owner:
+        return True
     count = await session.scalar(
         select(func.count())
         .select_from(CoordinatorRole)

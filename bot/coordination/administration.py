@@ -1,25 +1,26 @@
 """What an admin may see and do: the audit log of their programmes, and their programmes'
-coordinators (add one, give them a web log-in, change a role). Channel-neutral."""
+coordinators (add one, reset their web log-in with a one-time code, change a role). A site
+owner is an admin of every programme and sees every audit entry. Channel-neutral."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.coordination.accounts import set_login
+from bot.coordination.audit_trail import audit
 from bot.coordination.coordinators import (
     CoordinationError,
-    audit,
     invite_coordinator,
     programme_ids,
 )
+from bot.coordination.login_codes import issue_login_code
 from storage.models import (
     AuditEntry,
     Coordinator,
     CoordinatorRole,
-    Participant,
     Programme,
     WebSession,
 )
@@ -41,13 +42,14 @@ class ColleagueInvalid(CoordinationError):
 
 
 async def admin_programmes(session: AsyncSession, coordinator: Coordinator) -> list[Programme]:
-    rows = await session.scalars(
-        select(Programme)
-        .join(CoordinatorRole, CoordinatorRole.programme_id == Programme.id)
-        .where(CoordinatorRole.coordinator_id == coordinator.id, CoordinatorRole.role == "admin")
-        .order_by(Programme.name)
-    )
-    return list(rows)
+    """The programmes the coordinator is an admin of (all of them for a site owner), by name.
+    Every admin right is decided from this list."""
+    query = select(Programme).order_by(Programme.name)
+    if not coordinator.site_owner:
+        query = query.join(CoordinatorRole, CoordinatorRole.programme_id == Programme.id).where(
+            CoordinatorRole.coordinator_id == coordinator.id, CoordinatorRole.role == "admin"
+        )
+    return list(await session.scalars(query))
 
 
 async def _require_admin(session: AsyncSession, admin: Coordinator) -> set[int]:
@@ -60,44 +62,57 @@ async def _require_admin(session: AsyncSession, admin: Coordinator) -> set[int]:
 @dataclass(frozen=True)
 class AuditRow:
     entry: AuditEntry
-    who: str | None  # the coordinator's name; None: an admin at the command line
+    who: str | None  # the acting coordinator's name; None: the operator at the command line
+    programme: str | None  # the name of the programme it concerned
+    account: str | None  # for an account event: whose account
 
 
 async def audit_log(
-    session: AsyncSession, admin: Coordinator, *, action: str | None = None, page: int = 0
+    session: AsyncSession, viewer: Coordinator, *, action: str | None = None, page: int = 0
 ) -> list[AuditRow]:
-    """Newest first: entries by coordinators of the admin's programmes, and entries about
-    participants of those programmes (including command-line exports and views)."""
-    mine = await _require_admin(session, admin)
-    colleagues = select(CoordinatorRole.coordinator_id).where(
-        CoordinatorRole.programme_id.in_(mine)
-    )
-    people = select(Participant.id).where(Participant.programme_id.in_(mine))
+    """Newest first, the entries the viewer may read: those of the programmes they are an
+    admin of, and the account events (log-ins, locks, passwords, resets: no programme) of
+    accounts that work in one of those programmes. What a coordinator shared with another
+    programme did there is not shown. A site owner reads every entry, including the few with
+    neither a programme nor an account (old entries that could not be placed)."""
+    mine = await _require_admin(session, viewer)
+    actor, account = aliased(Coordinator), aliased(Coordinator)
     query = (
-        select(AuditEntry, Coordinator.name)
-        .outerjoin(Coordinator, Coordinator.id == AuditEntry.coordinator_id)
-        .where(
-            or_(
-                AuditEntry.coordinator_id.in_(colleagues),
-                AuditEntry.participant_id.in_(people),
-            )
-        )
+        select(AuditEntry, actor.name, Programme.name, account.name)
+        .outerjoin(actor, actor.id == AuditEntry.coordinator_id)
+        .outerjoin(Programme, Programme.id == AuditEntry.programme_id)
+        .outerjoin(account, account.id == AuditEntry.account_id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(PAGE_SIZE)
         .offset(page * PAGE_SIZE)
     )
+    if not viewer.site_owner:
+        accounts_here = select(CoordinatorRole.coordinator_id).where(
+            CoordinatorRole.programme_id.in_(mine)
+        )
+        query = query.where(
+            or_(
+                AuditEntry.programme_id.in_(mine),
+                and_(
+                    AuditEntry.programme_id.is_(None),
+                    AuditEntry.account_id.in_(accounts_here),
+                ),
+            )
+        )
     if action:
         query = query.where(AuditEntry.action == action)
     rows = await session.execute(query)
-    return [AuditRow(entry, name) for entry, name in rows]
+    return [AuditRow(entry, who, programme, whose) for entry, who, programme, whose in rows]
 
 
 @dataclass
 class Colleague:
     coordinator: Coordinator
     roles: dict[int, str]  # programme id -> role, for the admin's programmes
-    # Works in a programme the admin is not an admin of: their log-in is not the admin's to set.
+    # Works in a programme the admin is not an admin of: their log-in is not the admin's to reset.
     elsewhere: bool = False
+    # A site owner, and the admin is not one: their log-in is not the admin's to reset either.
+    owner: bool = False
 
 
 async def colleagues(session: AsyncSession, admin: Coordinator) -> list[Colleague]:
@@ -116,25 +131,40 @@ async def colleagues(session: AsyncSession, admin: Coordinator) -> list[Colleagu
             entry.roles[role.programme_id] = role.role
         else:
             entry.elsewhere = True
+    for entry in found.values():
+        entry.owner = entry.coordinator.site_owner and not admin.site_owner
     return list(found.values())
 
 
-async def may_set_login(session: AsyncSession, admin: Coordinator, colleague: Coordinator) -> bool:
-    """Whether `admin` may set `colleague`'s e-mail and password: only as an admin of every
-    programme the colleague works in. Otherwise an admin of one programme could take over the
-    account of someone who is admin of another and act there as them."""
+async def may_reset_login(
+    session: AsyncSession, admin: Coordinator, colleague: Coordinator
+) -> bool:
+    """Whether `admin` may reset `colleague`'s log-in (their e-mail, and a one-time code for a
+    new password): only as an admin of every programme the colleague works in, and for a site
+    owner's log-in only as a site owner. Otherwise an admin of one programme could take over
+    the account of someone who is admin of another (or of the site) and act there as them."""
+    if colleague.site_owner and not admin.site_owner:
+        return False
     theirs = await programme_ids(session, colleague)
     return bool(theirs) and theirs <= await _require_admin(session, admin)
 
 
-async def set_colleague_login(
-    session: AsyncSession, admin: Coordinator, colleague: Coordinator, email: str, password: str
-) -> None:
-    """Set a colleague's web log-in (`may_set_login` decides), written to the audit log."""
-    if not await may_set_login(session, admin, colleague):
-        raise NotAdmin("only an admin of every programme they work in may set their log-in")
-    await set_login(session, colleague, email, password)
-    await audit(session, admin, "set_login", detail=colleague.name)
+async def reset_colleague_login(
+    session: AsyncSession, admin: Coordinator, colleague: Coordinator, email: str
+) -> str:
+    """A colleague's e-mail set and a one-time code for them to choose their own password
+    (`may_reset_login` decides); the code is returned to be shown once, and the reset written
+    to the audit log (without the code)."""
+    if not await may_reset_login(session, admin, colleague):
+        raise NotAdmin("only an admin of every programme they work in may reset their log-in")
+    return await issue_login_code(session, colleague, email, issued_by=admin)
+
+
+@dataclass(frozen=True)
+class NewColleague:
+    coordinator: Coordinator
+    invite_code: str  # to link their Telegram account
+    login_code: str | None  # to choose their dashboard password, when an e-mail was given
 
 
 async def add_colleague(
@@ -145,10 +175,9 @@ async def add_colleague(
     role: str,
     language: str,
     email: str | None = None,
-    password: str | None = None,
-) -> tuple[Coordinator, str]:
-    """A new coordinator of one of the admin's programmes: their Telegram invite code, and a
-    web log-in if an e-mail and a first password are given."""
+) -> NewColleague:
+    """A new coordinator of one of the admin's programmes: their Telegram invite code, and, if
+    an e-mail is given, a one-time code with which they choose their dashboard password."""
     if programme.id not in await _require_admin(session, admin):
         raise NotAdmin("you are not an admin of this programme")
     if role not in ROLES:
@@ -158,10 +187,14 @@ async def add_colleague(
     coordinator, code = await invite_coordinator(
         session, programme.code, name.strip(), role, language
     )
+    await audit(
+        session, admin, "add_coordinator", programme_id=programme.id,
+        detail=f"{coordinator.name} ({role})",
+    )  # fmt: skip
+    login_code = None
     if email:
-        await set_login(session, coordinator, email, password or "")
-    await audit(session, admin, "add_coordinator", detail=f"{coordinator.name} ({role})")
-    return coordinator, code
+        login_code = await issue_login_code(session, coordinator, email, issued_by=admin)
+    return NewColleague(coordinator, code, login_code)
 
 
 class LastAdmin(CoordinationError):
@@ -203,8 +236,9 @@ async def set_role(
     if not await programme_ids(session, colleague):
         await session.execute(delete(WebSession).where(WebSession.coordinator_id == colleague.id))
     await audit(
-        session, admin, "set_role", detail=f"{colleague.name}: {programme.code} {role or 'none'}"
-    )
+        session, admin, "set_role", programme_id=programme.id,
+        detail=f"{colleague.name}: {programme.code} {role or 'none'}",
+    )  # fmt: skip
 
 
 async def shares_a_programme(

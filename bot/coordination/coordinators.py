@@ -1,5 +1,5 @@
-"""Coordinators: invites, the link to their Telegram account, the programmes they work in, and
-the audit log of what they do. Channel-neutral."""
+"""Coordinators: invites, the link to their Telegram account, and the programmes they work in
+(what they do goes to the audit log: audit_trail.py). Channel-neutral."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.coordination.audit_trail import audit, audit_account
 from storage import repositories as repo
 from storage.database import clock_now
-from storage.models import AuditEntry, Coordinator, CoordinatorRole, Flag, Programme
+from storage.models import Coordinator, CoordinatorRole, Programme
 
 INVITE_DAYS = 7
 
@@ -45,7 +46,10 @@ async def invite_coordinator(
     session.add(
         CoordinatorRole(coordinator_id=coordinator.id, programme_id=programme.id, role=role)
     )
-    await audit(session, None, "invite", detail=f"{name} ({role}, {programme.code})")
+    await audit(
+        session, None, "invite", programme_id=programme.id,
+        detail=f"{name} ({role}, {programme.code})",
+    )  # fmt: skip
     return coordinator, code
 
 
@@ -61,7 +65,7 @@ async def link_coordinator(
     coordinator.telegram_user_id = telegram_user_id
     coordinator.invite_hash = None
     coordinator.invite_expires_at = None
-    await audit(session, coordinator, "link")
+    await audit_account(session, coordinator, "link")
     return coordinator
 
 
@@ -93,24 +97,3 @@ async def coordinators_of(session: AsyncSession, programme_id: int) -> list[Coor
         .where(CoordinatorRole.programme_id == programme_id)
     )
     return list(rows)
-
-
-async def audit(
-    session: AsyncSession,
-    coordinator: Coordinator | None,
-    action: str,
-    flag: Flag | None = None,
-    detail: str | None = None,
-    participant_id: int | None = None,
-) -> None:
-    """Who did what, when. `coordinator` None: an admin at the command line."""
-    session.add(
-        AuditEntry(
-            coordinator_id=coordinator.id if coordinator else None,
-            action=action,
-            flag_id=flag.id if flag else None,
-            participant_id=flag.participant_id if flag else participant_id,
-            detail=detail,
-        )
-    )
-    await session.flush()

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination.administration import NotAdmin, admin_programmes
-from bot.coordination.coordinators import CoordinationError, audit
+from bot.coordination.audit_trail import audit
+from bot.coordination.coordinators import CoordinationError
 from bot.programmes import (
     DEFAULT_COUNTRY,
     Problem,
@@ -75,7 +76,7 @@ async def change_programme(
     programme = _checked(sources, definition, code)
     now = clock_now(session)
     row.definition, row.name, row.updated_at, row.edited_at = definition, programme.name, now, now
-    await audit(session, admin, "change_programme", detail=code)
+    await audit(session, admin, "change_programme", programme_id=row.id, detail=code)
     await session.flush()
     return programme
 
@@ -135,6 +136,9 @@ async def create_programme(
     session.add(row)
     await session.flush()
     session.add(CoordinatorRole(coordinator_id=admin.id, programme_id=row.id, role="admin"))
-    await audit(session, admin, "create_programme", detail=f"{code} (from {template_code})")
+    await audit(
+        session, admin, "create_programme", programme_id=row.id,
+        detail=f"{code} (from {template_code})",
+    )  # fmt: skip
     await session.flush()
     return programme

@@ -10,7 +10,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordination.coordinators import CoordinationError, audit, programme_ids
+from bot.coordination.audit_trail import audit
+from bot.coordination.coordinators import CoordinationError, programme_ids
 from bot.coordination.wording import CANNOT_REPLY, NOT_YOURS
 from bot.programmes import Severity
 from storage import repositories as repo
@@ -80,7 +81,7 @@ async def take_flag(session: AsyncSession, coordinator: Coordinator, flag_id: in
     flag = await own_flag(session, coordinator, flag_id)
     flag.assigned_to = coordinator.id
     flag.status = FlagStatus.ASSIGNED
-    await audit(session, coordinator, "assign", flag)
+    await audit(session, coordinator, "assign", programme_id=flag.programme_id, flag=flag)
     return flag
 
 
@@ -125,7 +126,7 @@ async def add_note(
         pushed_at=clock_now(session),
     )
     session.add(note)
-    await audit(session, coordinator, "note", flag)
+    await audit(session, coordinator, "note", programme_id=flag.programme_id, flag=flag)
     return note
 
 
@@ -136,7 +137,10 @@ async def resolve_flag(
     flag.resolved_at = clock_now(session)
     flag.outcome = note.strip()[:1000]
     flag.assigned_to = flag.assigned_to or coordinator.id
-    await audit(session, coordinator, "resolve", flag, detail=flag.outcome)
+    await audit(
+        session, coordinator, "resolve", programme_id=flag.programme_id, flag=flag,
+        detail=flag.outcome,
+    )  # fmt: skip
 
 
 async def claim_urgent_pushes(session: AsyncSession) -> list[Flag]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordination.coordinators import CoordinationError, audit, coordinators_of
+from bot.coordination.audit_trail import audit
+from bot.coordination.coordinators import CoordinationError, coordinators_of
 from bot.coordination.flag_display import flag_message
 from bot.coordination.wording import PARTICIPANT
 from bot.language import Catalogs, __, texts
@@ -70,7 +71,7 @@ async def message_participant(
     session.add(
         FlagMessage(flag_id=flag.id, coordinator_id=coordinator.id, text=words, pushed_at=pushed)
     )
-    await audit(session, coordinator, "message", flag)
+    await audit(session, coordinator, "message", programme_id=flag.programme_id, flag=flag)
     return _letter(participant, coordinator.name, flag.id, words, catalogs)
 
 

@@ -86,6 +86,7 @@ class Pair:
     check_ins: list[CheckIn] = field(default_factory=list)
     # Why the pair needs attention: (role, NO_ANSWER | SAYS_NOT_MET | SAYS_NOT_GOING_WELL).
     concerns: list[tuple[str, str]] = field(default_factory=list)
+    programme_id: int | None = None  # for the audit log: each programme's pairs in its own
 
     @property
     def active(self) -> bool:
@@ -148,6 +149,7 @@ async def pairs(
                 planned_end=local_day(match.planned_end_at, zone),
                 ended=local_day(match.ended_at, zone),
                 end_reason=match.end_reason or "",
+                programme_id=match.programme_id,
                 check_ins=own,
                 concerns=_concerns(own),
             )
@@ -248,7 +250,7 @@ async def make_match(
     start = moment_of_day(start_day, zone, now or clock_now(session))
     match = await create_match(session, dict(programmes), mentee_id, mentor_id, start)
     await audit(
-        session, coordinator, "match", participant_id=mentee_id,
+        session, coordinator, "match", programme_id=match.programme_id, participant_id=mentee_id,
         detail=f"match {match.id}: mentee {mentee_id}, mentor {mentor_id}, "
         f"from {match.started_at:%Y-%m-%d}",
     )  # fmt: skip
@@ -273,7 +275,8 @@ async def finish_match(
     ended = moment_of_day(end_day, zone, now or clock_now(session))
     await end_match(session, dict(programmes), match.id, reason, ended)
     await audit(
-        session, coordinator, "end_match", participant_id=match.mentee_id,
+        session, coordinator, "end_match", programme_id=match.programme_id,
+        participant_id=match.mentee_id,
         detail=f"match {match.id}: mentee {match.mentee_id}, mentor {match.mentor_id}, "
         f"{reason.value}",
     )  # fmt: skip

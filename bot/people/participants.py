@@ -88,6 +88,7 @@ class ParticipantRow:
     waiting_since: datetime | None  # for people waiting for a match
     waiting_since_text: str = ""  # that date, the reader's way
     waiting_weeks: int | None = None  # whole weeks waited so far
+    programme_id: int | None = None  # for the audit log: each programme's rows in its own
 
     @property
     def withdrawn(self) -> bool:
@@ -171,6 +172,7 @@ async def list_participants(
                 waiting_since=since,
                 waiting_since_text=local_date(since) if since else "",
                 waiting_weeks=(now - since) // timedelta(weeks=1) if since else None,
+                programme_id=person.programme_id,
             )
         )
     rows = [row for row in rows if _found(row, only.search)]

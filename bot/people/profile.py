@@ -98,7 +98,11 @@ async def participant_profile(
 ) -> Profile:
     """The profile in the active language; the view is written to the audit log."""
     participant = await own_participant(session, coordinator, participant_id)
-    await audit(session, coordinator, "view", flag, participant_id=participant.id)
+    programme_id = flag.programme_id if flag else participant.programme_id
+    await audit(
+        session, coordinator, "view", programme_id=programme_id, flag=flag,
+        participant_id=participant.id,
+    )  # fmt: skip
     lines = [
         HEADING.format(
             number=str(participant.id),

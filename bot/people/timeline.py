@@ -120,7 +120,10 @@ async def participant_timeline(
     """Everything about one participant in date order, in the active language; the view is
     written to the audit log."""
     participant = await own_participant(session, coordinator, participant_id)
-    await audit(session, coordinator, "view", participant_id=participant.id, detail="timeline")
+    await audit(
+        session, coordinator, "view", programme_id=participant.programme_id,
+        participant_id=participant.id, detail="timeline",
+    )  # fmt: skip
     now = now or clock_now(session)
     code = participant.programme.code if participant.programme else None
     zone = zone_of(programmes, code, default_zone)

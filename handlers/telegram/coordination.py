@@ -62,7 +62,9 @@ async def list_flags(
     message: Message, bot: Bot, session: AsyncSession, engine: SurveyEngine, coordinator: Any
 ) -> None:
     flags = await core.open_flags(session, coordinator)
-    await core.audit(session, coordinator, "view", detail=f"{len(flags)} open flags")
+    mine = await core.programme_ids(session, coordinator)
+    seen = core.counted(mine, [flag.programme_id for flag in flags], "{count} open flags")
+    await core.audit_each(session, coordinator, "view", seen)
     with engine.catalogs.use(coordinator.language):
         views = [await core.flag_view(session, flag, engine.questionnaires) for flag in flags]
         empty = str(core.NO_OPEN_FLAGS)
@@ -128,7 +130,9 @@ async def act_on_flag(
             elif callback_data.a is Action.OPEN_FLAG:
                 flag = await core.own_flag(session, coordinator, callback_data.o)
                 if flag.participant_id is None:
-                    await core.audit(session, coordinator, "view", flag)
+                    await core.audit(
+                        session, coordinator, "view", programme_id=flag.programme_id, flag=flag
+                    )
                     note = str(ANONYMOUS_FLAG)
                 else:
                     profile = await participant_profile(

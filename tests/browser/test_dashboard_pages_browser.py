@@ -65,6 +65,7 @@ async def test_every_page_passes_axe_and_fits_the_screen(
     for path in (
         "/participants", "/participants/1", "/matches", "/schedule", "/results", "/audit",
         "/admin/coordinators", "/admin/programmes", "/admin/programmes/bridge", "/settings",
+        "/login/set-password",
     ):  # fmt: skip
         response = await page.goto(path)
         assert response is not None and response.status == 200, path

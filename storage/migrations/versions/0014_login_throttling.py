@@ -2,7 +2,7 @@
 lock-out of the account
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
