@@ -52,6 +52,7 @@ from bot.coordination.flags import (
     WITHDREW,
     flag_answer,
     raise_flag,
+    raised_on,
     reply_due,
 )
 from bot.coordination.programme_admin import ProgrammeInvalid, change_programme, create_programme
@@ -181,6 +182,7 @@ __all__ = [
     "programme_ids",
     "programmes_of",
     "raise_flag",
+    "raised_on",
     "record_answer_to_coordinator",
     "reply_due",
     "resolve_flag",

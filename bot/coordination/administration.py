@@ -19,6 +19,7 @@ from storage.models import (
     AuditEntry,
     Coordinator,
     CoordinatorRole,
+    Flag,
     Participant,
     Programme,
     WebSession,
@@ -61,6 +62,7 @@ async def _require_admin(session: AsyncSession, admin: Coordinator) -> set[int]:
 class AuditRow:
     entry: AuditEntry
     who: str | None  # the coordinator's name; None: an admin at the command line
+    day_only: bool = False  # about an anonymous flag: its time is kept to the day
 
 
 async def audit_log(
@@ -74,8 +76,9 @@ async def audit_log(
     )
     people = select(Participant.id).where(Participant.programme_id.in_(mine))
     query = (
-        select(AuditEntry, Coordinator.name)
+        select(AuditEntry, Coordinator.name, Flag.anonymous)
         .outerjoin(Coordinator, Coordinator.id == AuditEntry.coordinator_id)
+        .outerjoin(Flag, Flag.id == AuditEntry.flag_id)
         .where(
             or_(
                 AuditEntry.coordinator_id.in_(colleagues),
@@ -89,7 +92,7 @@ async def audit_log(
     if action:
         query = query.where(AuditEntry.action == action)
     rows = await session.execute(query)
-    return [AuditRow(entry, name) for entry, name in rows]
+    return [AuditRow(entry, name, bool(anonymous)) for entry, name, anonymous in rows]
 
 
 @dataclass

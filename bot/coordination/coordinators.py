@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories as repo
 from storage.database import clock_now
+from storage.days import today_only
 from storage.models import AuditEntry, Coordinator, CoordinatorRole, Flag, Programme
 
 INVITE_DAYS = 7
@@ -103,14 +104,17 @@ async def audit(
     detail: str | None = None,
     participant_id: int | None = None,
 ) -> None:
-    """Who did what, when. `coordinator` None: an admin at the command line."""
-    session.add(
-        AuditEntry(
-            coordinator_id=coordinator.id if coordinator else None,
-            action=action,
-            flag_id=flag.id if flag else None,
-            participant_id=flag.participant_id if flag else participant_id,
-            detail=detail,
-        )
+    """Who did what, when. `coordinator` None: an admin at the command line. An entry about
+    an anonymous flag keeps the day only: when a coordinator acted on it tells when, at the
+    latest, the answer came (storage/days.py)."""
+    entry = AuditEntry(
+        coordinator_id=coordinator.id if coordinator else None,
+        action=action,
+        flag_id=flag.id if flag else None,
+        participant_id=flag.participant_id if flag else participant_id,
+        detail=detail,
     )
+    if flag is not None and flag.anonymous:
+        entry.at = await today_only(session, flag.programme_id)
+    session.add(entry)
     await session.flush()

@@ -33,7 +33,14 @@ from bot.language.i18n import (
     number,
     progress,
 )
-from bot.language.local_time import local_day, local_moment, moment_of_day, week_moment, zone_of
+from bot.language.local_time import (
+    kept_day,
+    local_day,
+    local_moment,
+    moment_of_day,
+    week_moment,
+    zone_of,
+)
 from bot.language.readability import SourceText, counts, distribution, participant_texts, total
 from bot.language.texts import COMMANDS
 from bot.language.voice import (
@@ -66,6 +73,7 @@ __all__ = [
     "fill",
     "is_rtl",
     "isolate",
+    "kept_day",
     "language_for_reader",
     "language_name",
     "listing",
