@@ -145,7 +145,7 @@ async def build_core(settings: Settings, clock: Clock) -> Core:
     database = create_engine(settings.database_url)
     try:
         await upgrade_database(database)
-        sessions = create_session_factory(database, clock.now)
+        sessions = create_session_factory(database, clock.now, settings.timezone)
         async with sessions.begin() as session:
             files = read_programme_files(settings.programmes_dir)
             for warning in await seed_from_files(session, files, sources):

@@ -25,7 +25,8 @@ from storage.models import InboxState, InboxUpdate
 log = logging.getLogger(__name__)
 
 # Finished updates (done or parked) are deleted this long after they came: long enough to
-# recognise any repeat (Telegram redelivers for at most a day) and to look into a parked one.
+# recognise any repeat (Telegram redelivers for at most a day) and to look into a parked one
+# (its id, chat and error class: the payload of a finished update is emptied at once).
 KEEP_FINISHED = timedelta(days=7)
 
 RunUpdate = Callable[[InboxUpdate, int], Awaitable[None]]
@@ -136,8 +137,8 @@ class InboxWorker:
         return not late
 
     async def prune(self) -> int:
-        """Delete the finished updates older than `KEEP_FINISHED` (their payloads hold what
-        people wrote)."""
+        """Delete the finished updates older than `KEEP_FINISHED` (their ids, chats and times
+        of arrival: the payloads went when they were finished)."""
         async with self.sessions.begin() as session:
             pruned = await inbox.prune(session, self.clock.now() - KEEP_FINISHED)
         if pruned:
@@ -213,6 +214,8 @@ class InboxWorker:
                 update.error,
             )
             await self.apologise(update)
+            async with self.sessions.begin() as session:
+                await inbox.forget_payload(session, update.id)
             return True
         try:
             await self.run_update(update, attempt.number)

@@ -28,7 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import coordination
 from bot.core import Core
-from bot.language import _, listing, local_day, local_moment, ngettext, wait_in_minutes
+from bot.language import _, kept_day, listing, local_day, local_moment, ngettext, wait_in_minutes
 from dashboard import admin, pages, people, programmes, results, set_password
 from dashboard.deps import (
     NOT_FOUND,
@@ -50,6 +50,14 @@ def create_templates(timezone: str) -> Jinja2Templates:
     templates.env.filters["moment"] = lambda moment: local_moment(moment, zone)
     templates.env.filters["day"] = lambda moment: local_day(moment, zone)
     templates.env.filters["minutes"] = wait_in_minutes  # "2 minutes", "2 minutter", rounded up
+    # A moment, or the day only where the time was kept to the day (an anonymous flag's):
+    # `{{ at|when(flag.anonymous) }}`, and `stamp` for a <time datetime="…">.
+    templates.env.filters["when"] = lambda moment, day_only: (
+        kept_day(moment) if day_only else local_moment(moment, zone)
+    )
+    templates.env.filters["stamp"] = lambda moment, day_only: (
+        moment.date().isoformat() if day_only else moment.isoformat()
+    )
     templates.env.filters["listing"] = listing  # "ar, da og uk": as the page's language lists
     # `_` translates in the language made active for the request (bot.i18n's context variable).
     templates.env.add_extension("jinja2.ext.i18n")

@@ -53,11 +53,15 @@ def _stamp_new_rows(session: Session, _context: object, _instances: object) -> N
 
 
 def create_session_factory(
-    engine: AsyncEngine, clock: Callable[[], datetime]
+    engine: AsyncEngine, clock: Callable[[], datetime], timezone: str = "UTC"
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions that take the time from `clock` (the core's, `bot.clock`)."""
+    """Sessions that take the time from `clock` (the core's, `bot.clock`); `timezone` (the
+    TIMEZONE setting) is the day of a programme that names no zone (`storage.days`)."""
     return async_sessionmaker(
-        engine, expire_on_commit=False, sync_session_class=ClockedSession, info={"clock": clock}
+        engine,
+        expire_on_commit=False,
+        sync_session_class=ClockedSession,
+        info={"clock": clock, "timezone": timezone},
     )
 
 

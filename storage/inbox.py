@@ -24,6 +24,8 @@ from storage.models import InboxState, InboxUpdate
 INTERRUPTED = "Interrupted"
 # The chat of an erased person's finished updates.
 ERASED = "erased"
+# The payload of a finished update: what the person sent is not kept once it is handled.
+EMPTY: dict[str, Any] = {}
 
 
 async def store(
@@ -117,7 +119,9 @@ async def begin_attempt(session: AsyncSession, row_id: int, max_attempts: int) -
 
 async def take(session: AsyncSession, row_id: int, attempt: int) -> bool:
     """Mark the update done in the transaction of its effects; False if this attempt is no
-    longer the update's (another process began a later one, or it is finished)."""
+    longer the update's (another process began a later one, or it is finished). Its payload
+    goes at once: what the person wrote or tapped (a button of an anonymous survey names the
+    run) is kept only until it is handled; the row stays, so that a repeat is recognised."""
     result = await session.execute(
         update(InboxUpdate)
         .where(
@@ -125,7 +129,7 @@ async def take(session: AsyncSession, row_id: int, attempt: int) -> bool:
             InboxUpdate.state == InboxState.PENDING,
             InboxUpdate.attempts == attempt,
         )
-        .values(state=InboxState.DONE)
+        .values(state=InboxState.DONE, payload=EMPTY)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -135,9 +139,14 @@ async def record_failure(
     session: AsyncSession, row_id: int, attempt: int, error: str, max_attempts: int
 ) -> str | None:
     """Note the error of a failed attempt whose effects were rolled back: the update's new
-    state (parked after the last attempt, else pending), or None if the attempt is no longer
-    the update's (it is done: the effects were committed before the failure)."""
-    state = InboxState.PARKED if attempt >= max_attempts else InboxState.PENDING
+    state (parked after the last attempt, its payload gone, else pending), or None if the
+    attempt is no longer the update's (it is done: the effects were committed before the
+    failure)."""
+    parked = attempt >= max_attempts
+    state = InboxState.PARKED if parked else InboxState.PENDING
+    values: dict[str, Any] = {"error": error[:100], "state": state}
+    if parked:
+        values["payload"] = EMPTY
     result = await session.execute(
         update(InboxUpdate)
         .where(
@@ -145,10 +154,20 @@ async def record_failure(
             InboxUpdate.state == InboxState.PENDING,
             InboxUpdate.attempts == attempt,
         )
-        .values(error=error[:100], state=state)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return state if getattr(result, "rowcount", 0) == 1 else None
+
+
+async def forget_payload(session: AsyncSession, row_id: int) -> None:
+    """Empty the payload of a finished update (parked when its attempts ran out)."""
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == row_id, InboxUpdate.state != InboxState.PENDING)
+        .values(payload=EMPTY)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def state_of(session: AsyncSession, row_id: int) -> str | None:
@@ -177,6 +196,6 @@ async def forget_chat(session: AsyncSession, channel: str, chat: str) -> None:
             InboxUpdate.chat == chat,
             InboxUpdate.state != InboxState.PENDING,
         )
-        .values(payload={}, chat=ERASED)
+        .values(payload=EMPTY, chat=ERASED)
         .execution_options(synchronize_session=False)
     )

@@ -313,6 +313,9 @@ class Flag(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     run_id: Mapped[int | None] = mapped_column(ForeignKey("survey_runs.id", ondelete="SET NULL"))
+    # Raised by an answer to an anonymous questionnaire (also once the person asked to be
+    # contacted): its times, and those of its notes and audit entries, are days only.
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
     questionnaire_id: Mapped[str | None] = mapped_column(String(64))
     question_id: Mapped[str | None] = mapped_column(String(64))
     answer: Mapped[Any] = mapped_column(JSON, nullable=True)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Update, cast, delete, func, select, update
+from sqlalchemy import Update, case, cast, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -351,10 +351,8 @@ async def _changed_one(session: AsyncSession, statement: Update) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def _claim_push(
-    session: AsyncSession, model: type[Flag] | type[FlagMessage], row_id: int
-) -> bool:
-    """Mark a flag or a message on one pushed, unless it is already: it is pushed once."""
+async def _claim_push(session: AsyncSession, model: type[FlagMessage], row_id: int) -> bool:
+    """Mark a message on a flag pushed, unless it is already: it is pushed once."""
     return await _changed_one(
         session,
         update(model)
@@ -453,7 +451,14 @@ async def unlinked_flags(session: AsyncSession, run_id: int) -> list[Flag]:
 
 
 async def claim_flag_push(session: AsyncSession, flag_id: int) -> bool:
-    return await _claim_push(session, Flag, flag_id)
+    """Mark the flag pushed, unless it is already. An anonymous flag's mark is its own day:
+    the moment of an urgent push is the moment the answer came."""
+    now = literal(clock_now(session), Flag.pushed_at.type)
+    pushed = case((Flag.anonymous, Flag.created_at), else_=now)
+    return await _changed_one(
+        session,
+        update(Flag).where(Flag.id == flag_id, Flag.pushed_at.is_(None)).values(pushed_at=pushed),
+    )
 
 
 async def flag_thread(session: AsyncSession, flag_id: int) -> list[FlagMessage]:

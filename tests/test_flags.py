@@ -130,6 +130,13 @@ async def test_anonymous_flag_is_linked_only_after_a_yes(core: Core) -> None:
     amina = await unhappy_anonymous_end(core)
     assert amina.texts[-1] == str(texts.ANONYMOUS_FLAG_ASK)
     await amina.tap(str(texts.CONTACT_ME_YES))
+    # First she is told, in plain words, what the request gives up; nothing is linked yet.
+    assert amina.texts == [str(texts.CONTACT_ME_CONSENT)]
+    assert all(f.participant_id is None for f in await flags(core) if f.run_id is not None)
+    await amina.tap(str(texts.CONTACT_ME_SEND))
+    assert amina.last.edit is not None and amina.last.edit.text.endswith(
+        f"✓ {texts.CONTACT_ME_SEND}"
+    )
     assert amina.texts == [str(texts.CONTACT_ME_DONE)]
     linked = [f for f in await flags(core) if f.category == "unhappy_with_match"]
     assert [(f.participant_id, f.run_id, f.answer) for f in linked] == [(1, None, 1)]
@@ -147,9 +154,19 @@ async def test_anonymous_flag_stays_without_a_person_after_a_no(core: Core) -> N
     assert all(f.participant_id is None for f in await flags(core) if f.run_id is not None)
 
 
+async def test_a_no_to_giving_up_anonymity_sends_nothing(core: Core) -> None:
+    amina = await unhappy_anonymous_end(core)
+    await amina.tap(str(texts.CONTACT_ME_YES))
+    await amina.tap(str(texts.CONTACT_ME_DONT_SEND))
+    assert amina.texts == [str(texts.CONTACT_ME_NOT_SENT)]
+    assert all(f.participant_id is None for f in await flags(core) if f.run_id is not None)
+    assert all(f.participant_id is None for f in await flags(core) if f.anonymous)
+
+
 async def test_nobody_else_can_link_an_anonymous_flag(core: Core) -> None:
     amina = await unhappy_anonymous_end(core)
-    yes = amina.button(str(texts.CONTACT_ME_YES)).press
+    await amina.tap(str(texts.CONTACT_ME_YES))
+    yes = amina.button(str(texts.CONTACT_ME_SEND)).press
     lars = chat(core, "200")
     await lars.send(Tap(yes))
     # Refused, and his own open question comes again (his check-in, not Amina's survey).

@@ -193,6 +193,40 @@ async def test_an_update_that_crashed_the_process_each_time_is_parked_at_start(
     assert handling.handled == [2] and handling.apologised == [1]
 
 
+async def test_what_a_person_sent_goes_as_soon_as_it_is_handled_its_id_stays(
+    sessions: Sessions,
+) -> None:
+    """A tap in an anonymous survey carries the run's number beside the person's Telegram id:
+    kept for a week, the payload would link the two (docs/PRIVACY.md)."""
+    handling = Handling(sessions)
+    handling.failing = {2}
+    worker = handling.worker()
+    await worked_off(worker, update(1, "a"), update(2, "b"))
+    await worker.receive([update(3, "c")])  # not yet handled: it keeps what it needs
+    stored = await rows(sessions)
+    assert (stored[1].state, stored[1].payload, stored[1].chat) == ("done", {}, "a")
+    assert (stored[2].state, stored[2].payload, stored[2].error) == ("parked", {}, "ValueError")
+    assert stored[3].payload == {"update_id": 3, "text": "hello 3"}
+    assert handling.apologised == [2]  # the person was told all the same
+    assert await worker.receive([update(1, "a"), update(2, "b")]) == 0  # repeats still known
+
+
+async def test_an_update_parked_at_start_loses_its_payload_after_the_apology(
+    sessions: Sessions,
+) -> None:
+    handling = Handling(sessions)
+    worker = handling.worker()
+    await worker.receive([update(1, "a")])
+    row_id = (await rows(sessions))[1].id
+    for _ in range(3):  # three attempts, each cut short by a crash
+        async with sessions.begin() as session:
+            await inbox.begin_attempt(session, row_id, 3)
+    await worked_off(worker)
+    stored = await rows(sessions)
+    assert (stored[1].state, stored[1].payload) == ("parked", {})
+    assert handling.apologised == [1]
+
+
 async def test_a_repeated_update_id_changes_nothing(sessions: Sessions) -> None:
     handling = Handling(sessions)
     worker = handling.worker()
@@ -259,7 +293,7 @@ async def test_an_erased_chat_keeps_its_update_ids_without_what_was_written(
         await inbox.forget_chat(session, "test", "a")
     stored = await rows(sessions)
     assert (stored[1].payload, stored[1].chat) == ({}, "erased")
-    assert stored[2].payload and stored[3].payload  # 3 waits: it is not done yet
+    assert stored[2].chat == "b" and stored[3].payload  # 3 waits: it is not done yet
     assert await worker.receive([update(1, "a")]) == 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
@@ -141,3 +144,108 @@ async def test_old_audit_entries_get_the_programme_of_their_flag_or_participant(
     finally:
         await engine.dispose()
     assert placed == [(1, 1, None), (2, 2, None), (3, None, 5), (4, None, None), (5, None, None)]
+
+
+async def test_anonymous_times_are_coarsened_to_the_day_and_handled_payloads_emptied(
+    empty_database_url: str,
+) -> None:
+    """Rows written before revision 0015: the flags, notes and audit entries of anonymous
+    answers kept their exact times (the runs and answers their UTC day already), and the inbox
+    kept what people sent for a week."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    exact, named_time, midnight = (
+        "2026-12-01 23:30:17",
+        "2026-12-01 10:00:05",
+        "2026-12-02 00:00:00",
+    )
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0012"))
+            statements = [
+                "INSERT INTO programmes (id, code, name, created_at, updated_at, definition) "
+                "VALUES (1, 'p', 'P', :named, :named, :definition)",
+                "INSERT INTO participants (id, channel, channel_user_id, programme_id, role, "
+                "status, created_at) VALUES (1, 'telegram', '42', 1, 'mentee', 'matched', :named)",
+                # An anonymous run written before its times were kept to the day, a named one.
+                "INSERT INTO survey_runs (id, participant_id, respondent_key, programme_id, "
+                "questionnaire_id, questionnaire_version, occasion, status, draft, started_at, "
+                "completed_at) VALUES (1, NULL, 'k', 1, 'end', 1, 'a:1', 'completed', '[]', "
+                ":exact, :midnight)",
+                "INSERT INTO survey_runs (id, participant_id, programme_id, questionnaire_id, "
+                "questionnaire_version, occasion, status, draft, started_at) VALUES (2, 1, 1, "
+                "'checkin', 1, 'contact:1', 'in_progress', '[]', :named)",
+                "INSERT INTO answers (id, run_id, question_id, value, status, answered_at) "
+                "VALUES (1, 1, 'q', '1', 'answered', :exact)",
+                "INSERT INTO answers (id, run_id, question_id, value, status, answered_at) "
+                "VALUES (2, 2, 'q', '1', 'answered', :named)",
+                # Its flag, one a person asked to be contacted about (its run unlinked), a named.
+                "INSERT INTO flags (id, programme_id, participant_id, run_id, question_id, "
+                "category, severity, status, created_at, pushed_at) VALUES (1, 1, NULL, 1, 'q', "
+                "'danger', 'urgent', 'open', :exact, :exact)",
+                "INSERT INTO flags (id, programme_id, participant_id, run_id, question_id, "
+                "category, severity, status, created_at) VALUES (2, 1, 1, NULL, 'q', "
+                "'asks_for_coordinator', 'soon', 'open', :exact)",
+                "INSERT INTO flags (id, programme_id, participant_id, run_id, question_id, "
+                "category, severity, status, created_at) VALUES (3, 1, 1, 2, 'q', "
+                "'not_met', 'soon', 'open', :named)",
+                "INSERT INTO audit_log (id, action, flag_id, at) VALUES (1, 'view', 1, :exact)",
+                "INSERT INTO audit_log (id, action, flag_id, at) VALUES (2, 'view', 3, :named)",
+                "INSERT INTO flag_messages (id, flag_id, internal, text, sent_at, pushed_at) "
+                "VALUES (1, 1, :yes, 'noted', :exact, :exact)",
+                "INSERT INTO inbox (channel, update_id, chat, payload, received_at, attempts, "
+                "state) VALUES ('telegram', 1, '42', :payload, :named, 1, 'done')",
+                "INSERT INTO inbox (channel, update_id, chat, payload, received_at, attempts, "
+                "state) VALUES ('telegram', 2, '42', :payload, :named, 0, 'pending')",
+            ]
+            if connection.dialect.name == "postgresql":  # it takes times, not their text
+                exact, named_time, midnight = (  # type: ignore[assignment]
+                    datetime.fromisoformat(moment).replace(tzinfo=UTC)
+                    for moment in (exact, named_time, midnight)
+                )
+            values = {
+                "exact": exact, "named": named_time, "midnight": midnight, "yes": True,
+                "definition": '{"timezone": "Europe/Copenhagen"}',
+                "payload": '{"update_id": 1, "callback_query": {"data": "s:o:1:0:0"}}',
+            }  # fmt: skip
+            for statement in statements:
+                names = set(re.findall(r":(\w+)", statement))
+                await connection.execute(
+                    text(statement), {k: v for k, v in values.items() if k in names}
+                )
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+
+            async def read(query: str) -> list[tuple[object, ...]]:
+                return [tuple(row) for row in await connection.execute(text(query))]
+
+            runs = await read("SELECT id, started_at, completed_at FROM survey_runs ORDER BY id")
+            answers = await read("SELECT id, answered_at FROM answers ORDER BY id")
+            flags = await read("SELECT id, anonymous, created_at, pushed_at FROM flags ORDER BY id")
+            audit = await read("SELECT id, at, flag_id FROM audit_log ORDER BY id")
+            notes = await read("SELECT sent_at, pushed_at FROM flag_messages")
+            inbox = await read("SELECT update_id, payload FROM inbox ORDER BY update_id")
+    finally:
+        await engine.dispose()
+    day, named = "2026-12-02 00:00:00", "2026-12-01 10:00:05"  # 00:30 in Copenhagen: the 2nd
+    assert [[_text(v) for v in row[1:]] for row in runs] == [[day, day], [named, None]]
+    assert [_text(row[1]) for row in answers] == [day, named]
+    assert [(bool(row[1]), _text(row[2]), _text(row[3])) for row in flags] == [
+        (True, day, day), (True, day, None), (False, named, None)
+    ]  # fmt: skip
+    assert [(_text(row[1]), row[2]) for row in audit] == [(day, 1), (named, 3)]  # still theirs
+    assert [[_text(v) for v in row] for row in notes] == [[day, day]]
+    assert [row[1] in ("{}", {}) for row in inbox] == [True, False]  # the pending one waits
+
+
+def _text(value: object) -> str | None:
+    """A time read back as text, "YYYY-MM-DD HH:MM:SS" in UTC, from SQLite or PostgreSQL."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)[:19]

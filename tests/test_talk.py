@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.conversation.talk import SEND
 from bot.core import Core
 from bot.language import texts
-from bot.messages import AskForPerson
-from storage.models import Answer, Flag
+from bot.messages import Action, AskForPerson, Press, Tap
+from storage.models import Answer, Flag, Participant
 from tests.conversation import EngineChat
+from tests.course import chat, contact, course_at
 
 pytestmark = pytest.mark.fast_course
 
@@ -107,3 +109,49 @@ async def test_help_lines_are_shown_in_the_persons_language(core: Core) -> None:
     await chat.send(AskForPerson())
     await chat.say("han slår mig")
     assert "Vold i hjemmet (Lev Uden Vold): 1888" in chat.texts[0]
+
+
+async def in_anonymous_survey(core: Core) -> EngineChat:
+    """Amina (participant 1) in her end survey, which the fast course makes anonymous."""
+    await course_at(core, 9)
+    amina = chat(core, "100")
+    end = await contact(core, "100", "end")
+    await amina.send(Tap(Press(Action.OPEN, option=end.id)))
+    return amina
+
+
+async def test_in_an_anonymous_survey_she_first_learns_her_message_goes_with_her_name(
+    core: Core,
+) -> None:
+    amina = await in_anonymous_survey(core)
+    question = amina.question_text
+    await amina.tap(str(texts.TALK_BUTTON))
+    assert amina.texts == [str(texts.TALK_CONSENT)]
+    assert await flags(core) == []
+    await amina.tap(str(texts.TALK_WITH_NAME))
+    assert amina.texts == [str(texts.TALK_ASK)]
+    await amina.say("Can we talk about my mentor?")
+    assert await flags(core) == [("talk_to_person", "soon", "Can we talk about my mentor?", 1)]
+    assert amina.texts[-1] == question  # and on with the anonymous survey
+
+
+async def test_in_an_anonymous_survey_no_sends_nothing_and_the_survey_goes_on(
+    core: Core,
+) -> None:
+    amina = await in_anonymous_survey(core)
+    question = amina.question_text
+    await amina.send(AskForPerson())  # /help asks first too
+    assert amina.texts == [str(texts.TALK_CONSENT)]
+    await amina.tap(str(texts.CONTACT_ME_DONT_SEND))
+    assert amina.texts == [str(texts.CONTACT_ME_NOT_SENT), question]
+    assert await flags(core) == []
+    async with core.sessions() as session:
+        person = await session.scalar(select(Participant).where(Participant.id == 1))
+        assert person is not None and person.talk_requested_at is None
+
+
+async def test_an_old_send_button_in_an_anonymous_survey_asks_first(core: Core) -> None:
+    amina = await in_anonymous_survey(core)
+    await amina.send(Tap(Press(Action.TALK, option=SEND)))  # kept from before the survey
+    assert amina.texts == [str(texts.TALK_CONSENT)]
+    assert await flags(core) == []

@@ -65,9 +65,13 @@ async def until(condition: Callable[[], bool], within: float = 10) -> None:
         await asyncio.sleep(0.02)
 
 
-async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None) -> list[str]:
+async def answer_everything(
+    user: FakeUser, choose: dict[str, str] | None = None, *, contact_me: bool = False
+) -> list[str]:
     """Answer the questions shown, one by one, until the bot says thank you; returns the
-    question texts seen. `choose` picks a label for questions containing a given text."""
+    question texts seen. `choose` picks a label for questions containing a given text. An
+    anonymous survey's "may your coordinator contact you?" is answered no, unless
+    `contact_me` leaves it to the test."""
     seen = []
     first_new = len(user.messages)
     for _ in range(80):
@@ -78,6 +82,8 @@ async def answer_everything(user: FakeUser, choose: dict[str, str] | None = None
         done = {str(texts.CONTACT_DONE), str(texts.INTAKE_DONE)}
         if any(m["text"] in done for m in user.messages[first_new:]):
             if last["text"] == str(texts.ANONYMOUS_FLAG_ASK):  # a flag from anonymous answers
+                if contact_me:
+                    return seen
                 await user.tap(str(texts.CONTACT_ME_NO), message=last)
                 await until(lambda: user.messages[-1]["text"] == str(texts.CONTACT_ME_NOT))
             await user.wait_for_reply(count=0)

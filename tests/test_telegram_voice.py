@@ -37,6 +37,9 @@ async def test_a_voice_answer_is_stored_downloaded_flagged_and_playable(
     assert status == "answered" and voice["duration"] == 12
     assert voice["file_id"].startswith("fake-voice-")
     kept = settings.voice_storage_dir / voice["file"]
+    # Its modification time tells the day, not the second it came (an anonymous answer's
+    # must not); read before the file is, as reading may move its access time.
+    assert kept.stat().st_mtime % (24 * 60 * 60) == 0
     assert kept.read_bytes() == b"OggS-fake-opus"
     async with running.core.sessions() as session:
         flag = await session.scalar(select(Flag))

@@ -9,7 +9,7 @@ from bot.conversation.consent import consent_prompt, consent_step
 from bot.conversation.contact_me import ask_to_contact
 from bot.conversation.enrolment import enrol
 from bot.conversation.language_choice import first_language
-from bot.conversation.runner import day_of, take_step
+from bot.conversation.runner import take_step
 from bot.conversation.turn import Turn
 from bot.course import apply_triggers
 from bot.language import texts
@@ -18,6 +18,7 @@ from bot.people import anonymous_occasion, respondent_key, run_of_contact
 from bot.programmes import INTAKE, Programme, Questionnaire
 from storage import repositories as repo
 from storage.database import clock_now
+from storage.days import today_only
 from storage.models import Contact, ContactState, ParticipantStatus, RunStatus, SurveyRun
 
 
@@ -122,7 +123,8 @@ async def _new_run(
             status=RunStatus.IN_PROGRESS,
             current_question_id=first.id,
             draft=[],
-            started_at=day_of(now) if key else now,
+            # An anonymous run keeps only the day it began (storage/days.py).
+            started_at=await today_only(turn.session, participant.programme_id) if key else now,
         ),
     )
 

@@ -15,7 +15,6 @@ answer (the person's own message cannot be edited).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from bot.conversation.render import (
     heading,
@@ -44,6 +43,7 @@ from bot.messages import (
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType, Severity
 from storage import repositories as repo
 from storage.database import clock_now
+from storage.days import today_only
 from storage.models import AnswerStatus, RunStatus, SurveyRun
 
 
@@ -55,12 +55,6 @@ async def take_step(
     await runner.load()
     await runner.take(incoming)
     return runner.finished
-
-
-def day_of(moment: datetime) -> datetime:
-    """Midnight of the moment's day: all an anonymous run keeps of when it was answered
-    (exact times could be matched to the contact's)."""
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class SurveyRunner:
@@ -255,7 +249,8 @@ class SurveyRunner:
             question.id,
             value,
             status,
-            at=day_of(clock_now(self.session)) if anonymous else None,
+            # All an anonymous run keeps of when it was answered: the day (storage/days.py).
+            at=await today_only(self.session, self.run.programme_id) if anonymous else None,
         )
         self.values[question.id] = value
         self.statuses[question.id] = status
@@ -296,8 +291,11 @@ class SurveyRunner:
             summary = summary[1:]
         self.reply.messages += summary
         self.run.status = RunStatus.COMPLETED
-        now = clock_now(self.session)
-        self.run.completed_at = day_of(now) if self.run.participant_id is None else now
+        self.run.completed_at = (
+            await today_only(self.session, self.run.programme_id)
+            if self.run.participant_id is None
+            else clock_now(self.session)
+        )
         self.run.current_question_id = None
         self.reply.retire_prompt_id = self.participant.prompt_message_id
         self.finished = True

@@ -53,6 +53,7 @@ from bot.coordination.flags import (
     WITHDREW,
     flag_answer,
     raise_flag,
+    raised_on,
     reply_due,
 )
 from bot.coordination.login_codes import (
@@ -195,6 +196,7 @@ __all__ = [
     "programme_ids",
     "programmes_of",
     "raise_flag",
+    "raised_on",
     "record_answer_to_coordinator",
     "reply_due",
     "reset_colleague_login",

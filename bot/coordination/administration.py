@@ -21,6 +21,7 @@ from storage.models import (
     AuditEntry,
     Coordinator,
     CoordinatorRole,
+    Flag,
     Programme,
     WebSession,
 )
@@ -65,6 +66,7 @@ class AuditRow:
     who: str | None  # the acting coordinator's name; None: the operator at the command line
     programme: str | None  # the name of the programme it concerned
     account: str | None  # for an account event: whose account
+    day_only: bool = False  # about an anonymous flag: its time is kept to the day
 
 
 async def audit_log(
@@ -78,10 +80,11 @@ async def audit_log(
     mine = await _require_admin(session, viewer)
     actor, account = aliased(Coordinator), aliased(Coordinator)
     query = (
-        select(AuditEntry, actor.name, Programme.name, account.name)
+        select(AuditEntry, actor.name, Programme.name, account.name, Flag.anonymous)
         .outerjoin(actor, actor.id == AuditEntry.coordinator_id)
         .outerjoin(Programme, Programme.id == AuditEntry.programme_id)
         .outerjoin(account, account.id == AuditEntry.account_id)
+        .outerjoin(Flag, Flag.id == AuditEntry.flag_id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(PAGE_SIZE)
         .offset(page * PAGE_SIZE)
@@ -102,7 +105,10 @@ async def audit_log(
     if action:
         query = query.where(AuditEntry.action == action)
     rows = await session.execute(query)
-    return [AuditRow(entry, who, programme, whose) for entry, who, programme, whose in rows]
+    return [
+        AuditRow(entry, who, programme, whose, bool(anonymous))
+        for entry, who, programme, whose, anonymous in rows
+    ]
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.days import today_only
 from storage.models import AuditEntry, Coordinator, Flag
 
 
@@ -28,16 +29,19 @@ async def audit(
     none): such an entry is shown to site owners only."""
     if flag is not None and flag.programme_id != programme_id:
         raise ValueError(f"flag {flag.id} is of programme {flag.programme_id}, not {programme_id}")
-    session.add(
-        AuditEntry(
-            coordinator_id=coordinator.id if coordinator else None,
-            action=action,
-            programme_id=programme_id,
-            flag_id=flag.id if flag else None,
-            participant_id=flag.participant_id if flag else participant_id,
-            detail=detail,
-        )
+    entry = AuditEntry(
+        coordinator_id=coordinator.id if coordinator else None,
+        action=action,
+        programme_id=programme_id,
+        flag_id=flag.id if flag else None,
+        participant_id=flag.participant_id if flag else participant_id,
+        detail=detail,
     )
+    if flag is not None and flag.anonymous:
+        # Kept to the day: when a coordinator acted on an anonymous flag tells when, at the
+        # latest, the answer came (storage/days.py).
+        entry.at = await today_only(session, flag.programme_id)
+    session.add(entry)
     await session.flush()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -107,5 +107,5 @@ class FlagPusher:
             moment = datetime.combine(local.date(), self.digest_at, zone)
             if moment > local:
                 moment = datetime.combine(local.date() - timedelta(days=1), self.digest_at, zone)
-            moments[row.id] = moment.astimezone(UTC)
+            moments[row.id] = moment  # in the programme's zone: its date is the local one
         return moments

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.programmes import AnswerValue, Question, Severity
+from storage.database import clock_now
+from storage.days import day_of, today_only
 from storage.models import Flag, FlagStatus, SurveyRun
 
 UNREACHABLE = "unreachable"
@@ -32,7 +34,8 @@ async def raise_flag(
     answer: AnswerValue = None,
 ) -> Flag:
     """Raise a flag, or refresh the open one of the same kind (answering again after Back, or
-    a second silence, must not raise it twice)."""
+    a second silence, must not raise it twice). A flag of a run without a person is raised by
+    an anonymous answer: it keeps only the day it came (storage/days.py)."""
     same = select(Flag).where(
         Flag.category == category,
         Flag.status != FlagStatus.RESOLVED,
@@ -53,11 +56,20 @@ async def raise_flag(
             question_id=question_id,
             status=FlagStatus.OPEN,
         )
+        if participant_id is None and run_id is not None:
+            flag.anonymous = True
+            flag.created_at = await today_only(session, programme_id)
         session.add(flag)
     flag.severity = severity
     flag.answer = answer
     await session.flush()
     return flag
+
+
+async def moment_on(session: AsyncSession, flag: Flag) -> datetime:
+    """The time to write on the flag now (a note, its resolution): the day only if the flag
+    is anonymous, so that nothing written on it later dates the answer more closely."""
+    return await today_only(session, flag.programme_id) if flag.anonymous else clock_now(session)
 
 
 async def flag_answer(
@@ -81,12 +93,20 @@ async def flag_answer(
     ]
 
 
-def reply_due(raised: datetime, severity: str, reply_days: int, zone: ZoneInfo) -> date | None:
-    """The day by which a coordinator should answer a flag raised at `raised`, in the
-    programme's zone: an urgent flag the same day; a `soon` one within the programme's
-    `coordinator_reply_days` working days, as the bot promised the person (TALK_PROMISE);
-    an `info` flag has no such day."""
-    day = raised.astimezone(zone).date()
+def raised_on(flag: Flag, zone: ZoneInfo) -> date:
+    """The day the flag came, in its programme's zone `zone` (all an anonymous flag keeps)."""
+    return day_of(flag.created_at) if flag.anonymous else flag.created_at.astimezone(zone).date()
+
+
+def reply_due(
+    raised: datetime | date, severity: str, reply_days: int, zone: ZoneInfo
+) -> date | None:
+    """The day by which a coordinator should answer a flag raised at `raised` (a moment, or
+    the day in the programme's zone: `raised_on`; an anonymous flag's day, never a time that
+    would give its moment away): an urgent flag the same day; a `soon` one within the
+    programme's `coordinator_reply_days` working days, as the bot promised the person
+    (TALK_PROMISE); an `info` flag has no such day."""
+    day = raised.astimezone(zone).date() if isinstance(raised, datetime) else raised
     if severity == Severity.URGENT:
         return day
     if severity != Severity.SOON:

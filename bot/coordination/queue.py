@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination.audit_trail import audit
 from bot.coordination.coordinators import CoordinationError, programme_ids
+from bot.coordination.flags import moment_on
 from bot.coordination.wording import CANNOT_REPLY, NOT_YOURS
 from bot.programmes import Severity
 from storage import repositories as repo
-from storage.database import clock_now
+from storage.days import day_of
 from storage.models import Coordinator, Flag, FlagMessage, FlagStatus
 
 SEVERITY_ORDER = {"urgent": 0, "soon": 1, "info": 2}
@@ -74,7 +75,9 @@ async def open_flags(
     elif only.assignee is not None:
         query = query.where(Flag.assigned_to == only.assignee)
     rows = await session.scalars(query)
-    return sorted(rows, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.created_at))
+    # Anonymous flags of one day share a time (their day); the number breaks the tie, which
+    # tells no more than the number shown with each flag does (docs/PRIVACY.md).
+    return sorted(rows, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.created_at, f.id))
 
 
 async def take_flag(session: AsyncSession, coordinator: Coordinator, flag_id: int) -> Flag:
@@ -118,12 +121,14 @@ async def add_note(
     words = text.strip()[:4000]
     if not words:
         raise CoordinationError("the note is empty")
+    written = await moment_on(session, flag)
     note = FlagMessage(
         flag_id=flag.id,
         coordinator_id=coordinator.id,
         internal=True,
         text=words,
-        pushed_at=clock_now(session),
+        sent_at=written,
+        pushed_at=written,
     )
     session.add(note)
     await audit(session, coordinator, "note", programme_id=flag.programme_id, flag=flag)
@@ -134,7 +139,7 @@ async def resolve_flag(
     session: AsyncSession, coordinator: Coordinator, flag: Flag, note: str
 ) -> None:
     flag.status = FlagStatus.RESOLVED
-    flag.resolved_at = clock_now(session)
+    flag.resolved_at = await moment_on(session, flag)
     flag.outcome = note.strip()[:1000]
     flag.assigned_to = flag.assigned_to or coordinator.id
     await audit(
@@ -163,7 +168,9 @@ async def claim_urgent_pushes(session: AsyncSession) -> list[Flag]:
 
 async def claim_digest(session: AsyncSession, moments: dict[int, datetime]) -> list[Flag]:
     """`soon` flags not yet sent that were raised before their programme's last digest time
-    (`moments`: programme id to that moment), claimed so that each is sent once."""
+    (`moments`: programme id to that moment, in the programme's zone), claimed so that each
+    is sent once. An anonymous flag keeps only its day, so it waits for the first digest after
+    that day: sent earlier, it would tell whether it came before or after the digest time."""
     rows = await session.scalars(
         select(Flag)
         .where(
@@ -174,5 +181,11 @@ async def claim_digest(session: AsyncSession, moments: dict[int, datetime]) -> l
         )
         .order_by(Flag.created_at)
     )
-    due = [flag for flag in rows if flag.created_at <= moments[flag.programme_id or 0]]
+    due = [flag for flag in rows if _raised_before(flag, moments[flag.programme_id or 0])]
     return [flag for flag in due if await repo.claim_flag_push(session, flag.id)]
+
+
+def _raised_before(flag: Flag, moment: datetime) -> bool:
+    if flag.anonymous:
+        return day_of(flag.created_at) < moment.date()
+    return flag.created_at <= moment

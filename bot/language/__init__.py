@@ -34,6 +34,7 @@ from bot.language.i18n import (
     progress,
 )
 from bot.language.local_time import (
+    kept_day,
     local_day,
     local_moment,
     moment_of_day,
@@ -73,6 +74,7 @@ __all__ = [
     "fill",
     "is_rtl",
     "isolate",
+    "kept_day",
     "language_for_reader",
     "language_name",
     "listing",

@@ -36,6 +36,12 @@ def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
     return format_skeleton("yMMMd", moment, tzinfo=zone, locale=date_locale())
 
 
+def kept_day(kept: datetime | None) -> str:
+    """A time kept to the day only (an anonymous answer's: midnight UTC of the programme's
+    date, storage/days.py), as that date; it is no moment to move into a zone."""
+    return local_day(kept, ZoneInfo("UTC"))
+
+
 def local_moment(moment: datetime | None, zone: ZoneInfo) -> str:
     """Date and time, e.g. "1 Dec 2026 11:00" (English) or "1. dec. 2026 11.00" (Danish)."""
     if moment is None:

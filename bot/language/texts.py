@@ -119,6 +119,24 @@ CONTACT_ME_YES = __("Yes, contact me")
 CONTACT_ME_NO = __("No, thank you")
 CONTACT_ME_DONE = __("Thank you. Your coordinator will contact you.")
 CONTACT_ME_NOT = __("Okay. Your answers stay without your name.")
+# Before a request to be contacted leaves an anonymous survey: it gives up anonymity for it.
+CONTACT_ME_CONSENT = __(
+    "To contact you, your coordinator must know who you are.\n"
+    "They will see your name and this answer. They can write to you here.\n"
+    "Your other answers stay without your name.\n"
+    "Send your request with your name?"
+)
+CONTACT_ME_SEND = __("Yes, send it with my name")
+CONTACT_ME_DONT_SEND = __("No, do not send")
+CONTACT_ME_NOT_SENT = __("Okay. Nothing was sent. Your answers stay without your name.")
+# "Talk to a person" in the middle of an anonymous survey: the message goes with her name.
+TALK_CONSENT = __(
+    "You answer these questions without your name.\n"
+    "A message to your coordinator goes with your name. They can write back to you.\n"
+    "Your answers to the questions stay without your name.\n"
+    "Write to your coordinator with your name?"
+)
+TALK_WITH_NAME = __("Yes, with my name")
 
 DANGER_HELP = __(
     "Thank you for telling us. Your coordinator will see this soon.\n"
@@ -145,6 +163,6 @@ MAX_SHARED_ROW_LABEL = 16
 BUTTONS = (
     CONSENT_YES, CONSENT_NO, WITH_NAME, WITHOUT_NAME, START_SURVEY, CONTINUE_SURVEY, DONE,
     NEXT, PREFER_NOT, WHY_BUTTON, TALK_BUTTON, DELETE_YES, DELETE_NO, CONTACT_ME_YES,
-    CONTACT_ME_NO, ANSWER_COORDINATOR,
+    CONTACT_ME_NO, CONTACT_ME_SEND, CONTACT_ME_DONT_SEND, TALK_WITH_NAME, ANSWER_COORDINATOR,
 )  # fmt: skip
 SHARED_ROW_BUTTONS = (BACK, SKIP, TALK_SEND, TALK_CANCEL)

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordination import DANGER, reply_due
-from bot.language import _, language_for_reader, local_day, local_moment, zone_of
+from bot.coordination import DANGER, raised_on, reply_due
+from bot.language import _, kept_day, language_for_reader, local_day, local_moment, zone_of
 from bot.people.participants import names_of
 from bot.people.profile import FlagContext, flag_context
-from bot.people.timeline import TimelineEntry
+from bot.people.timeline import TimelineEntry, timeline_entry
 from bot.programmes import Programme, Questionnaire
 from storage import repositories as repo
 from storage.models import (
@@ -34,6 +34,8 @@ from storage.models import Programme as ProgrammeRow
 
 # What the audit log records on a flag that its history shows (views are left out).
 HISTORY_ACTIONS = ("assign", "resolve")
+# The order of a flag's history on one day, for an anonymous flag whose times are days only.
+_HISTORY_ORDER = {"flag": 0, "assign": 1, "note": 2, "message": 2, "resolve": 3}
 DEFAULT_REPLY_DAYS = Programme.model_fields["coordinator_reply_days"].default
 
 
@@ -73,7 +75,7 @@ async def flag_page(
     return FlagPage(
         flag=flag,
         context=await flag_context(session, flag, questionnaires),
-        raised=local_moment(flag.created_at, zone),
+        raised=kept_day(flag.created_at) if flag.anonymous else local_moment(flag.created_at, zone),
         due=_day(due, zone),
         late=flag.status != FlagStatus.RESOLVED and _passed(due, now, zone),
         name=name,
@@ -107,7 +109,7 @@ async def due_days(
 
 def _due(flag: Flag, definition: Programme | None, zone: ZoneInfo) -> date | None:
     days = definition.coordinator_reply_days if definition else DEFAULT_REPLY_DAYS
-    return reply_due(flag.created_at, flag.severity, days, zone)
+    return reply_due(raised_on(flag, zone), flag.severity, days, zone)
 
 
 def _day(day: date | None, zone: ZoneInfo) -> str:
@@ -146,25 +148,26 @@ async def _history(session: AsyncSession, flag: Flag, zone: ZoneInfo) -> list[Ti
             select(Coordinator).where(Coordinator.id.in_([i for i in ids if i is not None]))
         )
     }
-    entries = [
-        TimelineEntry(at=flag.created_at, when=local_moment(flag.created_at, zone), kind="flag")
-    ]
+    kept = flag.anonymous  # its times, but for messages with a person who gave her name
+    entries = [timeline_entry(flag.created_at, zone, "flag", day_only=kept)]
     for message in thread:
         entries.append(
-            TimelineEntry(
-                at=message.sent_at, when=local_moment(message.sent_at, zone),
-                kind="note" if message.internal else "message", text=message.text,
+            timeline_entry(
+                message.sent_at, zone, "note" if message.internal else "message",
+                day_only=kept and message.internal, text=message.text,
                 writer=writers.get(message.coordinator_id or 0, ""),
                 state="coordinator" if message.coordinator_id is not None else "participant",
             )
         )  # fmt: skip
     for action in actions:
         entries.append(
-            TimelineEntry(
-                at=action.at, when=local_moment(action.at, zone), kind=action.action,
+            timeline_entry(
+                action.at, zone, action.action, day_only=kept,
                 writer=writers.get(action.coordinator_id or 0, ""),
                 text=(action.detail or "") if action.action == "resolve" else "",
             )
         )  # fmt: skip
-    entries.sort(key=lambda e: e.at)
+    # Stable on one day: an anonymous flag's entries share their day (the sort keeps each
+    # kind's own order, by number).
+    entries.sort(key=lambda e: (e.at, _HISTORY_ORDER.get(e.kind, 9)))
     return entries

@@ -20,6 +20,7 @@ from bot.coordination import CATEGORY_LABELS, SEVERITY_LABELS, audit
 from bot.language import (
     _,
     answer_text,
+    kept_day,
     language_name,
     local_day,
     local_moment,
@@ -73,6 +74,7 @@ class TimelineEntry:
     flag_id: int | None = None
     partner_id: int | None = None
     planned: bool = False  # still in the future
+    day_only: bool = False  # `at` was kept to the day (an anonymous flag's): `when` is a day
 
 
 @dataclass(frozen=True)
@@ -146,14 +148,19 @@ async def participant_timeline(
     )
 
 
-def _entry(at: datetime, zone: ZoneInfo, kind: str, **more: Any) -> TimelineEntry:
-    return TimelineEntry(at=at, when=local_moment(at, zone), kind=kind, **more)
+def timeline_entry(
+    at: datetime, zone: ZoneInfo, kind: str, *, day_only: bool = False, **more: Any
+) -> TimelineEntry:
+    """An entry at `at`, written in `zone`; `day_only`: a time kept to the day (of an
+    anonymous flag, storage/days.py), shown as that day."""
+    when = kept_day(at) if day_only else local_moment(at, zone)
+    return TimelineEntry(at=at, when=when, kind=kind, day_only=day_only, **more)
 
 
 def _joined(participant: Participant, zone: ZoneInfo) -> list[TimelineEntry]:
-    entries = [_entry(participant.created_at, zone, "joined")]
+    entries = [timeline_entry(participant.created_at, zone, "joined")]
     if participant.withdrawn_at is not None:
-        entries.append(_entry(participant.withdrawn_at, zone, "withdrew"))
+        entries.append(timeline_entry(participant.withdrawn_at, zone, "withdrew"))
     return entries
 
 
@@ -175,7 +182,7 @@ async def _runs(
         questionnaire = questionnaires.get(run.questionnaire_id)
         given = sorted(answers[run.id], key=lambda a: a.id)
         entries.append(
-            _entry(
+            timeline_entry(
                 run.completed_at or run.started_at, zone,
                 "intake" if run.occasion == INTAKE else "answers",
                 subject=_title(questionnaires, run.questionnaire_id),
@@ -202,14 +209,14 @@ async def _matches(
         partner = match.mentor if match.mentee_id == participant.id else match.mentee
         role = label(ROLES, partner.role)
         entries.append(
-            _entry(
+            timeline_entry(
                 match.started_at, zone, "match", subject=role, partner_id=partner.id,
                 planned_end=local_day(match.planned_end_at, zone),
             )
         )  # fmt: skip
         if match.ended_at is not None:
             entries.append(
-                _entry(
+                timeline_entry(
                     match.ended_at, zone, "match_end", subject=role, partner_id=partner.id,
                     state=match.end_reason or "",
                 )
@@ -228,7 +235,7 @@ async def _contacts(
     for contact in await repo.contacts_of(session, participant.id):
         at = contact.sent_at or contact.due_at
         entries.append(
-            _entry(
+            timeline_entry(
                 at, zone, "contact",
                 subject=_title(questionnaires, contact.questionnaire_id),
                 state=contact_state(contact),
@@ -246,6 +253,7 @@ async def _flags(
     """Flags (never their answer: a named one is among the answers already), the messages on
     them and the coordinators' outcome notes."""
     flags = list(await session.scalars(select(Flag).where(Flag.participant_id == participant.id)))
+    anonymous = {flag.id for flag in flags if flag.anonymous}  # the person asked to be contacted
     messages = (
         list(
             await session.scalars(
@@ -267,8 +275,8 @@ async def _flags(
     entries = []
     for flag in flags:
         entries.append(
-            _entry(
-                flag.created_at, zone, "flag",
+            timeline_entry(
+                flag.created_at, zone, "flag", day_only=flag.anonymous,
                 subject=label(CATEGORY_LABELS, flag.category),
                 severity=label(SEVERITY_LABELS, flag.severity),
                 state=flag.status, flag_id=flag.id,
@@ -276,15 +284,17 @@ async def _flags(
         )  # fmt: skip
         if flag.outcome and flag.resolved_at is not None:
             entries.append(
-                _entry(
+                timeline_entry(
                     flag.resolved_at, zone, "note", text=flag.outcome, flag_id=flag.id,
+                    day_only=flag.anonymous,
                     writer=coordinators.get(flag.assigned_to or 0, ""),
                 )
             )  # fmt: skip
     for message in messages:
         entries.append(
-            _entry(
+            timeline_entry(
                 message.sent_at, zone, "note" if message.internal else "message",
+                day_only=message.internal and message.flag_id in anonymous,
                 text=message.text, flag_id=message.flag_id,
                 writer=coordinators.get(message.coordinator_id or 0, ""),
                 state="coordinator" if message.coordinator_id is not None else "participant",

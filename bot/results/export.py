@@ -14,22 +14,24 @@ import csv
 import io
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.language import voice_of
 from bot.programmes import Question, Questionnaire, QuestionType
+from storage.days import day_of
 from storage.models import Answer, AnswerStatus, SurveyRun
 
 FIXED_COLUMNS = (
     ("respondent", "Respondent: participant number, or a pseudonym for anonymous answers"),
     ("language", "Language"),
     ("status", "Status: completed, in_progress or partial (stopped before the end)"),
-    ("started_at", "Started (UTC)"),
-    ("completed_at", "Completed (UTC)"),
+    ("started_at", "Started (UTC; for anonymous answers the day only)"),
+    ("completed_at", "Completed (UTC; for anonymous answers the day only)"),
 )
 DECLINED = "Prefer not to say"
 BATCH_SIZE = 500  # runs per database round trip; answers are fetched for one batch at a time
@@ -90,7 +92,9 @@ async def answer_batches(
     programme_ids: Collection[int] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> AsyncIterator[list[list[str]]]:
-    """The table's rows in order of the runs, `batch_size` runs (and their answers) per batch.
+    """The table's rows, `batch_size` runs (and their answers) per batch, by when they began:
+    an anonymous run by its day (all it keeps), then its pseudonym, never by the order in which
+    anonymous runs began, which would tell more than the day.
 
     `programme_ids`: only runs of these programmes (None: every programme, as at the command
     line). Each batch is two queries: the next runs, then the answers of those runs only.
@@ -98,6 +102,8 @@ async def answer_batches(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     questions = _questions(questionnaire)
+    pseudonym = func.coalesce(SurveyRun.respondent_key, "")  # "" for a named run
+    order = (SurveyRun.started_at, pseudonym, SurveyRun.id)
     runs_query = (
         select(
             SurveyRun.id,
@@ -109,45 +115,64 @@ async def answer_batches(
             SurveyRun.completed_at,
         )
         .where(SurveyRun.questionnaire_id == questionnaire.id)
-        .order_by(SurveyRun.id)
+        .order_by(*order)
         .limit(batch_size)
     )
     if programme_ids is not None:
         runs_query = runs_query.where(SurveyRun.programme_id.in_(sorted(programme_ids)))
     last = None
     while True:
-        page = runs_query if last is None else runs_query.where(SurveyRun.id > last)
+        page = runs_query if last is None else runs_query.where(tuple_(*order) > last)
         runs = (await session.execute(page)).all()
         if not runs:
             return
-        given: dict[tuple[int, str], tuple[str, Any]] = {}
-        answers = await session.execute(
-            select(Answer.run_id, Answer.question_id, Answer.status, Answer.value).where(
-                Answer.run_id.in_([run.id for run in runs])
-            )
-        )
-        for run_id, question_id, status, value in answers:
-            given[(run_id, question_id)] = (status, value)
-        batch = []
-        for run in runs:
-            cells = [given.get((run.id, question.id), (None, None)) for question in questions]
-            batch.append(
-                [
-                    _respondent(run.participant_id, run.respondent_key),
-                    run.language or "",
-                    run.status,
-                    run.started_at.isoformat(timespec="seconds"),
-                    run.completed_at.isoformat(timespec="seconds") if run.completed_at else "",
-                    *(
-                        _readable(question, status, value)
-                        for question, (status, value) in zip(questions, cells, strict=True)
-                    ),
-                ]
-            )
-        yield batch
+        yield await _rows(session, questions, runs)
         if len(runs) < batch_size:
             return
-        last = runs[-1].id
+        final = runs[-1]
+        # Keyset: the runs after the last one seen, its values bound as their columns' types.
+        last = tuple_(
+            literal(final.started_at, SurveyRun.started_at.type),
+            literal(final.respondent_key or "", SurveyRun.respondent_key.type),
+            literal(final.id, SurveyRun.id.type),
+        )
+
+
+async def _rows(
+    session: AsyncSession, questions: Sequence[Question], runs: Sequence[Any]
+) -> list[list[str]]:
+    given: dict[tuple[int, str], tuple[str, Any]] = {}
+    answers = await session.execute(
+        select(Answer.run_id, Answer.question_id, Answer.status, Answer.value).where(
+            Answer.run_id.in_([run.id for run in runs])
+        )
+    )
+    for run_id, question_id, status, value in answers:
+        given[(run_id, question_id)] = (status, value)
+    batch = []
+    for run in runs:
+        cells = [given.get((run.id, question.id), (None, None)) for question in questions]
+        day_only = run.participant_id is None  # an anonymous run keeps the day (storage/days.py)
+        batch.append(
+            [
+                _respondent(run.participant_id, run.respondent_key),
+                run.language or "",
+                run.status,
+                _time(run.started_at, day_only),
+                _time(run.completed_at, day_only),
+                *(
+                    _readable(question, status, value)
+                    for question, (status, value) in zip(questions, cells, strict=True)
+                ),
+            ]
+        )
+    return batch
+
+
+def _time(moment: datetime | None, day_only: bool) -> str:
+    if moment is None:
+        return ""
+    return day_of(moment).isoformat() if day_only else moment.isoformat(timespec="seconds")
 
 
 async def answer_table(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -289,6 +290,9 @@ async def _send_voice(bot: Bot, chat_id: int, voice: VoiceNote) -> None:
         _uploaded[voice.path] = sent.voice.file_id
 
 
+SECONDS_A_DAY = 24 * 60 * 60
+
+
 async def _download(bot: Bot, downloads: list[tuple[str, str]], folder: Path) -> None:
     """Keep voice answers as files. The answer is already stored with Telegram's file id, so a
     failed download is logged, not fatal: the file can still be fetched while Telegram keeps it."""
@@ -296,5 +300,14 @@ async def _download(bot: Bot, downloads: list[tuple[str, str]], folder: Path) ->
         try:
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             await bot.download(file_id, destination=folder / name)
+            await asyncio.to_thread(_keep_the_day_only, folder / name)
         except (TelegramAPIError, OSError, aiohttp.ClientError):
             log.warning("voice answer %s could not be downloaded to %s", file_id, folder / name)
+
+
+def _keep_the_day_only(path: Path) -> None:
+    """The file's times are set back to the start of its day (UTC): to the second, they would
+    date the voice answer, an anonymous one too (docs/PRIVACY.md)."""
+    written = path.stat().st_mtime
+    day = written - written % SECONDS_A_DAY
+    os.utime(path, (day, day))
