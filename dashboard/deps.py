@@ -36,6 +36,7 @@ Problem = coordination.AccountProblem
 ACCOUNT_PROBLEMS: dict[Problem, LazyText] = {
     Problem.NOT_AN_EMAIL: __("This is not an e-mail address."),
     Problem.SHORT_PASSWORD: __("The password needs at least 12 characters."),
+    Problem.LONG_PASSWORD: __("The password may have at most 128 characters."),
     Problem.GUESSABLE_PASSWORD: __(
         "This password is too easy to guess. Use a few words that do not belong together."
     ),

@@ -51,6 +51,7 @@ async def test_only_an_argon2_hash_is_stored_and_the_email_is_normalised(core: C
         ("sara@example.org", "aaaaaaaaaaaa", "too easy to guess"),
         ("sara@example.org", "sara@example.org", "too easy to guess"),  # her own address
         ("sara@example.org", "Sara Sara Sara", "too easy to guess"),  # her name, repeated
+        ("sara@example.org", "lantern quietly orbits " * 6, "at most 128 characters"),  # 138
     ],
 )
 async def test_a_bad_login_is_refused_with_a_reason(
@@ -60,6 +61,15 @@ async def test_a_bad_login_is_refused_with_a_reason(
         sara, _ = await invite_coordinator(session, "bridge", "Sara")
         with pytest.raises(accounts.AccountError, match=complaint):
             await accounts.set_login(session, sara, email, password)
+
+
+async def test_a_passphrase_of_73_to_128_characters_is_taken_not_a_crash(core: Core) -> None:
+    # zxcvbn raised ValueError past 72 characters: a long passphrase crashed the form.
+    passphrase = ("lantern quietly orbits " * 6)[:128]
+    async with core.sessions() as session:
+        sara, _ = await invite_coordinator(session, "bridge", "Sara")
+        await accounts.set_login(session, sara, "sara@example.org", passphrase)
+        assert sara.password_hash is not None
 
 
 async def test_an_email_belongs_to_one_coordinator(core: Core) -> None:
