@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import inspect, make_url, text
 
+import bot.coordination.accounts as accounts
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from storage.database import create_engine, upgrade_database
@@ -23,6 +25,21 @@ from tests.telegram import RunningBot, running_bot
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, … when run with -n
+
+
+# argon2id with the same algorithm and the least work: the library's defaults take about 0.1 s
+# a hash, and the suite makes accounts and logs in hundreds of times.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+CHEAP_DUMMY_HASH = CHEAP_HASHER.hash("dummy")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap hashes, but for a test marked `real_password_hashing` (test_accounts.py checks
+    the real parameters and that every log-in does the same work)."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(accounts, "_hasher", CHEAP_HASHER)
+        monkeypatch.setattr(accounts, "_DUMMY_HASH", CHEAP_DUMMY_HASH)
 
 
 @pytest.fixture(autouse=True)

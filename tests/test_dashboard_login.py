@@ -10,9 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
-import bot.coordination.accounts as accounts
 from bot.core import Core, build_core
 from bot.settings import Settings
 from dashboard.app import create_app
@@ -23,15 +21,6 @@ X, Y = "198.51.100.7", "203.0.113.9"  # a stranger's address, Sara's
 PROXY = "10.0.0.1"
 WRONG = "wrong password"
 WAIT_A_MINUTE = "Too many failed log-ins. Wait 1 minute, then try again."
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many attempts, each hashed: as cheap as argon2id allows (tests/test_accounts.py checks
-    the real work)."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,6 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 import bot.coordination.accounts as accounts
@@ -25,15 +24,6 @@ PASSWORD = "correct horse battery"
 WRONG = "not the password"
 SARA, LARS, NOBODY = "sara@example.org", "lars@example.org", "nobody@example.org"
 X, Y = "198.51.100.7", "203.0.113.9"  # the stranger's address, Sara's
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests count attempts, not hashing work (tests/test_accounts.py does): hashes as
-    cheap as argon2id allows keep hundreds of attempts fast on a busy machine."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
 
 
 async def with_logins(core: Core) -> None:
