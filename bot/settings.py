@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8080, ge=1, le=65535)
     # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
-    # X-Forwarded-Proto are believed; none by default: the client is whoever connects.
-    dashboard_trusted_proxies: str = ""
+    # X-Forwarded-Proto are believed. By default a proxy on this machine (the usual set-up, and
+    # uvicorn's own default): behind it the cookie is Secure when the proxy says HTTPS. A client
+    # connecting from elsewhere is never believed; empty: none at all.
+    dashboard_trusted_proxies: str = "127.0.0.1, ::1"
     # The session cookie's `Secure` flag and `__Host-` prefix: `auto` when the request came
     # over HTTPS (behind a trusted proxy: when the proxy says so), `always`, or `never`.
     dashboard_secure_cookie: Literal["auto", "always", "never"] = "auto"

@@ -187,6 +187,17 @@ async def test_the_session_cookie_for_each_mode(
             assert ("Secure" in gone) is secure  # a __Host- cookie is only replaced so
 
 
+async def test_by_default_a_proxy_on_this_machine_that_says_https_gets_a_secure_cookie(
+    core: Core, settings: Settings, clock: FakeClock
+) -> None:
+    """The issue's "on by default behind a proxy that says HTTPS": no setting needed."""
+    await seed(core)
+    async with browser(settings, clock, "127.0.0.1", "http://dashboard.example.org") as web:
+        response = await log_in_to(web, headers=HTTPS_PROXY)
+    (cookie,) = [c for c in response.headers.get_list("set-cookie") if "_session=" in c]
+    assert cookie.startswith("__Host-mentorbot_session=") and "Secure" in cookie
+
+
 async def test_a_log_in_that_ended_says_so_and_goes_back_where_the_person_was(
     core: Core, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:

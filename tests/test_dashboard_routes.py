@@ -189,12 +189,13 @@ def test_the_dashboard_command_serves_the_log_in_page(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert page.status_code == 200 and 'name="password"' in page.text
         assert httpx.get(f"http://127.0.0.1:{port}/flags", timeout=2).status_code == 303
-        # No proxy is trusted by default, not even one on 127.0.0.1 (uvicorn's own default):
-        # a forwarded "https" does not make the cookie Secure.
+        # A proxy on this machine is believed by default (DASHBOARD_TRUSTED_PROXIES): when it
+        # says "https", the cookie is Secure and kept to this host.
         forwarded = httpx.get(
             f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"}, timeout=2
         )
-        assert forwarded.headers["set-cookie"].startswith("mentorbot_login_csrf=")
+        assert forwarded.headers["set-cookie"].startswith("__Host-mentorbot_login_csrf=")
+        assert "Secure" in forwarded.headers["set-cookie"]
     finally:
         server.terminate()
         printed, logged = server.communicate(timeout=10)  # waits, and closes the pipes
