@@ -33,6 +33,7 @@ class Step:
     latency: float | None  # None: the answer never came (lost)
     evidence: str = ""  # for a lost step: what was answered and what came instead
     error_reply: bool = False  # lost because the bot answered "something went wrong"
+    at: float = 0.0  # when the person acted (the benchmark's clock)
 
 
 def actions(delivery: Delivery) -> dict[str, list[str]]:
@@ -183,11 +184,11 @@ class Mentee(Person):
             told = "; ".join(f"{d.method} {d.text[:40]!r}" for d in came) or "nothing"
             answered = acted.text.split("\n\n")[:2] if acted else "/start"
             evidence = f"user {self.user.id}, {kind} on {answered}: came {told}"
-            return Step(kind, None, evidence, error_reply=answer is not None)
+            return Step(kind, None, evidence, error_reply=answer is not None, at=began)
         if any(closing in answer.text for closing in self.wording.closing):
             self.finished = True
         self.prompt = answer
-        return Step(kind, answer.at - began)
+        return Step(kind, answer.at - began, at=began)
 
 
 class Chatter(Person):

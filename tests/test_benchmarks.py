@@ -22,9 +22,22 @@ async def test_information_meeting_in_small() -> None:
     for key in ("p50", "p95", "max"):
         assert _numbers(figures["first"][key], figures["answers"][key])
         assert _numbers(figures["telegram_bound"][key], figures["limiter_bound"][key])
+        assert _numbers(figures["answers_bound"][key])
     assert figures["kinds"]["start"] == 3 and figures["kinds"]["typed"] >= 3  # the name, at least
     assert figures["calls"] > figures["updates"] / 2 and _numbers(figures["calls_per_update"])
     assert figures["flood_refusals"] == 0 and figures["violations"] == []
+
+
+def test_the_least_wait_of_an_answer_counts_only_telegrams_30_a_second() -> None:
+    from benchmarks.people import Step
+
+    crowd = [Step("start", 0.0, at=0.0)] + [Step("tap", 0.5, at=0.25) for _ in range(31)]
+    late = Step("tap", 0.1, at=5.0)
+    waits = meeting.least_waits([*crowd, late])
+    # The /start and 29 answers go in the first second; each of the last two, a second after
+    # the call 30 places before it.
+    assert waits[:29] == [0.0] * 29
+    assert waits[29:31] == [0.75, 1.0] and waits[31] == 0.0
 
 
 async def test_flat_out_answers_in_small() -> None:
