@@ -158,6 +158,11 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self._no_urgent = asyncio.Event()
         self._no_urgent.set()
         self._yielding = asyncio.Lock()
+        # Several processes sending for one bot each keep to a share of `per_second`
+        # (`set_share`, bot/workers.py); None: this process has all of it.
+        self._share: int | None = None
+        self._share_until = math.inf
+        self._shared = asyncio.Event()
 
     async def __call__(
         self,
@@ -216,6 +221,9 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                     await self._no_urgent.wait()
                 chat = None if chat_id is None else self._chat(chat_id)
                 now = self._clock()
+                if not self._may_send(now):
+                    await self._until_shared()
+                    continue
                 wait = max(self._global_wait(now), chat.wait(self._interval, now) if chat else 0)
                 if wait <= 0:
                     slot = self._start(now)
@@ -241,15 +249,42 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     async def _take_global_slot(self) -> _Slot:
         """Wait (first come, first served) until fewer than the limit started in the window."""
         async with self._global:
-            while (wait := self._global_wait(self._clock())) > 0:
-                await self._sleep(wait)
-            return self._start(self._clock())
+            while True:
+                now = self._clock()
+                if not self._may_send(now):
+                    await self._until_shared()
+                elif (wait := self._global_wait(now)) > 0:
+                    await self._sleep(wait)
+                else:
+                    return self._start(now)
+
+    def set_share(self, per_second: int, until: float = math.inf) -> None:
+        """Keep to `per_second` of the calls in any one-second window (at most the limiter's
+        own `per_second`) until `until` (on the limiter's clock, monotonic): the share of
+        this process when several send for one bot (bot/workers.py). A lower share holds for
+        every call that starts from now on; at 0, or once `until` has passed without a new
+        share, no call starts until one comes."""
+        if not self._capacity:
+            msg = "a limiter without a per_second limit has no share to give"
+            raise ValueError(msg)
+        self._share = max(0, min(per_second, self._capacity))
+        self._share_until = until
+        if self._may_send(self._clock()):
+            self._shared.set()
+
+    def _may_send(self, now: float) -> bool:
+        return self._share is None or (self._share > 0 and now < self._share_until)
+
+    async def _until_shared(self) -> None:
+        self._shared.clear()
+        await self._shared.wait()
 
     def _global_wait(self, now: float) -> float:
         """How long until a call may start as far as the global window goes (0 or less: now)."""
-        if not self._capacity or len(self._starts) < self._capacity:
+        capacity = self._capacity if self._share is None else max(1, self._share)
+        if not capacity or len(self._starts) < capacity:
             return 0.0
-        oldest = self._starts[0]
+        oldest = self._starts[-capacity]  # of the last `capacity` calls
         free_at = oldest.at + self._window
         if not oldest.answered and now >= free_at:
             free_at += self._margin  # a window's end came, but maybe not the call
