@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,15 +56,30 @@ def load_secret(settings: Settings) -> bytes:
     if settings.respondent_key_secret is not None:
         return settings.respondent_key_secret.get_secret_value().encode()
     path = Path(settings.secret_file)
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip().encode()
-    secret = secrets.token_hex(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    log.warning(
-        "RESPONDENT_KEY_SECRET is not set: created %s; losing it loses the before/after link "
-        "of anonymous answers",
-        path,
-    )
-    return secret.encode()
+    if not path.exists() and _create_secret_file(path):
+        log.warning(
+            "RESPONDENT_KEY_SECRET is not set: created %s; losing it loses the before/after "
+            "link of anonymous answers",
+            path,
+        )
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def _create_secret_file(path: Path) -> bool:
+    """A new random secret at `path`; False if another process put one there first. The
+    secret is written whole to a file of its own and then linked into place, so that of
+    processes starting at once one secret wins and every one of them reads that one, never a
+    file half written."""
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(draft)
