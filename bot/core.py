@@ -29,6 +29,7 @@ from bot.programmes import (
 )
 from bot.settings import Settings, SettingsError
 from storage import repositories as repo
+from storage import workers
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock
 
@@ -147,6 +148,7 @@ async def build_core(settings: Settings, clock: Clock) -> Core:
         await upgrade_database(database)
         sessions = create_session_factory(database, clock.now, settings.timezone)
         async with sessions.begin() as session:
+            await workers.one_at_a_time(session, workers.START)  # one process seeds at a time
             files = read_programme_files(settings.programmes_dir)
             for warning in await seed_from_files(session, files, sources):
                 log.warning(warning)

@@ -87,6 +87,11 @@ class InboxWorker:
         `asyncio.timeout`)."""
         await self._idle.wait()
 
+    def wake(self) -> None:
+        """Look for updates now: another process has stored some (`bot/workers.py`)."""
+        if not self._stopping.is_set():
+            self._wake_up()
+
     def _wake_up(self) -> None:
         self._idle.clear()
         self._wake.set()
@@ -109,6 +114,8 @@ class InboxWorker:
                 new += await inbox.store(
                     session, self.channel, update.update_id, update.chat, update.payload, now
                 )
+            if new:
+                await inbox.announce(session)
         if new:
             self._wake_up()
         return new

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from storage.workers import START, one_at_a_time
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -85,4 +87,7 @@ def _upgrade(connection: Connection) -> None:
 async def upgrade_database(engine: AsyncEngine) -> None:
     """Create or migrate the schema to the newest revision (safe to run on every start)."""
     async with engine.begin() as connection:
+        # Several processes starting at once on PostgreSQL migrate one after another: the
+        # others then find the schema up to date.
+        await one_at_a_time(connection, START)
         await connection.run_sync(_upgrade)

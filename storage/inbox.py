@@ -54,6 +54,18 @@ async def store(
     return (await session.scalar(statement)) is not None
 
 
+NEW_UPDATES = "mentorbot_inbox"
+"""What other processes on PostgreSQL hear (LISTEN) when updates were stored: they look at once
+instead of at their next rescan (storage/workers.py listens)."""
+
+
+async def announce(session: AsyncSession) -> None:
+    """Tell other processes that new updates are stored, once this transaction commits
+    (PostgreSQL's NOTIFY; nothing on SQLite, where only one process runs the bot)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(NEW_UPDATES, "")))
+
+
 async def chats_with_work(session: AsyncSession, channel: str) -> list[str]:
     """Chats with updates not yet done, the chat waiting longest first."""
     rows = await session.execute(

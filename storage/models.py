@@ -442,3 +442,23 @@ class AuditEntry(Base):
     )
     detail: Mapped[str | None] = mapped_column(String(1000))
     at: Mapped[datetime] = mapped_column(info=STAMPED)
+
+
+class Worker(Base):
+    """A bot process on a PostgreSQL database, with the share of Telegram's 30 messages a
+    second it may use (storage/workers.py). It is alive while it holds the advisory lock named
+    by its id; a dead one's row is deleted by the others once its messages can no longer
+    count. Unused on SQLite, where one process runs at a time."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Messages a second reserved for it: the reservations of all rows never add up to more
+    # than the limit, and a process never sends faster than its row reserves.
+    per_second: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set by a process that stopped: it sent its last message before it said so, so its
+    # share is freed sooner than that of one that died without a word.
+    stopped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where it runs, for an operator looking at the table; nothing about anyone.
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)

@@ -19,6 +19,7 @@ from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
 from bot.programmes import ProgrammeError, QuestionnaireError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.workers import WorkerError
 
 # Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
 COMMANDS = (
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         MatchError,
         DangerListError,
         CoordinationError,
+        WorkerError,
     ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
         return 2

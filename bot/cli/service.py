@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import add_group, run_with_core
 from bot.core import Core, load_content
 from bot.settings import Settings
+from bot.workers import sole_worker
 from storage.database import create_engine, upgrade_database
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await app.run_polling(core)
         return 0
 
-    return run_with_core(settings, args.clock, work)
+    with sole_worker(settings.database_url):  # on SQLite, before the database is touched
+        return run_with_core(settings, args.clock, work)
 
 
 def add_db(commands: Commands) -> None:

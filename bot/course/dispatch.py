@@ -32,6 +32,7 @@ from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliv
 from bot.people import apply_retention, run_of_contact
 from bot.programmes import Offset, Programme, Questionnaire, Severity
 from storage import repositories as repo
+from storage import workers
 from storage.models import Contact, ContactState, Participant, RunStatus
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ class ContactDispatcher:
             now = self.clock.now()
             report = TickReport()
             async with self.sessions() as session:
+                if not await workers.first_to(session, workers.ROUND):
+                    # Another process is in the middle of its round: it claims what is due,
+                    # and waiting on its row locks would only hold this one up.
+                    return report
                 report.ending = await tell_ending_matches(session, self.programmes, now)
                 report.ended = await end_due_matches(session, self.programmes, now)
                 sends = await self._claim_due(session, now, report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 
 from aiogram import Bot, Dispatcher
@@ -12,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.core import Core
 from bot.wakeup import start_wakeup
+from bot.workers import ShareChanged, WorkerGroup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
 from handlers.telegram.inbox import TelegramInbox
@@ -61,6 +63,24 @@ def create_bot(
     return AnswerNotingBot(token=settings.require_token(), session=session)
 
 
+async def join_workers(core: Core, bot: Bot, inbox: TelegramInbox) -> WorkerGroup:
+    """This process among those running the bot on the database (`bot/workers.py`): on
+    PostgreSQL its limiter keeps to its share of Telegram's limit from now on. Join before
+    anything is sent; `leave` once nothing more is."""
+    limiter = next((m for m in bot.session.middleware if isinstance(m, RateLimitMiddleware)), None)
+    share: ShareChanged = _keep_all  # a limiter without a limit (tests) has nothing to share
+    limit = 30
+    if limiter is not None and math.isfinite(limiter.per_second):
+        share, limit = limiter.set_share, math.floor(limiter.per_second)
+    group = WorkerGroup(core.database, share, limit=limit, on_new_updates=inbox.worker.wake)
+    await group.join()
+    return group
+
+
+def _keep_all(_per_second: int, _until: float) -> None:
+    """A limiter without a limit has no share to keep to."""
+
+
 SHUTDOWN_GRACE = 10.0  # seconds for the updates in hand to finish when the bot stops
 
 
@@ -92,7 +112,7 @@ async def run_polling(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-    wakeup, inbox = None, None
+    wakeup, inbox, group = None, None, None
     try:
         me = await bot.get_me()
         log.info("mentorbot is running as @%s (long polling)", me.username)
@@ -101,6 +121,7 @@ async def run_polling(
         dispatcher["contacts"] = contacts
         inbox = TelegramInbox(core, bot, dispatcher)
         dispatcher["inbox"] = inbox
+        group = await join_workers(core, bot, inbox)  # before anything is sent
         wakeup = start_wakeup(
             {
                 "contact-dispatcher": contacts.tick,
@@ -111,7 +132,12 @@ async def run_polling(
         )
         await inbox.worker.start()  # what a crash or stop left unfinished goes first
         allowed = dispatcher.resolve_used_update_types()
-        await Poller(bot, inbox, allowed, stopping).run()
+
+        async def poll(halt: asyncio.Event) -> None:
+            await Poller(bot, inbox, allowed, halt).run()
+
+        # All processes work off the inbox and the schedule; one at a time long-polls.
+        await group.run_polling_turns(stopping, poll)
     finally:
         # Scheduled runs and updates being handled finish before the session and the database
         # close under them.
@@ -119,6 +145,8 @@ async def run_polling(
             log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
         if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
             log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if group is not None:
+            await group.leave()
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().remove_signal_handler(signum)
