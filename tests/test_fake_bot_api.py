@@ -19,6 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -394,3 +395,25 @@ async def test_a_polling_dispatcher_round_trip(server: FakeBotAPI, bot: Bot) -> 
 @pytest.mark.skipif(not SHARED_SPEC.exists(), reason="no shared/ folder beside this checkout")
 def test_vendored_spec_equals_the_shared_one() -> None:
     assert VENDORED_SPEC.read_bytes() == SHARED_SPEC.read_bytes()
+
+
+async def test_a_second_long_poll_supersedes_the_first_with_a_counted_conflict(
+    server: FakeBotAPI,
+) -> None:
+    first, second = (Bot(TOKEN, session=server.bot_session()) for _ in range(2))
+    try:
+        waiting = asyncio.create_task(first.get_updates(timeout=10))
+        await server._wait(  # until the first waits on the server
+            lambda: bool(server.calls_of("getUpdates")),
+            timeout=10,
+            quiet=0.0,
+            describe=lambda: "the first long poll never came",
+        )
+        superseding = asyncio.create_task(second.get_updates(timeout=0))
+        with pytest.raises(TelegramConflictError):
+            await waiting
+        assert await superseding == []
+        assert server.poll_conflicts == 1
+    finally:
+        await first.session.close()
+        await second.session.close()

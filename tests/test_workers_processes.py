@@ -276,6 +276,9 @@ async def test_two_processes_share_the_work_the_limit_and_the_long_poll(
     assert sorted(invitations_sent()) == sorted(invited.values())
     # Together within Telegram's 30 a second: the fake never had to refuse a message.
     assert server.flood_rejections == []
+    # One long poll at a time: only the killed process's last one, left waiting, was
+    # superseded by the next process's.
+    assert server.poll_conflicts <= 1
     print(f"\n{len(enqueued)} updates, {len(invitations_sent())} invitations, 0 refused")
 
 

@@ -45,6 +45,8 @@ class UpdateQueue:
         self._allowed_updates: list[str] | None = None
         self._update_ids = itertools.count(1)
         self._poll_generation = 0
+        # Long polls answered 409 Conflict because a newer one came: two pollers at once.
+        self.poll_conflicts = 0
 
     @property
     def pending_updates(self) -> list[JSON]:
@@ -92,6 +94,7 @@ class UpdateQueue:
             self._changed.notify_all()
             while True:
                 if generation != self._poll_generation:
+                    self.poll_conflicts += 1
                     raise BotAPIError(409, CONFLICT, violation=False)
                 ready = self._deliverable(limit)
                 remaining = deadline - loop.time()
