@@ -69,6 +69,8 @@ class InboxWorker:
         self.retry_delay = retry_delay  # times the attempt's number, before the next attempt
         # How often to look again for chats another process was working on.
         self.rescan_interval = rescan_interval
+        # Which worker of several on PostgreSQL this process is now (bot/workers.py), or None.
+        self.worker: Callable[[], int | None] = lambda: None
         self._lanes: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._scanning = False
@@ -209,7 +211,7 @@ class InboxWorker:
     async def _attempt(self, row_id: int) -> bool:
         """One attempt at an update; False if another process is working on it."""
         async with self.sessions.begin() as session:
-            attempt = await inbox.begin_attempt(session, row_id, self.max_attempts)
+            attempt = await inbox.begin_attempt(session, row_id, self.max_attempts, self.worker())
         if attempt is None:
             return False
         update = attempt.update

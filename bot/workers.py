@@ -269,6 +269,7 @@ class WorkerGroup:
             self.worker_id = await rows.join(self._connection, socket.gethostname(), os.getpid())
             if self.on_new_updates is not None:
                 await rows.listen(self._connection, inbox.NEW_UPDATES, self.on_new_updates)
+                self.on_new_updates()  # what was announced while it was not listening
             self.share = self._reserved = 0
             self._dead_since = {}
             log.info("workers: joined as worker %s", self.worker_id)

@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import workers
 from storage.models import InboxState, InboxUpdate
 
 # The error of an update that was in hand when the process died: there was no exception.
@@ -97,16 +98,30 @@ class Attempt(NamedTuple):
     parked: bool  # no attempt left (the earlier ones crashed): parked now, not to be tried
 
 
-async def begin_attempt(session: AsyncSession, row_id: int, max_attempts: int) -> Attempt | None:
+async def begin_attempt(
+    session: AsyncSession, row_id: int, max_attempts: int, worker: int | None = None
+) -> Attempt | None:
     """Count an attempt at an update, or park it if none is left; None if it is done, parked,
     or being worked on by another process. Commit before working on it.
 
     One statement that writes, so that SQLite takes its write lock at once (a read that later
-    wants to write can be refused without waiting) and PostgreSQL skips a locked row.
+    wants to write can be refused without waiting) and PostgreSQL skips a locked row. A
+    `worker` (one of several processes on PostgreSQL) begins no attempt at an update whose
+    latest attempt another live worker began: without that, two processes could each begin
+    one in turn, each costing an attempt, until an update nobody failed was parked.
     """
+    free = []
+    if worker is not None:
+        free.append(
+            or_(
+                InboxUpdate.worker.is_(None),
+                InboxUpdate.worker == worker,
+                ~workers.alive(InboxUpdate.worker),
+            )
+        )
     pending = (
         select(InboxUpdate.id)
-        .where(InboxUpdate.id == row_id, InboxUpdate.state == InboxState.PENDING)
+        .where(InboxUpdate.id == row_id, InboxUpdate.state == InboxState.PENDING, *free)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
@@ -120,6 +135,7 @@ async def begin_attempt(session: AsyncSession, row_id: int, max_attempts: int) -
             error=case(
                 (spent, func.coalesce(InboxUpdate.error, INTERRUPTED)), else_=InboxUpdate.error
             ),
+            worker=worker,
         )
         .returning(InboxUpdate)
         .execution_options(synchronize_session=False)

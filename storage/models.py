@@ -228,6 +228,9 @@ class InboxUpdate(Base):
     )
     # The class of the last exception (never its message, which may quote personal data).
     error: Mapped[str | None] = mapped_column(String(100))
+    # On PostgreSQL with several processes: the worker (storage/workers.py) that began the
+    # latest attempt. While it lives, no other process begins one: its retries stay its own.
+    worker: Mapped[int | None] = mapped_column(Integer)
 
 
 class Match(Base):

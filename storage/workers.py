@@ -15,7 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, ColumnElement, delete, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Worker
@@ -29,13 +41,33 @@ SHARES = 2  # held while a process raises its share, so that two raises never ov
 START = 3  # held while a process migrates the schema and seeds the programmes
 ROUND = 4  # held by the dispatcher's round of claims
 
-_HELD = (
-    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
-    f" AND l.classid = {MEMBERS} AND l.objid = workers.id AND l.objsubid = 2"
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+_LOCKS = table(
+    "pg_locks",
+    column("locktype"),
+    column("granted"),
+    column("classid"),
+    column("objid"),
+    column("objsubid"),
+    column("database"),
 )
-_ALIVE: ColumnElement[bool] = literal_column(_HELD, Boolean)
-_DEAD: ColumnElement[bool] = literal_column(f"NOT {_HELD}", Boolean)
+_THIS_DATABASE = (
+    select(literal_column("oid"))
+    .select_from(table("pg_database"))
+    .where(literal_column("datname") == func.current_database())
+    .scalar_subquery()
+)
+
+
+def alive(worker_id: SQLColumnExpression[int | None] | int) -> ColumnElement[bool]:
+    """Whether the worker with this id holds its lock: its process and connection live."""
+    return exists().where(
+        _LOCKS.c.locktype == "advisory",
+        _LOCKS.c.granted,
+        _LOCKS.c.classid == MEMBERS,
+        _LOCKS.c.objid == worker_id,
+        _LOCKS.c.objsubid == 2,  # the two-number form of the lock's name
+        _LOCKS.c.database == _THIS_DATABASE,
+    )
 
 
 def is_postgresql(connection: AsyncConnection | AsyncSession) -> bool:
@@ -65,7 +97,7 @@ class Member(NamedTuple):
 async def survey(connection: AsyncConnection) -> dict[int, Member]:
     """Every worker's row, by id."""
     rows = await connection.execute(
-        select(Worker.id, Worker.per_second, _ALIVE.label("alive"), Worker.stopped)
+        select(Worker.id, Worker.per_second, alive(Worker.id).label("alive"), Worker.stopped)
     )
     found = {row.id: Member(row.per_second, bool(row.alive), row.stopped) for row in rows}
     await connection.commit()
@@ -111,7 +143,9 @@ async def forget(connection: AsyncConnection, worker_ids: list[int]) -> int:
     """Delete the rows of these workers that are (still) dead; how many went."""
     if not worker_ids:
         return 0
-    result = await connection.execute(delete(Worker).where(Worker.id.in_(worker_ids), _DEAD))
+    result = await connection.execute(
+        delete(Worker).where(Worker.id.in_(worker_ids), ~alive(Worker.id))
+    )
     await connection.commit()
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -19,7 +19,7 @@ from bot.core import Core
 from bot.workers import WorkerError, WorkerGroup, sole_worker
 from storage import workers as rows
 from storage.database import create_engine, create_session_factory, upgrade_database
-from storage.models import Contact, ContactState, Worker
+from storage.models import Contact, ContactState, InboxUpdate, Worker
 from tests.course import T0, FakeClock, RecordingOutbox, clock_at, dispatcher, matched
 from tests.test_inbox import Handling, update
 
@@ -35,10 +35,10 @@ def postgresql_only(database_url: str) -> None:
 class Member:
     """A process in the group: its engine, its group and every share it was told."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, pace: dict[str, float] = FAST) -> None:
         self.engine = create_engine(database_url)
         self.told: list[int] = []
-        self.group = WorkerGroup(self.engine, self._told, limit=30, **FAST)  # type: ignore[arg-type]
+        self.group = WorkerGroup(self.engine, self._told, limit=30, **pace)  # type: ignore[arg-type]
 
     def _told(self, per_second: int, _until: float) -> None:
         self.told.append(per_second)
@@ -244,7 +244,7 @@ async def test_another_process_hears_of_new_updates_at_once(database_url: str) -
     postgresql_only(database_url)
     storing_engine = create_engine(database_url)
     storing = Handling(create_session_factory(storing_engine, FakeClock().now))
-    working = Member(database_url)
+    working = Member(database_url, pace={})  # at its own pace: no look misses a notice
     handling = Handling(create_session_factory(working.engine, FakeClock().now))
     handling.expected = 1
     # It looks for work only every minute unless it hears of some.
@@ -351,3 +351,39 @@ async def test_a_round_of_the_dispatcher_is_skipped_while_another_process_has_on
     async with core.sessions() as session:
         states = set(await session.scalars(select(Contact.state)))
     assert ContactState.SENT in states
+
+
+async def test_an_update_begun_by_a_live_process_is_left_to_it(
+    members: Callable[[], Member],
+) -> None:
+    """Two processes, woken together for every update: without the rule, one would begin an
+    attempt at an update the other had just begun, each costing an attempt, until updates
+    nobody failed were parked. The window between beginning and taking is widened here."""
+    group = [members(), members()]
+    handled: list[int] = []
+    workers = []
+    for member in group:
+        handling = Handling(create_session_factory(member.engine, FakeClock().now))
+        handling.handled = handled
+        take = handling.run
+
+        async def slow_to_take(row: InboxUpdate, attempt: int, take=take) -> None:  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.02)
+            await take(row, attempt)
+
+        handling.run = slow_to_take  # type: ignore[method-assign]
+        worker = handling.worker(rescan_interval=0.01)
+        member.group.on_new_updates = worker.wake
+        await member.group.join()
+        worker.worker = lambda member=member: member.group.worker_id  # type: ignore[misc]
+        workers.append(worker)
+    try:
+        await asyncio.gather(*(worker.start() for worker in workers))
+        for number in range(1, 41):
+            await workers[0].receive([update(number, f"chat {number % 4}")])
+        await until(lambda: len(handled) == 40, "the updates were not all handled")
+    finally:
+        await asyncio.gather(*(worker.stop(grace=DEADLINE) for worker in workers))
+    async with group[0].engine.connect() as connection:
+        attempts = set(await connection.scalars(select(InboxUpdate.attempts)))
+    assert sorted(handled) == list(range(1, 41)) and attempts == {1}

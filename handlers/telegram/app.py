@@ -74,6 +74,7 @@ async def join_workers(core: Core, bot: Bot, inbox: TelegramInbox) -> WorkerGrou
         share, limit = limiter.set_share, math.floor(limiter.per_second)
     group = WorkerGroup(core.database, share, limit=limit, on_new_updates=inbox.worker.wake)
     await group.join()
+    inbox.worker.worker = lambda: group.worker_id  # its attempts are its own while it lives
     return group
 
 

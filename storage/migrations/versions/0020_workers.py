@@ -1,5 +1,5 @@
 """workers: the bot processes on one PostgreSQL database and the share of Telegram's message
-limit each reserves
+limit each reserves; the worker that began an update's latest attempt
 
 Revision ID: 0020
 Revises: 0015
@@ -27,7 +27,10 @@ def upgrade() -> None:
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
     )
+    # Not in a batch: SQLite (3.35 and later) adds and drops a plain column in place.
+    op.add_column("inbox", sa.Column("worker", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("inbox", "worker")
     op.drop_table("workers")
