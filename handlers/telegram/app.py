@@ -19,6 +19,7 @@ from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
 from handlers.telegram.polling import Poller
 from handlers.telegram.rate_limit import RateLimitMiddleware
+from handlers.telegram.retiring import retirements
 from handlers.telegram.retry import RetryMiddleware
 from handlers.telegram.routers import create_routers
 
@@ -119,6 +120,8 @@ async def run_polling(
             log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
         if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
             log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if not await retirements(bot).finish(SHUTDOWN_GRACE):
+            log.warning("stopped with old buttons still being taken off after %s s", SHUTDOWN_GRACE)
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().remove_signal_handler(signum)
