@@ -30,7 +30,12 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # A crowd answering at once: readers and the one writer do not block each other,
+            # and a writer waits for the one before it rather than fail (docs/ARCHITECTURE.md).
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # What /delete and retention erase is overwritten in the file, not only unlinked.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
     return engine
