@@ -17,8 +17,10 @@ from bot.cli.service import add_check, add_dashboard, add_db, add_run
 from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
+from bot.messages import ChannelError
 from bot.programmes import ProgrammeError, QuestionnaireError
 from bot.settings import Settings, SettingsError, load_settings
+from storage.database import DatabaseUnavailable
 
 # Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
 COMMANDS = (
@@ -74,5 +76,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
         return 2
+    except (ChannelError, DatabaseUnavailable) as error:
+        # Start-up failures: one line on what to do. 1 when starting again later may work by
+        # itself (a network or server away), 2 when a setting must change first.
+        print(f"mentorbot: error: {error}", file=sys.stderr)
+        return 1 if error.transient else 2
     except KeyboardInterrupt:
         return 130
