@@ -8,12 +8,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.cli.check import add_check
 from bot.cli.demo import add_demo, add_seed_demo
 from bot.cli.matches import add_match, add_schedule
 from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
 from bot.cli.results import add_export, add_report
-from bot.cli.service import add_check, add_dashboard, add_db, add_run
+from bot.cli.service import add_dashboard, add_db, add_run
 from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
@@ -75,6 +76,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         CoordinationError,
     ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
+        for more in error.more if isinstance(error, SettingsError) else []:
+            print(f"mentorbot: error: {more}", file=sys.stderr)
         return 2
     except (ChannelError, DatabaseUnavailable) as error:
         # Start-up failures: one line on what to do. 1 when starting again later may work by
