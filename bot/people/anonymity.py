@@ -62,7 +62,7 @@ def load_secret(settings: Settings) -> bytes:
     write_secret_file(path, secret)
     log.warning(
         "RESPONDENT_KEY_SECRET is not set: created %s; losing it loses the before/after link "
-        "of anonymous answers",
+        "of anonymous answers (`python -m bot backup` keeps it)",
         path,
     )
     return secret
