@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -86,3 +88,27 @@ async def upgrade_database(engine: AsyncEngine) -> None:
     """Create or migrate the schema to the newest revision (safe to run on every start)."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+class SchemaRevisions(NamedTuple):
+    """The database's Alembic revision(s) and the ones this code's migrations end in."""
+
+    database: frozenset[str]
+    code: frozenset[str]
+
+    @property
+    def current(self) -> bool:
+        return self.database == self.code
+
+
+def _database_heads(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+async def schema_revisions(engine: AsyncEngine) -> SchemaRevisions:
+    """Where the database's schema stands against the migrations shipped with the code
+    (another process may have migrated it on, or nobody yet)."""
+    code = frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+    async with engine.connect() as connection:
+        database = await connection.run_sync(_database_heads)
+    return SchemaRevisions(database, code)

@@ -13,7 +13,7 @@ from bot.cli.matches import add_match, add_schedule
 from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
 from bot.cli.results import add_export, add_report
-from bot.cli.service import add_check, add_dashboard, add_db, add_run
+from bot.cli.service import add_check, add_dashboard, add_db, add_run, add_serve
 from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
@@ -23,6 +23,7 @@ from bot.settings import Settings, SettingsError, load_settings
 # Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
 COMMANDS = (
     add_run,
+    add_serve,
     add_demo,
     add_seed_demo,
     add_export,
