@@ -7,14 +7,25 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # What Telegram accepts as a webhook's `secret_token`.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = {None, 443, 80, 88, 8443}  # None: the https default, 443
+# Settings read under an old name too: an error names both, either may be the one set.
+OLD_NAMES = {"host": "DASHBOARD_HOST", "port": "DASHBOARD_PORT"}
 
 
 class SettingsError(Exception):
@@ -54,9 +65,18 @@ class Settings(BaseSettings):
     contact_grace_period: str = "2d"
     # Voice answers are downloaded here (one .ogg per answer); erasure deletes them too.
     voice_storage_dir: Path = Path("voice")
-    # The coordinators' web dashboard (`python -m bot dashboard`).
-    dashboard_host: str = "127.0.0.1"
-    dashboard_port: int = Field(default=8080, ge=1, le=65535)
+    # Where `serve` (the webhook, the dashboard and the health checks) and `dashboard` listen.
+    # DASHBOARD_HOST and DASHBOARD_PORT are their old names, still read; the new name wins
+    # where both are set in the same place (AliasChoices takes the first it finds).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("host", "dashboard_host"))
+    port: int = Field(
+        default=8080, ge=1, le=65535, validation_alias=AliasChoices("port", "dashboard_port")
+    )
+    # With a webhook URL, `serve` has Telegram POST updates there (HTTPS, through the reverse
+    # proxy in front of HOST:PORT), each with the secret in a header; without it, it polls.
+    telegram_webhook_url: str | None = None
+    # Checked after the URL (fields validate in order), so that it can be required with it.
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed. By default a proxy on this machine (the usual set-up, and
     # uvicorn's own default): behind it the cookie is Secure when the proxy says HTTPS. A client
@@ -74,20 +94,28 @@ class Settings(BaseSettings):
     dashboard_session_hours: int = Field(default=12, ge=1, le=7 * 24)
     # When coordinators get the morning digest of `soon` flags (each programme's time zone).
     flag_digest_time: time = time(8, 0)
-    # Telegram's webhook: the public https URL Telegram posts updates to, and the secret it
-    # sends with each one. Checked after the URL (fields validate in order), which needs it.
-    telegram_webhook_url: str | None = None
-    telegram_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("telegram_webhook_url")
     @classmethod
     def _https_webhook(cls, value: str | None) -> str | None:
-        if value and (not value.startswith("https://") or not value[8:].split("/")[0]):
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
             raise ValueError(
-                "must be an https:// URL (Telegram posts updates over HTTPS only), "
+                "must be an https:// URL (Telegram sends updates only over HTTPS), "
                 "e.g. https://bot.example.org/telegram"
             )
-        return value or None
+        if parts.port not in WEBHOOK_PORTS:
+            raise ValueError("Telegram sends updates only to port 443, 80, 88 or 8443")
+        return value
 
     @field_validator("telegram_webhook_secret")
     @classmethod
@@ -96,20 +124,18 @@ class Settings(BaseSettings):
         if not secret:
             if info.data.get("telegram_webhook_url"):
                 raise ValueError(
-                    "must be set with TELEGRAM_WEBHOOK_URL, so that nobody else can post "
-                    'updates: e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+                    "must be set when TELEGRAM_WEBHOOK_URL is (Telegram sends it with every "
+                    "update, so that nobody else can post updates); e.g. "
+                    '`python -c "import secrets; print(secrets.token_urlsafe(32))"`'
                 )
             return None
         if not WEBHOOK_SECRET.fullmatch(secret):
             raise ValueError("must be 1 to 256 characters, only A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("telegram_api_base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    def webhook_path(self) -> str:
+        """The path of TELEGRAM_WEBHOOK_URL, where `serve` takes Telegram's updates."""
+        return urlsplit(self.telegram_webhook_url or "").path or "/"
 
     @field_validator("database_url")
     @classmethod
@@ -210,5 +236,7 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for each in error.errors():
             name = str(each["loc"][0]).upper() if each["loc"] else "settings"
+            if name.lower() in OLD_NAMES:
+                name += f" (or its old name {OLD_NAMES[name.lower()]})"
             lines.append(f"{name} is invalid: {each['msg'].removeprefix('Value error, ')}")
         raise SettingsError(lines[0], lines[1:]) from None

@@ -1,7 +1,9 @@
 """Where a database's schema stands against the migrations shipped with this code: for
-`check`, and for `backup` and `restore`, which must not migrate what they copy."""
+`check`, for `backup` and `restore`, which must not migrate what they copy, and for `/readyz`."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -40,3 +42,27 @@ async def database_revision(engine: AsyncEngine) -> str | None:
     Raises `DatabaseUnavailable` if it cannot be reached."""
     async with connected(engine) as connection:
         return await connection.run_sync(_current)
+
+
+class SchemaRevisions(NamedTuple):
+    """The database's Alembic revision(s) and the ones this code's migrations end in."""
+
+    database: frozenset[str]
+    code: frozenset[str]
+
+    @property
+    def current(self) -> bool:
+        return self.database == self.code
+
+
+def _database_heads(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+async def schema_revisions(engine: AsyncEngine) -> SchemaRevisions:
+    """Where the database's schema stands against the migrations shipped with the code
+    (another process may have migrated it on, or nobody yet)."""
+    code = frozenset(_scripts().get_heads())
+    async with connected(engine) as connection:
+        database = await connection.run_sync(_database_heads)
+    return SchemaRevisions(database, code)

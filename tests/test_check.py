@@ -123,7 +123,7 @@ async def test_malformed_settings_are_each_named(
         "mentorbot: error: TELEGRAM_WEBHOOK_URL",
         "mentorbot: error: TELEGRAM_WEBHOOK_SECRET",
     ]
-    assert err[1].endswith("must be an https:// URL (Telegram posts updates over HTTPS only), "
+    assert err[1].endswith("must be an https:// URL (Telegram sends updates only over HTTPS), "
                            "e.g. https://bot.example.org/telegram")  # fmt: skip
     assert err[2].endswith("must be 1 to 256 characters, only A-Z, a-z, 0-9, _ and -")
 

@@ -15,7 +15,7 @@ from bot.cli.matches import add_match, add_schedule
 from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
 from bot.cli.results import add_export, add_report
-from bot.cli.service import add_dashboard, add_db, add_run
+from bot.cli.service import add_dashboard, add_db, add_run, add_serve
 from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
@@ -28,6 +28,7 @@ from storage.database import DatabaseUnavailable
 # Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
 COMMANDS = (
     add_run,
+    add_serve,
     add_demo,
     add_seed_demo,
     add_export,

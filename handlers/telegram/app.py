@@ -1,4 +1,5 @@
-"""Build the aiogram bot and dispatcher around the core and run long polling into the inbox."""
+"""Build the aiogram bot and dispatcher around the core, the parts that run beside them
+(`TelegramService`) and long polling into the inbox (`run`; `serve.py` adds the webhook)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.core import Core
-from bot.wakeup import start_wakeup
+from bot.health import Readiness
+from bot.wakeup import Wakeup, start_wakeup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
 from handlers.telegram.inbox import TelegramInbox
@@ -77,6 +79,71 @@ def create_dispatcher(core: Core) -> Dispatcher:
     return dispatcher
 
 
+class TelegramService:
+    """The parts of the bot that run however the updates come in (long polling or a webhook):
+    the inbox and its worker, the dispatcher's wake-up and the command menu. `readiness`, when
+    given (`serve`), learns that getMe answered and each time the dispatcher ran."""
+
+    def __init__(
+        self, core: Core, bot: Bot, dispatcher: Dispatcher, readiness: Readiness | None = None
+    ) -> None:
+        self.core = core
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.readiness = readiness
+        # There from the first moment: a webhook may bring updates before the start is done.
+        self.inbox = TelegramInbox(core, bot, dispatcher)
+        dispatcher["inbox"] = self.inbox
+        self.allowed_updates = dispatcher.resolve_used_update_types()
+        self._wakeup: Wakeup | None = None
+
+    async def start(self, how: str) -> None:
+        """getMe (a wrong token or no network stops here), the command menu, the wake-up,
+        then the updates a crash or stop left unfinished."""
+        settings = self.core.settings
+        me = await introduce(self.bot, settings)
+        if self.readiness is not None:
+            self.readiness.telegram_reached()
+        log.info("mentorbot is running as @%s (%s)", me.username, how)
+        with explained_failures(settings):
+            await publish_commands(self.bot, self.core.catalogs)
+        contacts = self.core.contact_dispatcher({CHANNEL: TelegramOutbox(self.bot)})
+        self.dispatcher["contacts"] = contacts
+
+        async def dispatch() -> None:
+            await contacts.tick()
+            if self.readiness is not None:
+                self.readiness.dispatcher_ran()
+
+        self._wakeup = start_wakeup(
+            {
+                "contact-dispatcher": dispatch,
+                "programme-reload": self.core.reload_programmes,
+                "inbox-prune": self.inbox.worker.prune,
+            },
+            self.core.settings.dispatch_interval,
+        )
+        await self.inbox.worker.start()  # what a crash or stop left unfinished goes first
+
+    async def poll(self, stopping: asyncio.Event) -> None:
+        """Long polling until `stopping` is set. A webhook left set (by `serve` with
+        TELEGRAM_WEBHOOK_URL) is removed first, keeping its updates: while one is set,
+        Telegram answers getUpdates with 409."""
+        with explained_failures(self.core.settings):  # a token revoked while it runs, too
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            await Poller(self.bot, self.inbox, self.allowed_updates, stopping).run()
+
+    async def stop(self) -> None:
+        """Scheduled runs and updates being handled finish before the session and the
+        database close under them."""
+        if self._wakeup is not None and not await self._wakeup.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
+        if not await self.inbox.worker.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if not await retirements(self.bot).finish(SHUTDOWN_GRACE):
+            log.warning("stopped with old buttons still being taken off after %s s", SHUTDOWN_GRACE)
+
+
 async def run_polling(
     core: Core,
     *,
@@ -94,37 +161,12 @@ async def run_polling(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-    wakeup, inbox = None, None
+    service = TelegramService(core, bot, dispatcher)
     try:
-        me = await introduce(bot, core.settings)
-        log.info("mentorbot is running as @%s (long polling)", me.username)
-        with explained_failures(core.settings):
-            await publish_commands(bot, core.catalogs)
-        contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
-        dispatcher["contacts"] = contacts
-        inbox = TelegramInbox(core, bot, dispatcher)
-        dispatcher["inbox"] = inbox
-        wakeup = start_wakeup(
-            {
-                "contact-dispatcher": contacts.tick,
-                "programme-reload": core.reload_programmes,
-                "inbox-prune": inbox.worker.prune,
-            },
-            core.settings.dispatch_interval,
-        )
-        await inbox.worker.start()  # what a crash or stop left unfinished goes first
-        allowed = dispatcher.resolve_used_update_types()
-        with explained_failures(core.settings):  # a token revoked while it runs
-            await Poller(bot, inbox, allowed, stopping).run()
+        await service.start("long polling")
+        await service.poll(stopping)
     finally:
-        # Scheduled runs and updates being handled finish before the session and the database
-        # close under them.
-        if wakeup is not None and not await wakeup.stop(SHUTDOWN_GRACE):
-            log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
-        if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
-            log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
-        if not await retirements(bot).finish(SHUTDOWN_GRACE):
-            log.warning("stopped with old buttons still being taken off after %s s", SHUTDOWN_GRACE)
+        await service.stop()
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().remove_signal_handler(signum)
