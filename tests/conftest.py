@@ -46,7 +46,7 @@ def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.M
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No developer's .env or environment leaks into a test."""
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "DATABASE_", "DEFAULT_", "MAX_TEXT")) or name in {
+        if name.startswith(("TELEGRAM_", "DATABASE_", "DEMO_", "DEFAULT_", "MAX_TEXT")) or name in {
             "TIMEZONE",
             "LOG_LEVEL",
         }:

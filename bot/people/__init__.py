@@ -24,6 +24,7 @@ from bot.people.profile import (
     own_participant,
     participant_profile,
 )
+from bot.people.stored import IntakeRecord, intake_record
 from bot.people.timeline import participant_timeline
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "FlagPage",
+    "IntakeRecord",
     "ParticipantFilter",
     "anonymous_occasion",
     "apply_retention",
@@ -41,6 +43,7 @@ __all__ = [
     "erase_person",
     "flag_context",
     "flag_page",
+    "intake_record",
     "languages_in_use",
     "list_participants",
     "load_secret",
