@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import make_url
 
-from bot.cli.common import run_with_core
+from bot.cli.common import dashboard_address, run_with_core
 from bot.cli.demo_data import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
@@ -127,9 +127,8 @@ def _demo_dashboard(demo: Settings, args: argparse.Namespace) -> int:
             await session.commit()
         if summary is not None:
             _print_filled(summary)
-        host = demo.dashboard_host if demo.dashboard_host not in {"0.0.0.0", "::"} else "127.0.0.1"
         print(
-            f"The demo's dashboard: http://{host}:{demo.dashboard_port}/\n"
+            f"The demo's dashboard: {dashboard_address(demo)}/\n"
             f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}\n"
             f"Its database: {where_demo_keeps(demo)} (kept between runs; delete it to start "
             "afresh). The real database is not touched.\n"
