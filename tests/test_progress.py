@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import yaml
 
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType
-from bot.programmes.questionnaire import SAFE_LOADER
 from bot.settings import PROJECT_ROOT
 
 # Skip logic of every kind: a question brought in by an answer (`job` after work: yes, which
@@ -97,7 +96,7 @@ def _assert_counts_steadily(shown: list[tuple[int, int]]) -> None:
 
 
 def test_the_total_only_shrinks_along_every_way_through_the_skip_logic() -> None:
-    questionnaire = Questionnaire.model_validate(yaml.load(JUMPS, Loader=SAFE_LOADER))
+    questionnaire = Questionnaire.model_validate(yaml.safe_load(JUMPS))
     walks = list(_walks(questionnaire))
     assert len(walks) > 20
     for shown in walks:
@@ -107,7 +106,7 @@ def test_the_total_only_shrinks_along_every_way_through_the_skip_logic() -> None
 
 
 def test_the_total_counts_a_question_until_its_answer_rules_it_out() -> None:
-    questionnaire = Questionnaire.model_validate(yaml.load(JUMPS, Loader=SAFE_LOADER))
+    questionnaire = Questionnaire.model_validate(yaml.safe_load(JUMPS))
     # "yes": job and hours come, search and what hangs on it are out.
     assert questionnaire.progress("job", {"work": "yes"}) == (2, 4)
     assert questionnaire.progress("hours", {"work": "yes", "job": "x"}) == (3, 4)
@@ -121,9 +120,8 @@ def test_the_shipped_intake_counts_steadily_on_every_way_through_it() -> None:
     """The mentee intake's own skip logic (`goals: [job]` brings a question in), walked with
     every answer to the questions that others depend on."""
     questionnaire = Questionnaire.model_validate(
-        yaml.load(
-            (PROJECT_ROOT / "surveys" / "mentee_intake.yaml").read_text(encoding="utf-8"),
-            Loader=SAFE_LOADER,
+        yaml.safe_load(
+            (PROJECT_ROOT / "surveys" / "mentee_intake.yaml").read_text(encoding="utf-8")
         )
     )
     sources = {c.question for q in questionnaire.questions for c in q.when}
