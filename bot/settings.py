@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What Telegram accepts as a webhook's `secret_token`.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line naming it."""
+    """A setting is missing or malformed; the message is one line naming it. `more`: the lines
+    of further malformed settings, so that all can be fixed at once."""
+
+    def __init__(self, message: str, more: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.more = more or []
 
 
 class Settings(BaseSettings):
@@ -69,6 +77,35 @@ class Settings(BaseSettings):
     dashboard_session_hours: int = Field(default=12, ge=1, le=7 * 24)
     # When coordinators get the morning digest of `soon` flags (each programme's time zone).
     flag_digest_time: time = time(8, 0)
+    # Telegram's webhook: the public https URL Telegram posts updates to, and the secret it
+    # sends with each one. Checked after the URL (fields validate in order), which needs it.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value and (not value.startswith("https://") or not value[8:].split("/")[0]):
+            raise ValueError(
+                "must be an https:// URL (Telegram posts updates over HTTPS only), "
+                "e.g. https://bot.example.org/telegram"
+            )
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if not secret:
+            if info.data.get("telegram_webhook_url"):
+                raise ValueError(
+                    "must be set with TELEGRAM_WEBHOOK_URL, so that nobody else can post "
+                    'updates: e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+                )
+            return None
+        if not WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("must be 1 to 256 characters, only A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -173,7 +210,8 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name} is invalid: {message}") from None
+        lines = []
+        for each in error.errors():
+            name = str(each["loc"][0]).upper() if each["loc"] else "settings"
+            lines.append(f"{name} is invalid: {each['msg'].removeprefix('Value error, ')}")
+        raise SettingsError(lines[0], lines[1:]) from None

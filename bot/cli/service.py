@@ -1,5 +1,5 @@
-"""Running the service: the Telegram bot, the coordinators' dashboard, the database schema and a
-check of the settings and content."""
+"""Running the service: the Telegram bot, the coordinators' dashboard and the database schema
+(`check` is in `check.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from bot.cli.common import add_group, run_with_core
-from bot.core import Core, load_content
+from bot.core import Core
 from bot.settings import Settings
 from storage.database import create_engine, upgrade_database
 
@@ -55,22 +55,6 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(upgrade())
-
-
-def add_check(commands: Commands) -> None:
-    check = commands.add_parser(
-        "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
-    )
-    check.set_defaults(handler=cmd_check)
-
-
-def cmd_check(settings: Settings, _args: argparse.Namespace) -> int:
-    catalogs, questionnaires, programmes = load_content(settings)
-    print(
-        f"ok: {len(questionnaires)} questionnaires, {len(programmes)} programmes, "
-        f"languages {', '.join(catalogs.languages)}"
-    )
-    return 0
 
 
 def add_dashboard(commands: Commands) -> None:

@@ -13,13 +13,15 @@ import hmac
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from storage import repositories as repo
-from storage.models import Contact, SurveyRun
+from storage.models import Contact, Participant, SurveyRun
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +54,56 @@ async def run_of_contact(
 
 def load_secret(settings: Settings) -> bytes:
     """RESPONDENT_KEY_SECRET, or a random secret kept in SECRET_FILE (created on first use)."""
-    if settings.respondent_key_secret is not None:
-        return settings.respondent_key_secret.get_secret_value().encode()
+    existing = existing_secret(settings)
+    if existing is not None:
+        return existing.value
     path = Path(settings.secret_file)
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip().encode()
-    secret = secrets.token_hex(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
+    secret = secrets.token_hex(32).encode()
+    write_secret_file(path, secret)
     log.warning(
         "RESPONDENT_KEY_SECRET is not set: created %s; losing it loses the before/after link "
-        "of anonymous answers",
+        "of anonymous answers (`python -m bot backup` keeps it)",
         path,
     )
-    return secret.encode()
+    return secret
+
+
+@dataclass(frozen=True)
+class Secret:
+    """The secret in use, and where it comes from: `RESPONDENT_KEY_SECRET` or the file."""
+
+    value: bytes
+    source: str
+
+
+def existing_secret(settings: Settings) -> Secret | None:
+    """The secret the bot would use, if there is one yet (nothing is created here)."""
+    if settings.respondent_key_secret is not None:
+        return Secret(
+            settings.respondent_key_secret.get_secret_value().encode(), "RESPONDENT_KEY_SECRET"
+        )
+    path = Path(settings.secret_file)
+    if path.exists():
+        return Secret(path.read_text(encoding="utf-8").strip().encode(), f"SECRET_FILE {path}")
+    return None
+
+
+def write_secret_file(path: Path, secret: bytes) -> None:
+    """A new secret file that only its owner may read (mode 600); never over an existing one."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret.decode() + "\n")
+
+
+async def keys_linked(session: AsyncSession, secret: bytes) -> tuple[int, int]:
+    """Of the respondents of anonymous answers (their keys), how many this secret links to a
+    participant: (linked, all). The wrong secret links none; before/after pairing needs them."""
+    keys = set(
+        await session.scalars(
+            select(SurveyRun.respondent_key).where(SurveyRun.respondent_key.is_not(None)).distinct()
+        )
+    )
+    if not keys:
+        return 0, 0
+    participants = await session.scalars(select(Participant.id))
+    return len(keys & {respondent_key(secret, number) for number in participants}), len(keys)

@@ -19,8 +19,10 @@ from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
 from handlers.telegram.polling import Poller
 from handlers.telegram.rate_limit import RateLimitMiddleware
+from handlers.telegram.retiring import retirements
 from handlers.telegram.retry import RetryMiddleware
 from handlers.telegram.routers import create_routers
+from handlers.telegram.startup import explained_failures, introduce
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,10 @@ async def run_polling(
             loop.add_signal_handler(signum, stopping.set)
     wakeup, inbox = None, None
     try:
-        me = await bot.get_me()
+        me = await introduce(bot, core.settings)
         log.info("mentorbot is running as @%s (long polling)", me.username)
-        await publish_commands(bot, core.catalogs)
+        with explained_failures(core.settings):
+            await publish_commands(bot, core.catalogs)
         contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
         dispatcher["contacts"] = contacts
         inbox = TelegramInbox(core, bot, dispatcher)
@@ -111,7 +114,8 @@ async def run_polling(
         )
         await inbox.worker.start()  # what a crash or stop left unfinished goes first
         allowed = dispatcher.resolve_used_update_types()
-        await Poller(bot, inbox, allowed, stopping).run()
+        with explained_failures(core.settings):  # a token revoked while it runs
+            await Poller(bot, inbox, allowed, stopping).run()
     finally:
         # Scheduled runs and updates being handled finish before the session and the database
         # close under them.
@@ -119,6 +123,8 @@ async def run_polling(
             log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
         if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
             log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if not await retirements(bot).finish(SHUTDOWN_GRACE):
+            log.warning("stopped with old buttons still being taken off after %s s", SHUTDOWN_GRACE)
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().remove_signal_handler(signum)

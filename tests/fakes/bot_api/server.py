@@ -63,7 +63,7 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
     refused as "message is not modified", violations too), ``flood_rejections`` (calls
     refused by ``enforce_flood_limits``), ``late_answers`` (calls answered late by
     ``answer_late``), ``files`` (by file id), ``commands`` (per scope and language),
-    ``token`` (last token seen).
+    ``token`` (last token seen). A token in ``refused_tokens`` is answered 401 Unauthorized.
     """
 
     def __init__(
@@ -79,6 +79,8 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
         self.calls: list[ApiCall] = []
         self.violations: list[str] = []
         self.token: str | None = None
+        # Tokens answered 401 Unauthorized, as Telegram answers a wrong or revoked token.
+        self.refused_tokens: set[str] = set()
         self._users: dict[int, FakeUser] = {}
         self._init_profile(bot_first_name, bot_username)
         self._init_updates()
@@ -200,6 +202,9 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
     async def _handle_method(self, request: web.Request) -> web.Response:
         self.token = request.match_info["token"]
         name = request.match_info["method"]
+        if self.token in self.refused_tokens:
+            unauthorized = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(unauthorized, status=401)
         arrived = asyncio.get_running_loop().time()
         long_poll = name.lower() == "getupdates"
         if long_poll:
