@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///mentorbot.db"
+    # `python -m bot demo`'s own database (never DATABASE_URL's): trying the demo leaves the
+    # real data alone. Kept between runs; its secret file lies beside it.
+    demo_database_url: str = "sqlite+aiosqlite:///mentorbot-demo.db"
     default_language: str = "en"
     timezone: str = "Europe/Copenhagen"
     default_programme: str = "bridge"
@@ -137,7 +140,7 @@ class Settings(BaseSettings):
         """The path of TELEGRAM_WEBHOOK_URL, where `serve` takes Telegram's updates."""
         return urlsplit(self.telegram_webhook_url or "").path or "/"
 
-    @field_validator("database_url")
+    @field_validator("database_url", "demo_database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         if value.startswith("sqlite:///"):

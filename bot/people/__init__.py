@@ -33,6 +33,7 @@ from bot.people.profile import (
     own_participant,
     participant_profile,
 )
+from bot.people.stored import IntakeRecord, intake_record
 from bot.people.timeline import participant_timeline
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "FlagPage",
+    "IntakeRecord",
     "ParticipantFilter",
     "Secret",
     "anonymous_occasion",
@@ -52,6 +54,7 @@ __all__ = [
     "existing_secret",
     "flag_context",
     "flag_page",
+    "intake_record",
     "keys_linked",
     "languages_in_use",
     "list_participants",
