@@ -167,6 +167,26 @@ class Undeliverable(Exception):
     """The channel refused the message for good (the person blocked the bot, chat gone)."""
 
 
+class ChannelError(Exception):
+    """A channel could not start, or could not be checked: its message is one line that says
+    what to do. A channel turns its framework's errors into this at its edge, so that the
+    command line can end with that line instead of a traceback."""
+
+    # Whether starting again later may work by itself (the network or the service was away),
+    # rather than only after a setting is changed (a refused token).
+    transient: bool = False
+
+
+class ChannelUnreachable(ChannelError):
+    """The channel's service could not be reached or failed (no network, 5xx)."""
+
+    transient = True
+
+
+class ChannelRefused(ChannelError):
+    """The channel's service refused us: a setting is wrong (the token)."""
+
+
 class Outbox(Protocol):
     """A channel's way to send a message to a person by their channel user id."""
 

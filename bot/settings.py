@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What Telegram accepts as a webhook's `secret_token`.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = {None, 443, 80, 88, 8443}  # None: the https default, 443
+# Settings read under an old name too: an error names both, either may be the one set.
+OLD_NAMES = {"host": "DASHBOARD_HOST", "port": "DASHBOARD_PORT"}
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line naming it."""
+    """A setting is missing or malformed; the message is one line naming it. `more`: the lines
+    of further malformed settings, so that all can be fixed at once."""
+
+    def __init__(self, message: str, more: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.more = more or []
 
 
 class Settings(BaseSettings):
@@ -26,6 +45,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///mentorbot.db"
+    # `python -m bot demo`'s own database (never DATABASE_URL's): trying the demo leaves the
+    # real data alone. Kept between runs; its secret file lies beside it.
+    demo_database_url: str = "sqlite+aiosqlite:///mentorbot-demo.db"
     default_language: str = "en"
     timezone: str = "Europe/Copenhagen"
     default_programme: str = "bridge"
@@ -46,9 +68,18 @@ class Settings(BaseSettings):
     contact_grace_period: str = "2d"
     # Voice answers are downloaded here (one .ogg per answer); erasure deletes them too.
     voice_storage_dir: Path = Path("voice")
-    # The coordinators' web dashboard (`python -m bot dashboard`).
-    dashboard_host: str = "127.0.0.1"
-    dashboard_port: int = Field(default=8080, ge=1, le=65535)
+    # Where `serve` (the webhook, the dashboard and the health checks) and `dashboard` listen.
+    # DASHBOARD_HOST and DASHBOARD_PORT are their old names, still read; the new name wins
+    # where both are set in the same place (AliasChoices takes the first it finds).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("host", "dashboard_host"))
+    port: int = Field(
+        default=8080, ge=1, le=65535, validation_alias=AliasChoices("port", "dashboard_port")
+    )
+    # With a webhook URL, `serve` has Telegram POST updates there (HTTPS, through the reverse
+    # proxy in front of HOST:PORT), each with the secret in a header; without it, it polls.
+    telegram_webhook_url: str | None = None
+    # Checked after the URL (fields validate in order), so that it can be required with it.
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed. By default a proxy on this machine (the usual set-up, and
     # uvicorn's own default): behind it the cookie is Secure when the proxy says HTTPS. A client
@@ -74,7 +105,42 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "must be an https:// URL (Telegram sends updates only over HTTPS), "
+                "e.g. https://bot.example.org/telegram"
+            )
+        if parts.port not in WEBHOOK_PORTS:
+            raise ValueError("Telegram sends updates only to port 443, 80, 88 or 8443")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if not secret:
+            if info.data.get("telegram_webhook_url"):
+                raise ValueError(
+                    "must be set when TELEGRAM_WEBHOOK_URL is (Telegram sends it with every "
+                    "update, so that nobody else can post updates); e.g. "
+                    '`python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+                )
+            return None
+        if not WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError("must be 1 to 256 characters, only A-Z, a-z, 0-9, _ and -")
+        return value
+
+    def webhook_path(self) -> str:
+        """The path of TELEGRAM_WEBHOOK_URL, where `serve` takes Telegram's updates."""
+        return urlsplit(self.telegram_webhook_url or "").path or "/"
+
+    @field_validator("database_url", "demo_database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         if value.startswith("sqlite:///"):
@@ -170,7 +236,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name} is invalid: {message}") from None
+        lines = []
+        for each in error.errors():
+            name = str(each["loc"][0]).upper() if each["loc"] else "settings"
+            if name.lower() in OLD_NAMES:
+                name += f" (or its old name {OLD_NAMES[name.lower()]})"
+            lines.append(f"{name} is invalid: {each['msg'].removeprefix('Value error, ')}")
+        raise SettingsError(lines[0], lines[1:]) from None

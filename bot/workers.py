@@ -9,8 +9,10 @@ left to clean up by hand.
 **PostgreSQL** (`WorkerGroup`): each process joins with a row in `workers` and a session-level
 advisory lock on a connection of its own (`storage/workers.py`); it is alive while it holds the
 lock. Updates (the inbox) and scheduled contacts are claimed row by row, so every process works
-on them side by side. One process at a time long-polls: the one holding the polling lock; when it
-dies, its lock goes with its connection and another takes the turn within a look or two.
+on them side by side; an update's attempt is left to the live process that began it, and stored
+updates are announced (`NOTIFY`), which the group hears on its connection. One process at a
+time long-polls: the one holding the polling lock; when it dies, its lock goes with its
+connection and another takes the turn within a look or two.
 
 **The message limit.** Every process keeps a share of the limit (30 a second) in its row, and the
 shares in the table never add up to more than the limit (raises are serialised by a lock). A

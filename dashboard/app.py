@@ -28,8 +28,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import coordination
 from bot.core import Core
+from bot.health import Readiness
 from bot.language import _, kept_day, listing, local_day, local_moment, ngettext, wait_in_minutes
-from dashboard import admin, pages, people, programmes, results, set_password
+from dashboard import admin, health, pages, people, programmes, results, set_password
 from dashboard.deps import (
     NOT_FOUND,
     SESSION_COOKIE,
@@ -76,7 +77,8 @@ def return_path(request: Request) -> str:
     return "/flags"
 
 
-def create_app(core: Core) -> FastAPI:
+def create_app(core: Core, readiness: Readiness | None = None) -> FastAPI:
+    """The dashboard; with `readiness` (as `serve` builds it), the health endpoints too."""
     app = FastAPI(title="mentorbot dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.core = core
     app.state.templates = create_templates(core.settings.timezone)
@@ -120,4 +122,7 @@ def create_app(core: Core) -> FastAPI:
     app.include_router(results.router)
     app.include_router(admin.router)
     app.include_router(programmes.router)
+    if readiness is not None:
+        app.state.readiness = readiness
+        app.include_router(health.router)
     return app

@@ -3,15 +3,18 @@ time of everything written through it comes from there, never from the wall cloc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, inspect
+from sqlalchemy import Connection, event, inspect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -32,10 +35,74 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # A crowd answering at once: readers and the one writer do not block each other,
+            # and a writer waits for the one before it rather than fail (docs/ARCHITECTURE.md).
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # What /delete and retention erase is overwritten in the file, not only unlinked.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
     return engine
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or refuses the connection; the message is one line that
+    names it (without its password) and says what to do. `transient`: starting again later may
+    work by itself (the server was away), rather than only after DATABASE_URL is corrected."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def shown_url(url: str) -> str:
+    """The database URL as it may be printed: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@asynccontextmanager
+async def connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection, or `DatabaseUnavailable` saying why there is none. Only the connecting is
+    explained: an error of a statement run on it is the statement's own."""
+    where = engine.url.render_as_string(hide_password=True)
+    connection = engine.connect()
+    try:
+        await connection.start()
+    except (OSError, TimeoutError) as error:
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {where} ({_network_reason(error)}): check that "
+            "its server is running and that DATABASE_URL names it; then start again",
+            transient=True,
+        ) from None
+    except DBAPIError as error:
+        hint = (
+            "its folder must exist and be writable"
+            if engine.dialect.name == "sqlite"
+            else "the user, password and database name"
+        )
+        reason = _one_line(error.orig or error)
+        raise DatabaseUnavailable(
+            f"cannot open the database at {where} ({reason}): check DATABASE_URL, {hint}",
+            transient=False,
+        ) from None
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _network_reason(error: OSError | TimeoutError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"  # asyncio words it "Connect call failed"
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return error.strerror or _one_line(error)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 class ClockedSession(Session):
@@ -86,7 +153,7 @@ def _upgrade(connection: Connection) -> None:
 
 async def upgrade_database(engine: AsyncEngine) -> None:
     """Create or migrate the schema to the newest revision (safe to run on every start)."""
-    async with engine.begin() as connection:
+    async with connected(engine) as connection, connection.begin():
         # Several processes starting at once on PostgreSQL migrate one after another: the
         # others then find the schema up to date.
         await one_at_a_time(connection, START)

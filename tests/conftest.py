@@ -46,10 +46,8 @@ def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.M
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No developer's .env or environment leaks into a test."""
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "DATABASE_", "DEFAULT_", "MAX_TEXT")) or name in {
-            "TIMEZONE",
-            "LOG_LEVEL",
-        }:
+        prefixes = ("TELEGRAM_", "DATABASE_", "DEMO_", "DEFAULT_", "MAX_TEXT", "DASHBOARD_")
+        if name.startswith(prefixes) or name in {"TIMEZONE", "LOG_LEVEL", "HOST", "PORT"}:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield

@@ -20,6 +20,7 @@ from bot.language import texts
 from bot.settings import Settings
 from handlers.telegram.app import create_bot, create_dispatcher, run_polling
 from handlers.telegram.inbox import TelegramInbox
+from handlers.telegram.retiring import retirements
 from storage.models import Answer
 from tests.course import T0, FakeClock
 from tests.fakes import FakeBotAPI, FakeUser
@@ -47,9 +48,10 @@ class RunningBot:
         await self.task
 
 
-def count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
-    """Whether the dispatcher is inside an update, or the inbox holds updates not yet looked
-    at, so that the fake server waits for the whole answer however slow the machine is."""
+def count_handled_updates(dispatcher: Dispatcher, bot: Bot) -> Callable[[], bool]:
+    """Whether the dispatcher is inside an update, the inbox holds updates not yet looked at,
+    or old buttons are still being taken off, so that the fake server waits for the whole
+    answer however slow the machine is."""
     handling = 0
     feed = dispatcher.feed_update
 
@@ -65,7 +67,11 @@ def count_handled_updates(dispatcher: Dispatcher) -> Callable[[], bool]:
 
     def busy() -> bool:
         inbox = dispatcher.get("inbox")
-        return handling > 0 or (isinstance(inbox, TelegramInbox) and inbox.worker.busy)
+        return (
+            handling > 0
+            or (isinstance(inbox, TelegramInbox) and inbox.worker.busy)
+            or retirements(bot).pending > 0
+        )
 
     return busy
 
@@ -90,7 +96,7 @@ async def running_bot(
         # spacing would only slow them down (tests/test_rate_limit.py checks it on its own).
         bot = create_bot(core, session=session, per_chat_per_second=math.inf)
         dispatcher = create_dispatcher(core)
-        server.busy = count_handled_updates(dispatcher)
+        server.busy = count_handled_updates(dispatcher, bot)
         stopping = asyncio.Event()
         task = asyncio.create_task(
             run_polling(

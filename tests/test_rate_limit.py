@@ -301,6 +301,34 @@ async def test_taking_buttons_off_lets_every_waiting_call_go_first() -> None:
     assert log == [(0, 0.0), (2, 1.0), (3, 2.0), (1, 3.0)]
 
 
+async def test_taking_buttons_off_leaves_a_fifth_of_the_window_free() -> None:
+    """Regression (information meeting): a clean-up that took every free slot the moment no
+    call waited kept the window full, so each question that came next waited for a slot."""
+    clock = VirtualTime()
+    limit = limiter(clock, per_second=10, per_chat=math.inf)  # a fifth: 2 of 10 kept free
+    log: list[tuple[str, float]] = []
+
+    async def call(name: str, yielding: bool = False) -> None:
+        await limit.acquire(None, yielding=yielding)
+        log.append((name, clock.now))
+
+    busy = [asyncio.create_task(call(f"question {i}")) for i in range(8)]
+    await _settle()
+    clean_up = asyncio.create_task(call("clean-up", yielding=True))
+    await _settle()
+    later = [asyncio.create_task(call(f"question {i}")) for i in (8, 9)]
+    await clock.run([*busy, clean_up, *later])
+
+    assert log[-3:] == [("question 8", 0.0), ("question 9", 0.0), ("clean-up", 1.0)]
+
+
+def test_the_headroom_leaves_a_yielding_call_a_slot() -> None:
+    with pytest.raises(ValueError, match="yield_headroom"):
+        RateLimitMiddleware(per_second=10, yield_headroom=10)
+    assert RateLimitMiddleware(per_second=1)._headroom == 0
+    assert RateLimitMiddleware(per_second=30)._headroom == 6
+
+
 async def test_only_taking_buttons_off_yields() -> None:
     clock = VirtualTime()
     limit = limiter(clock, per_second=1, per_chat=math.inf)

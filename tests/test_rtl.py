@@ -27,6 +27,8 @@ SAMPLES: dict[str, object] = {
     "start": "1.12.2026", "end": "1.6.2027", "lines": "112: police", "note": "OK, done.",
     "role": "mentor", "status": "matched", "date": "1.12.2026", "code": "bridge",
     "first": "high", "second": "very high",
+    "count": 19, "user": "demo-1796686196", "path": "audio/en/mentee_intake/name.ogg",
+    "database": "/home/sara/mentorbot-demo.db", "command": "python -m bot demo --with-dashboard",
 }  # fmt: skip
 
 

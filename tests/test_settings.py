@@ -48,6 +48,34 @@ def test_plain_database_urls_get_the_async_driver() -> None:
             "10.0.0.1, proxy.local",
             "DASHBOARD_TRUSTED_PROXIES is invalid: 'proxy.local' is not an IP address",
         ),
+        ("PORT", "80808", "PORT (or its old name DASHBOARD_PORT) is invalid"),
+        ("DASHBOARD_PORT", "http", "PORT (or its old name DASHBOARD_PORT) is invalid"),
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "http://bot.example.org/telegram",
+            "TELEGRAM_WEBHOOK_URL is invalid: must be an https:// URL",
+        ),
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "https://bot.example.org:8080/telegram",
+            "TELEGRAM_WEBHOOK_URL is invalid: Telegram sends updates only to port 443, 80, 88",
+        ),
+        # Without the secret anybody who finds the URL could post updates.
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "https://bot.example.org/telegram",
+            "TELEGRAM_WEBHOOK_SECRET is invalid: must be set when TELEGRAM_WEBHOOK_URL is",
+        ),
+        (
+            "TELEGRAM_WEBHOOK_SECRET",
+            "with space",
+            "TELEGRAM_WEBHOOK_SECRET is invalid: must be 1 to 256 characters, only A-Z",
+        ),
+        (
+            "TELEGRAM_WEBHOOK_SECRET",
+            "x" * 257,
+            "TELEGRAM_WEBHOOK_SECRET is invalid: must be 1 to 256 characters, only A-Z",
+        ),
     ],
 )
 def test_malformed_setting_is_named(
@@ -91,8 +119,43 @@ def test_cli_run_without_token_names_the_setting(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_host_and_port_take_their_old_names_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    defaults = load_settings()
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 8080)
+    monkeypatch.setenv("DASHBOARD_HOST", "10.0.0.7")
+    monkeypatch.setenv("DASHBOARD_PORT", "8000")
+    assert (load_settings().host, load_settings().port) == ("10.0.0.7", 8000)
+    # The new names win where both are set.
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "9000")
+    assert (load_settings().host, load_settings().port) == ("0.0.0.0", 9000)
+    # In .env as well.
+    monkeypatch.delenv("HOST")
+    monkeypatch.delenv("PORT")
+    monkeypatch.delenv("DASHBOARD_HOST")
+    monkeypatch.delenv("DASHBOARD_PORT")
+    (tmp_path / ".env").write_text("DASHBOARD_PORT=8001\nPORT=9001\nDASHBOARD_HOST=::1\n")
+    assert (load_settings().host, load_settings().port) == ("::1", 9001)
+
+
+def test_a_webhook_takes_an_https_url_and_a_secret() -> None:
+    longest = "A-z_09" * 42 + "abcd"  # 256 characters, every kind Telegram allows
+    settings = load_settings(
+        telegram_webhook_url="https://bot.example.org:8443/telegram/updates?x=1",
+        telegram_webhook_secret=longest,
+    )
+    assert settings.webhook_path() == "/telegram/updates"
+    bare = load_settings(
+        telegram_webhook_url="https://bot.example.org", telegram_webhook_secret="s"
+    )
+    assert bare.webhook_path() == "/"
+    assert load_settings(telegram_webhook_url="").telegram_webhook_url is None  # long polling
+
+
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["demo"], ["export"], ["db"], ["db", "upgrade"], ["check"]]
+    "command", [[], ["run"], ["serve"], ["demo"], ["export"], ["db"], ["db", "upgrade"], ["check"]]
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -118,8 +119,17 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     assert amina.da("What is your name? A nickname is fine.") in first[-1]["text"]
 
     replies: dict[str, list[dict[str, object]]] = {}
+    shown = [first[-1]]
     for answer_by, answer in INTAKE_SCRIPT:
         replies[str(answer)] = await answer_by(amina, answer)
+        shown += replies[str(answer)]
+    # The progress counts up by one and its total never grows (goals: "A job" brings a
+    # question in; it was counted from the start).
+    progress = [_progress(message) for message in shown if _progress(message) is not None]
+    assert [position for position, _ in progress] == sorted(position for position, _ in progress)
+    assert sorted({position for position, _ in progress}) == list(range(1, 23))
+    totals = [total for _, total in progress]
+    assert totals == sorted(totals, reverse=True) and totals[-1] == 22
     *_, age_question = replies["amina@example.org"]  # typed: the next question is a new message
     assert amina.da("How old are you?") in age_question["text"]
     # The tapped message became the next question, with that question's buttons.
@@ -161,6 +171,13 @@ async def test_danish_mentee_finishes_intake_and_database_and_export_hold_her_an
     assert english[ids.index("goals")] == "What are your goals?"
     assert {key: record[key] for key in EXPECTED_ANSWERS} == EXPORTED
     assert record["status"] == "completed" and record["language"] == "da"
+
+
+def _progress(message: dict[str, object]) -> tuple[int, int] | None:
+    """(position, total) of a question's message ("7 / 21" on its first line), else None."""
+    first = str(message.get("text", "")).split("\n", 1)[0]
+    match = re.fullmatch(r"(\d+) / (\d+)", first)
+    return (int(match[1]), int(match[2])) if match else None
 
 
 def _summary(amina: Mentee, running: RunningBot) -> str:

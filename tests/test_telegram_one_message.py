@@ -115,6 +115,32 @@ async def test_a_typed_answer_brings_a_new_message_and_leaves_no_old_buttons(
     server.assert_no_violations()
 
 
+async def test_slow_removal_of_old_buttons_does_not_hold_up_her_next_answer(
+    running: RunningBot, server: FakeBotAPI
+) -> None:
+    """Regression (information meeting, issue 12): the clean-up after a typed answer yields to
+    every other call, so at a busy moment it waits; awaited in her update, it held up her next
+    update behind it in the inbox, and her next question came seconds late."""
+    amina = Mentee(server.user(806, "Amina", language_code="da"), running)
+    await amina.begin()
+    name_question = amina.user.messages[-1]
+    clean_up = server.hold_next("editMessageReplyMarkup")  # as long as the test wants
+
+    await amina.user.send_text("Amina")
+    # quiet=0: the bot is still busy taking the old buttons off; the next question is there.
+    (contact,) = await amina.user.wait_for_reply(quiet=0, timeout=20)
+    assert str(contact["text"]).startswith("2 / ")
+    await amina.user.tap(amina.da(texts.SKIP))
+    (age,) = await amina.user.wait_for_reply(quiet=0, timeout=20)
+
+    assert age["message_id"] == contact["message_id"] and amina.da(AGE) in str(age["text"])
+    assert amina.user.buttons(name_question["message_id"])  # still held
+    clean_up.set()
+    await amina.user.wait_for_reply(count=0)
+    assert pressable(amina) == [amina.user.messages[-1]]
+    server.assert_no_violations()
+
+
 async def test_a_finished_survey_ends_with_a_summary_where_its_last_question_was(
     running: RunningBot, server: FakeBotAPI
 ) -> None:

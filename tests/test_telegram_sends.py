@@ -58,7 +58,7 @@ async def bot_on_a_slow_network(
     retry = RetryMiddleware(max_retries=5, base_delay=0.01, max_delay=0.05, rng=random.Random(seed))
     bot = create_bot(core, session=session, per_chat_per_second=math.inf, retry=retry)
     dispatcher = create_dispatcher(core)
-    server.busy = count_handled_updates(dispatcher)
+    server.busy = count_handled_updates(dispatcher, bot)
     stopping = asyncio.Event()
     task = asyncio.create_task(
         run_polling(core, bot=bot, dispatcher=dispatcher, handle_signals=False, stopping=stopping)

@@ -32,9 +32,9 @@ from storage.database import create_engine
 from storage.models import Contact, ContactState, Participant
 from tests.conftest import _emptied_postgres
 from tests.course import FakeClock
+from tests.crash import BOT, CRASH, QUESTIONS, Person
 from tests.fakes import FakeBotAPI
 from tests.telegram import TOKEN
-from tests.test_inbox_crash import BOT, CRASH, QUESTIONS, Person
 
 PEOPLE = 30
 CONTACTS = 60
@@ -64,12 +64,12 @@ def bot_environment(server: FakeBotAPI, database_url: str) -> dict[str, str]:
 
 class Processes:
     """Bot processes forked from one that has done the imports (see BOT in
-    test_inbox_crash.py): started, killed with SIGKILL, stopped with SIGTERM."""
+    tests/crash.py): started, killed with SIGKILL, stopped with SIGTERM."""
 
     def __init__(self, environment: dict[str, str], log: Path) -> None:
         with log.open("ab") as output:
             self.forks = subprocess.Popen(
-                [sys.executable, "-c", BOT],
+                [sys.executable, "-c", BOT, "run"],
                 env=environment,
                 cwd=log.parent,
                 stdin=subprocess.PIPE,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cli.demo_data import DEMO_EMAIL, DEMO_PASSWORD, DemoError, seed_demo
+from bot.cli.demo import demo_settings
+from bot.cli.demo_data import DEMO_EMAIL, DEMO_PASSWORD, DemoError, open_demo, seed_demo
 from bot.cli.parser import build_parser, main
 from bot.cli.results import cmd_export
 
@@ -12,6 +13,8 @@ __all__ = [
     "DemoError",
     "build_parser",
     "cmd_export",
+    "demo_settings",
     "main",
+    "open_demo",
     "seed_demo",
 ]

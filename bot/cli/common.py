@@ -48,6 +48,17 @@ def run_with_core(settings: Settings, clock: Clock, work: Callable[[Core], Await
     return asyncio.run(with_core())
 
 
+def dashboard_address(settings: Settings) -> str:
+    """The dashboard's address on this machine (one that listens everywhere is reached here
+    through 127.0.0.1), without a trailing slash."""
+    host = settings.host
+    if host in {"0.0.0.0", "::", ""}:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 def _admin() -> str:
     """Who ran a command, for the audit log: the operating-system account."""
     try:

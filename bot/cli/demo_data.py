@@ -3,12 +3,15 @@ several languages, matches at different points of their course, contacts answere
 planned, named check-in answers, flags of every severity, and an admin log-in.
 
 Everything is invented; no real person is described. `python -m bot seed-demo` writes it into
-the configured database (refusing a database that already has participants).
+the configured database (refusing a database that already has participants);
+`python -m bot demo --with-dashboard` into the demo's own database, beside the people of the
+terminal demo, the first time (`open_demo`).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,12 +42,15 @@ from storage.database import clock_now
 from storage.models import (
     Contact,
     ContactState,
+    Coordinator,
+    CoordinatorRole,
     Participant,
     ParticipantStatus,
     RunStatus,
     SurveyRun,
 )
 
+DEMO_CHANNEL = "demo"  # the made-up people's: nobody ever writes from it
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "demo-dashboard-only"  # printed by seed-demo; for a throw-away demo database
 NAMES = [
@@ -142,21 +148,25 @@ async def seed_demo(
     programme_code: str = "bridge",
     now: datetime | None = None,
     seed: int = 7,
+    *,
+    beside: Collection[str] = (),
 ) -> DemoSummary:
+    """The made-up programme in a database without participants (`beside`: but for those of
+    these channels, the terminal demo's people in the demo's own database)."""
     now = now or clock_now(session)
     rng = random.Random(seed)
-    if await session.scalar(select(func.count()).select_from(Participant)):
+    others = select(func.count()).select_from(Participant)
+    if await session.scalar(others.where(Participant.channel.not_in(list(beside)))):
         raise DemoError("the database already has participants; use an empty one for the demo")
     programme = programmes[programme_code]
     row = await repo.programme_by_code(session, programme_code)
     if row is None:
         raise DemoError(f"no programme '{programme_code}' in the database")
-    admin, _ = await invite_coordinator(session, programme_code, "Demo Admin", "admin", "en")
-    await set_login(session, admin, DEMO_EMAIL, DEMO_PASSWORD)
+    await demo_admin(session, programme_code)
 
     def person(role: str, number: int, language: str, status: str) -> Participant:
         return Participant(
-            channel="demo", channel_user_id=f"{role}-{number}", programme_id=row.id,
+            channel=DEMO_CHANNEL, channel_user_id=f"{role}-{number}", programme_id=row.id,
             role=role, status=status, language=language, consent_version="demo",
             consent_given_at=now - timedelta(days=200 - number * 5),
         )  # fmt: skip
@@ -219,3 +229,47 @@ async def seed_demo(
     flags = await repo.count_flags(session, row.id)
     await session.flush()
     return DemoSummary(len(mentees), len(mentors), matches, flags)
+
+
+async def open_demo(
+    session: AsyncSession,
+    programmes: dict[str, Programme],
+    questionnaires: dict[str, Questionnaire],
+    beside: Collection[str],
+    programme_code: str = "bridge",
+) -> DemoSummary | None:
+    """The demo's own database made ready for the dashboard: filled with the made-up programme
+    the first time (the terminal demo's people, of the channels `beside`, may be there
+    already), and the demo admin let in with DEMO_PASSWORD every time, whatever was changed
+    since. The summary when it was filled now; None when it had been before."""
+    made_up = select(Participant.id).where(Participant.channel == DEMO_CHANNEL).limit(1)
+    if await session.scalar(made_up) is None:
+        return await seed_demo(session, programmes, questionnaires, programme_code, beside=beside)
+    await demo_admin(session, programme_code)
+    return None
+
+
+async def demo_admin(session: AsyncSession, programme_code: str) -> Coordinator:
+    """The demo's admin of the programme, with the log-in DEMO_EMAIL / DEMO_PASSWORD: made the
+    first time, and given back its password and admin role if someone changed them in the
+    dashboard. A demo database only: the password is printed for anyone to read."""
+    admin = await session.scalar(select(Coordinator).where(Coordinator.email == DEMO_EMAIL))
+    if admin is None:
+        admin, _ = await invite_coordinator(session, programme_code, "Demo Admin", "admin", "en")
+    programme = await repo.programme_by_code(session, programme_code)
+    if programme is None:
+        raise DemoError(f"no programme '{programme_code}' in the database")
+    role = await session.scalar(
+        select(CoordinatorRole).where(
+            CoordinatorRole.coordinator_id == admin.id,
+            CoordinatorRole.programme_id == programme.id,
+        )
+    )
+    if role is None:
+        session.add(
+            CoordinatorRole(coordinator_id=admin.id, programme_id=programme.id, role="admin")
+        )
+    else:
+        role.role = "admin"
+    await set_login(session, admin, DEMO_EMAIL, DEMO_PASSWORD)
+    return admin

@@ -8,26 +8,34 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.cli.backup import add_backup, add_restore
+from bot.cli.check import add_check
 from bot.cli.demo import add_demo, add_seed_demo
 from bot.cli.matches import add_match, add_schedule
 from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
 from bot.cli.results import add_export, add_report
-from bot.cli.service import add_check, add_dashboard, add_db, add_run
+from bot.cli.service import add_dashboard, add_db, add_run, add_serve
 from bot.clock import Clock, SystemClock
 from bot.coordination import CoordinationError, DangerListError
 from bot.course import MatchError
+from bot.messages import ChannelError
 from bot.programmes import ProgrammeError, QuestionnaireError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.workers import WorkerError
+from storage.backup import BackupError
+from storage.database import DatabaseUnavailable
 
 # Each command group's module adds its commands; here in the order `mentorbot --help` lists them.
 COMMANDS = (
     add_run,
+    add_serve,
     add_demo,
     add_seed_demo,
     add_export,
     add_db,
+    add_backup,
+    add_restore,
     add_match,
     add_schedule,
     add_coordinator,
@@ -75,6 +83,13 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         WorkerError,
     ) as error:
         print(f"mentorbot: error: {error}", file=sys.stderr)
+        for more in error.more if isinstance(error, SettingsError) else []:
+            print(f"mentorbot: error: {more}", file=sys.stderr)
         return 2
+    except (ChannelError, DatabaseUnavailable, BackupError) as error:
+        # Start-up failures: one line on what to do. 1 when starting again later may work by
+        # itself (a network or server away), 2 when a setting must change first.
+        print(f"mentorbot: error: {error}", file=sys.stderr)
+        return 1 if error.transient else 2
     except KeyboardInterrupt:
         return 130

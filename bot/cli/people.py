@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import add_group, local, print_table, run_with_core
+from bot.cli.common import add_group, dashboard_address, local, print_table, run_with_core
 from bot.coordination import (
     CODE_VALID,
     INVITE_DAYS,
     AccountError,
+    FirstAdmin,
     audit_account,
+    create_first_admin,
     invite_coordinator,
     issue_login_code,
 )
@@ -77,6 +79,14 @@ def add_coordinator(commands: Commands) -> None:
     owner.add_argument("--id", type=int, required=True, help="the coordinator's number")
     owner.add_argument("--off", action="store_true", help="no longer a site owner")
     owner.set_defaults(handler=cmd_coordinator_owner)
+    init = coordinator_commands.add_parser(
+        "init",
+        help="the first dashboard admin of a fresh install (a site owner); prints how to log in",
+    )
+    init.add_argument("--name", required=True, help="their name, as colleagues know it")
+    init.add_argument("--email", required=True, help="their e-mail address, to log in with")
+    init.add_argument("--language", default="en", help="language of their messages (en, da)")
+    init.set_defaults(handler=cmd_coordinator_init)
 
 
 def cmd_coordinator_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -133,6 +143,42 @@ def cmd_coordinator_owner(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return run_with_core(settings, args.clock, work)
+
+
+def cmd_coordinator_init(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(core: Core) -> int:
+        async with core.sessions() as session:
+            try:
+                first = await create_first_admin(session, args.name, args.email, args.language)
+            except AccountError as error:
+                raise SettingsError(f"--email: {error}") from None
+            await session.commit()
+        _print_first_admin(first, dashboard_address(settings))
+        return 0
+
+    return run_with_core(settings, args.clock, work)
+
+
+def _print_first_admin(first: FirstAdmin, address: str) -> None:
+    admin = first.coordinator
+    hours = int(CODE_VALID.total_seconds() // 3600)
+    print(
+        f"First admin: coordinator {admin.id}, {admin.name} <{admin.email}>, a site owner "
+        f"(an admin of every programme: {', '.join(first.programmes)}).\n"
+        "\n"
+        "To log in to the dashboard:\n"
+        "  1. Start it: python -m bot dashboard\n"
+        f"  2. Open {address}/login/set-password (behind a proxy: your dashboard's address)\n"
+        f"  3. Enter {admin.email}, this one-time code and a password of your own:\n"
+        f"       {first.login_code}\n"
+        f"     It is valid {hours} hours, once, and is shown only now.\n"
+        f"  4. Then log in at {address}/login with the e-mail and that password.\n"
+        f"A new code, if this one is lost: "
+        f"python -m bot coordinator login --id {admin.id} --email {admin.email}\n"
+        "\n"
+        f"To get flags in Telegram too, send  /coordinator {first.invite_code}  to the bot "
+        f"(valid {INVITE_DAYS} days)."
+    )
 
 
 async def _coordinator(session: AsyncSession, coordinator_id: int) -> Coordinator:

@@ -1,5 +1,5 @@
-"""Running the service: the Telegram bot, the coordinators' dashboard, the database schema and a
-check of the settings and content."""
+"""Running the service: the Telegram bot, the coordinators' dashboard, both in one process
+(`serve`), and the database schema (`check` is in `check.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 from bot.cli.common import add_group, run_with_core
-from bot.core import Core, load_content
+from bot.core import Core
+from bot.health import Readiness
 from bot.settings import Settings
 from bot.workers import sole_worker
 from storage.database import create_engine, upgrade_database
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 # Channels are reached by module name, so the core never imports a channel framework.
 TELEGRAM_APP = "handlers.telegram.app"
+TELEGRAM_SERVE = "handlers.telegram.serve"
+WEB_SERVER = "handlers.web"
+DASHBOARD_APP = "dashboard.app"
 
 
 def add_run(commands: Commands) -> None:
@@ -37,6 +41,33 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     with sole_worker(settings.database_url):  # on SQLite, before the database is touched
+        return run_with_core(settings, args.clock, work)
+
+
+def add_serve(commands: Commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run it all in one process on HOST:PORT: the Telegram webhook "
+        "(TELEGRAM_WEBHOOK_URL; long polling without it), the dashboard, the dispatcher and "
+        "/healthz, /readyz; migrates the database first",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_token()
+    telegram = importlib.import_module(TELEGRAM_SERVE)
+    web = importlib.import_module(DASHBOARD_APP)
+    # Bound first: a port in use stops the start before anything else is done.
+    listening = importlib.import_module(WEB_SERVER).listen(settings.host, settings.port)
+
+    async def work(core: Core) -> int:
+        readiness = Readiness(core.database, settings.dispatch_interval)
+        app = web.create_app(core, readiness)
+        await telegram.serve(core, app, readiness, listening=listening)
+        return 0
+
+    with listening, sole_worker(settings.database_url):
         return run_with_core(settings, args.clock, work)
 
 
@@ -59,25 +90,9 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return asyncio.run(upgrade())
 
 
-def add_check(commands: Commands) -> None:
-    check = commands.add_parser(
-        "check", help="validate settings, questionnaires, programmes and catalogs, then exit"
-    )
-    check.set_defaults(handler=cmd_check)
-
-
-def cmd_check(settings: Settings, _args: argparse.Namespace) -> int:
-    catalogs, questionnaires, programmes = load_content(settings)
-    print(
-        f"ok: {len(questionnaires)} questionnaires, {len(programmes)} programmes, "
-        f"languages {', '.join(catalogs.languages)}"
-    )
-    return 0
-
-
 def add_dashboard(commands: Commands) -> None:
     dashboard = commands.add_parser(
-        "dashboard", help="the coordinators' web dashboard (DASHBOARD_HOST, DASHBOARD_PORT)"
+        "dashboard", help="the coordinators' web dashboard alone, on HOST:PORT"
     )
     dashboard.set_defaults(handler=cmd_dashboard)
 
@@ -91,19 +106,9 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 
 async def serve_dashboard(core: Core, settings: Settings) -> int:
     # Imported here: the core never loads the web framework unless the dashboard is asked for.
-    uvicorn = importlib.import_module("uvicorn")
-    web = importlib.import_module("dashboard.app")
-    config = uvicorn.Config(
-        web.create_app(core),
-        host=settings.dashboard_host,
-        port=settings.dashboard_port,
-        log_level=settings.log_level.lower(),
-        # The app itself believes X-Forwarded-For and -Proto from DASHBOARD_TRUSTED_PROXIES only;
-        # uvicorn on its own would believe them from 127.0.0.1.
-        proxy_headers=False,
-        # uvicorn's access log would write every client's address (personal data) with the path.
-        access_log=False,
-    )
-    print(f"dashboard on http://{settings.dashboard_host}:{settings.dashboard_port}/")
-    await uvicorn.Server(config).serve()
+    server = importlib.import_module(WEB_SERVER)
+    web = importlib.import_module(DASHBOARD_APP)
+    with server.listen(settings.host, settings.port) as listening:
+        print(f"dashboard on http://{settings.host}:{settings.port}/")
+        await server.web_server(web.create_app(core), settings).serve(sockets=[listening])
     return 0

@@ -42,6 +42,8 @@ class SurveyEngine(ConversationSetup):
         user_id: str,
         incoming: Input,
         language_hint: str | None = None,
+        *,
+        voice_answers: bool = True,
     ) -> Reply:
         about_own_data = OwnData.concerns(incoming)
         participant = await repo.participant_for(
@@ -55,7 +57,7 @@ class SurveyEngine(ConversationSetup):
             if participant is None or (about_own_data and participant.consent_given_at is None):
                 reply.messages.append(OutgoingMessage(str(texts.MYDATA_NOTHING)))
                 return reply
-            turn = Turn(self, session, participant, reply)
+            turn = Turn(self, session, participant, reply, voice_answers)
             side = next((s for s in SIDE_CONVERSATIONS if s.claims(participant, incoming)), None)
             if side is None:
                 # Anything else ends a half-begun side conversation.

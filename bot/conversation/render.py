@@ -57,8 +57,10 @@ def render_prompt(
     values: dict[str, AnswerValue],
     *,
     explain: bool = False,
+    voice: bool = True,
 ) -> OutgoingMessage:
-    """The question with its buttons; `explain` adds why we ask it (instead of its button)."""
+    """The question with its buttons; `explain` adds why we ask it (instead of its button);
+    `voice`: the channel takes a voice message for a free-text answer, so it is offered."""
     index = questionnaire.index(question.id)
 
     def press(action: Action, option: int = 0) -> Press:
@@ -98,7 +100,7 @@ def render_prompt(
             ]
             rows.append((Button(str(texts.DONE), press(Action.DONE)),))
         case QuestionType.TEXT:
-            text += f"\n\n{texts.TEXT_HINT}"
+            text += f"\n\n{texts.TEXT_HINT if voice else texts.TEXT_ONLY_HINT}"
         case QuestionType.NUMBER:
             text += "\n\n" + texts.NUMBER_HINT.format(min=question.min, max=question.max)
         case QuestionType.INFO:

@@ -102,7 +102,7 @@ class SurveyRunner:
         is shown there."""
         for note in notes:
             self.reply.messages.append(OutgoingMessage(note))
-        message = render_prompt(self.questionnaire, self.question, self.run, self.values)
+        message = self._render(self.question)
         programme = self.participant.programme
         if (not notes if recorded is None else recorded) and programme is not None:
             path = self.turn.setup.audio.path(
@@ -119,6 +119,16 @@ class SurveyRunner:
             return True
         self.reply.messages.append(message)
         return False
+
+    def _render(self, question: Question, *, explain: bool = False) -> OutgoingMessage:
+        return render_prompt(
+            self.questionnaire,
+            question,
+            self.run,
+            self.values,
+            explain=explain,
+            voice=self.turn.voice_answers,
+        )
 
     def _show_in_pressed(self, message: OutgoingMessage) -> None:
         self.reply.edit = message
@@ -207,9 +217,7 @@ class SurveyRunner:
                     return
                 picked = set(self.run.draft) ^ {choices[press.option]}
                 self.run.draft = [choice for choice in choices if choice in picked]
-                self._show_in_pressed(
-                    render_prompt(self.questionnaire, question, self.run, self.values)
-                )
+                self._show_in_pressed(self._render(question))
             case Action.DONE if question.type is QuestionType.MULTI:
                 if not self.run.draft:
                     self.prompt(str(texts.CHOOSE_AT_LEAST_ONE))
@@ -224,9 +232,7 @@ class SurveyRunner:
             case Action.BACK:
                 await self._back(question)
             case Action.WHY if question.why:
-                self._show_in_pressed(
-                    render_prompt(self.questionnaire, question, self.run, self.values, explain=True)
-                )
+                self._show_in_pressed(self._render(question, explain=True))
             case Action.SKIP:
                 self.prompt(str(texts.CANNOT_SKIP))
             case _:

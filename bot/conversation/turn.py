@@ -47,6 +47,9 @@ class Turn:
     session: AsyncSession
     participant: Participant
     reply: Reply
+    # Whether the channel can take a voice message as an answer (the terminal cannot): only
+    # then does a free-text question offer it.
+    voice_answers: bool = True
 
     @property
     def programme(self) -> Programme:

@@ -44,6 +44,7 @@ from bot.coordination.coordinators import (
 )
 from bot.coordination.danger import CATEGORIES, DangerHit, DangerListError, DangerScreen
 from bot.coordination.digest import FlagPusher
+from bot.coordination.first_admin import FirstAdmin, FirstAdminRefused, create_first_admin
 from bot.coordination.flag_display import flag_view
 from bot.coordination.flags import (
     DANGER,
@@ -148,6 +149,8 @@ __all__ = [
     "DangerListError",
     "DangerScreen",
     "Delivery",
+    "FirstAdmin",
+    "FirstAdminRefused",
     "FlagFilter",
     "FlagPusher",
     "FlagQueue",
@@ -179,6 +182,7 @@ __all__ = [
     "coordinator_by_telegram",
     "coordinators_of",
     "counted",
+    "create_first_admin",
     "create_programme",
     "flag_answer",
     "flag_queue",

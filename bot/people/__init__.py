@@ -3,7 +3,16 @@ retention, and the keyed hash that keeps anonymous answers apart from names."""
 
 from __future__ import annotations
 
-from bot.people.anonymity import anonymous_occasion, load_secret, respondent_key, run_of_contact
+from bot.people.anonymity import (
+    Secret,
+    anonymous_occasion,
+    existing_secret,
+    keys_linked,
+    load_secret,
+    respondent_key,
+    run_of_contact,
+    write_secret_file,
+)
 from bot.people.flag_details import FlagPage, due_days, flag_page
 from bot.people.participants import (
     PARTICIPANT_COLUMNS,
@@ -24,6 +33,7 @@ from bot.people.profile import (
     own_participant,
     participant_profile,
 )
+from bot.people.stored import IntakeRecord, intake_record
 from bot.people.timeline import participant_timeline
 
 __all__ = [
@@ -34,13 +44,18 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "FlagPage",
+    "IntakeRecord",
     "ParticipantFilter",
+    "Secret",
     "anonymous_occasion",
     "apply_retention",
     "due_days",
     "erase_person",
+    "existing_secret",
     "flag_context",
     "flag_page",
+    "intake_record",
+    "keys_linked",
     "languages_in_use",
     "list_participants",
     "load_secret",
@@ -52,4 +67,5 @@ __all__ = [
     "personal_data",
     "respondent_key",
     "run_of_contact",
+    "write_secret_file",
 ]

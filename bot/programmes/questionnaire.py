@@ -268,12 +268,38 @@ class Questionnaire(_Strict):
         return None
 
     def progress(self, question_id: str, answers: dict[str, AnswerValue]) -> tuple[int, int]:
-        """(position, total) among the questions that apply given the answers so far."""
-        visible = [question.id for question in self.visible(answers)]
-        if question_id not in visible:
-            visible.append(question_id)
-            visible.sort(key=self.index)
-        return visible.index(question_id) + 1, len(visible)
+        """(position, total): the question's place among those asked, and how many may be
+        asked in all. A later question whose condition waits for an answer not given yet
+        counts until that answer rules it out: going on, the total can only shrink ("4 / 17",
+        "5 / 15"), never jump up because an answer brought a question in."""
+        current = self.index(question_id)
+        possible: set[str] = set()
+        position = 0
+        for index, question in enumerate(self.questions):
+            if index < current:
+                counted = question.is_shown(answers)
+                position += counted
+            else:
+                counted = index == current or all(
+                    self._may_hold(condition, answers, possible, current)
+                    for condition in question.when
+                )
+            if counted:
+                possible.add(question.id)
+        return position + 1, len(possible)
+
+    def _may_hold(
+        self,
+        condition: Condition,
+        answers: dict[str, AnswerValue],
+        possible: set[str],
+        current: int,
+    ) -> bool:
+        """Whether a condition holds or still may: its question is yet to come (the current
+        one or later, still possible) and unanswered, so any answer could follow."""
+        source = condition.question
+        undecided = source not in answers and source in possible and self.index(source) >= current
+        return undecided or condition.holds(answers)
 
 
 def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:

@@ -1,4 +1,5 @@
-"""Build the aiogram bot and dispatcher around the core and run long polling into the inbox."""
+"""Build the aiogram bot and dispatcher around the core, the parts that run beside them
+(`TelegramService`) and long polling into the inbox (`run`; `serve.py` adds the webhook)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.core import Core
-from bot.wakeup import start_wakeup
+from bot.health import Readiness
+from bot.wakeup import Wakeup, start_wakeup
 from bot.workers import ShareChanged, WorkerGroup
 from handlers.telegram.answers import AnswerEveryPress, AnswerNotingBot
 from handlers.telegram.commands import publish_commands
@@ -21,8 +23,10 @@ from handlers.telegram.middlewares import CHANNEL, UnitOfWorkMiddleware
 from handlers.telegram.outbox import TelegramOutbox
 from handlers.telegram.polling import Poller
 from handlers.telegram.rate_limit import RateLimitMiddleware
+from handlers.telegram.retiring import retirements
 from handlers.telegram.retry import RetryMiddleware
 from handlers.telegram.routers import create_routers
+from handlers.telegram.startup import explained_failures, introduce
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,82 @@ def create_dispatcher(core: Core) -> Dispatcher:
     return dispatcher
 
 
+class TelegramService:
+    """The parts of the bot that run however the updates come in (long polling or a webhook):
+    the inbox and its worker, the dispatcher's wake-up and the command menu. `readiness`, when
+    given (`serve`), learns that getMe answered and each time the dispatcher ran."""
+
+    def __init__(
+        self, core: Core, bot: Bot, dispatcher: Dispatcher, readiness: Readiness | None = None
+    ) -> None:
+        self.core = core
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.readiness = readiness
+        # There from the first moment: a webhook may bring updates before the start is done.
+        self.inbox = TelegramInbox(core, bot, dispatcher)
+        dispatcher["inbox"] = self.inbox
+        self.allowed_updates = dispatcher.resolve_used_update_types()
+        self._wakeup: Wakeup | None = None
+        self._group: WorkerGroup | None = None
+
+    async def start(self, how: str) -> None:
+        """getMe (a wrong token or no network stops here), the command menu, the wake-up,
+        then the updates a crash or stop left unfinished."""
+        settings = self.core.settings
+        me = await introduce(self.bot, settings)
+        if self.readiness is not None:
+            self.readiness.telegram_reached()
+        log.info("mentorbot is running as @%s (%s)", me.username, how)
+        with explained_failures(settings):
+            await publish_commands(self.bot, self.core.catalogs)
+        # With other processes on the database: its share of the limit, before anything is sent.
+        self._group = await join_workers(self.core, self.bot, self.inbox)
+        contacts = self.core.contact_dispatcher({CHANNEL: TelegramOutbox(self.bot)})
+        self.dispatcher["contacts"] = contacts
+
+        async def dispatch() -> None:
+            await contacts.tick()
+            if self.readiness is not None:
+                self.readiness.dispatcher_ran()
+
+        self._wakeup = start_wakeup(
+            {
+                "contact-dispatcher": dispatch,
+                "programme-reload": self.core.reload_programmes,
+                "inbox-prune": self.inbox.worker.prune,
+            },
+            self.core.settings.dispatch_interval,
+        )
+        await self.inbox.worker.start()  # what a crash or stop left unfinished goes first
+
+    async def poll(self, stopping: asyncio.Event) -> None:
+        """Long polling until `stopping` is set, in this process's turns: of several processes
+        on PostgreSQL one polls at a time (`bot/workers.py`), the others wait for it to go. A
+        webhook left set (by `serve` with TELEGRAM_WEBHOOK_URL) is removed first, keeping its
+        updates: while one is set, Telegram answers getUpdates with 409."""
+        assert self._group is not None, "start() first"
+
+        async def poll_in_turn(halt: asyncio.Event) -> None:
+            with explained_failures(self.core.settings):  # a token revoked while it runs, too
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                await Poller(self.bot, self.inbox, self.allowed_updates, halt).run()
+
+        await self._group.run_polling_turns(stopping, poll_in_turn)
+
+    async def stop(self) -> None:
+        """Scheduled runs and updates being handled finish before the session and the
+        database close under them."""
+        if self._wakeup is not None and not await self._wakeup.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
+        if not await self.inbox.worker.stop(SHUTDOWN_GRACE):
+            log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
+        if not await retirements(self.bot).finish(SHUTDOWN_GRACE):
+            log.warning("stopped with old buttons still being taken off after %s s", SHUTDOWN_GRACE)
+        if self._group is not None:
+            await self._group.leave()  # nothing more is sent: its share goes to the others
+
+
 async def run_polling(
     core: Core,
     *,
@@ -113,41 +193,12 @@ async def run_polling(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-    wakeup, inbox, group = None, None, None
+    service = TelegramService(core, bot, dispatcher)
     try:
-        me = await bot.get_me()
-        log.info("mentorbot is running as @%s (long polling)", me.username)
-        await publish_commands(bot, core.catalogs)
-        contacts = core.contact_dispatcher({CHANNEL: TelegramOutbox(bot)})
-        dispatcher["contacts"] = contacts
-        inbox = TelegramInbox(core, bot, dispatcher)
-        dispatcher["inbox"] = inbox
-        group = await join_workers(core, bot, inbox)  # before anything is sent
-        wakeup = start_wakeup(
-            {
-                "contact-dispatcher": contacts.tick,
-                "programme-reload": core.reload_programmes,
-                "inbox-prune": inbox.worker.prune,
-            },
-            core.settings.dispatch_interval,
-        )
-        await inbox.worker.start()  # what a crash or stop left unfinished goes first
-        allowed = dispatcher.resolve_used_update_types()
-
-        async def poll(halt: asyncio.Event) -> None:
-            await Poller(bot, inbox, allowed, halt).run()
-
-        # All processes work off the inbox and the schedule; one at a time long-polls.
-        await group.run_polling_turns(stopping, poll)
+        await service.start("long polling")
+        await service.poll(stopping)
     finally:
-        # Scheduled runs and updates being handled finish before the session and the database
-        # close under them.
-        if wakeup is not None and not await wakeup.stop(SHUTDOWN_GRACE):
-            log.warning("stopped with a scheduled run still going after %s s", SHUTDOWN_GRACE)
-        if inbox is not None and not await inbox.worker.stop(SHUTDOWN_GRACE):
-            log.warning("stopped with updates still in hand after %s s", SHUTDOWN_GRACE)
-        if group is not None:
-            await group.leave()
+        await service.stop()
         if handle_signals:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 asyncio.get_running_loop().remove_signal_handler(signum)

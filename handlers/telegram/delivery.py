@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation import SurveyEngine
 from bot.messages import OutgoingMessage, Reply, VoiceNote
 from handlers.telegram.callbacks import SurveyTap
+from handlers.telegram.retiring import retirements
 from handlers.telegram.retry import may_have_arrived
 
 log = logging.getLogger(__name__)
@@ -250,9 +251,9 @@ async def deliver(
         document = BufferedInputFile(content, filename=name)
         await _unless_unconfirmed(bot.send_document(chat_id=chat_id, document=document), chat_id)
     if retired is not None:
-        # After what she waits for: taking old buttons off yields to every other message
-        # (rate_limit.py), so a crowd answering at once gets its questions first.
-        await _edit(bot, chat_id, retired, None)
+        # After what she waits for, and not awaited: taking old buttons off yields to every
+        # other message (rate_limit.py), and her next update must not wait for it (retiring.py).
+        retirements(bot).start(_edit(bot, chat_id, retired, None), chat_id)
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
     await _download(bot, reply.downloads, engine.config.voice_dir)

@@ -15,11 +15,13 @@ and no longer, and nothing is refused on the way:
 Waiting callers are served first come, first served: per chat, and then for the global slots
 (a call waiting for its own chat's spacing does not hold up calls to other chats). One kind of
 call yields to all others: taking the buttons off an old message (``editMessageReplyMarkup``
-with no markup), which nobody is waiting to read. It waits until no other call waits, so when
-more calls are due than Telegram allows (a crowd answering at once), the questions people wait
-for go first and the clean-up trails behind. Waiting is sleeping, never polling. A chat is
-forgotten once nothing is waiting for it and its spacing has passed, so memory follows the
-chats of the last moments, not every chat ever seen.
+with no markup), which nobody is waiting to read. It waits until no other call waits, and it
+leaves a fifth of the window free (``yield_headroom``): the calls people wait for come at
+random moments, and a clean-up that filled every free slot as it came would make each of them
+wait for a slot to end. So when more calls are due than Telegram allows (a crowd answering at
+once), the questions people wait for go first and the clean-up trails behind. Waiting is
+sleeping, never polling. A chat is forgotten once nothing is waiting for it and its spacing has
+passed, so memory follows the chats of the last moments, not every chat ever seen.
 
 Register it *after* ``RetryMiddleware`` on the session (the first registered middleware is the
 outermost), so every attempt, retries included, passes through the limiter.
@@ -114,11 +116,13 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     ``math.inf`` switches the spacing off. ``per_chat_burst`` lets that many calls to one chat
     go at once (a typed answer takes the old question's buttons off and sends the next) while
     keeping the average: at most ``burst`` calls in any ``burst / per_chat_per_second`` seconds.
-    ``latency_margin`` (seconds) widens the one-second window of a call still unanswered,
-    because Telegram counts calls when they arrive: an answered call has arrived before its
-    answer, and its window starts there, so it needs no margin (the limiter then keeps close
-    to ``per_second``: that many calls per one second plus one round trip). ``clock``
-    (monotonic, in seconds) and ``sleep`` are there for tests.
+    ``yield_headroom`` calls of ``per_second`` are left free by a yielding call (default a
+    fifth, at least one when ``per_second`` is two or more). ``latency_margin`` (seconds)
+    widens the one-second window of a call still unanswered, because Telegram counts calls when
+    they arrive: an answered call has arrived before its answer, and its window starts there,
+    so it needs no margin (the limiter then keeps close to ``per_second``: that many calls per
+    one second plus one round trip). ``clock`` (monotonic, in seconds) and ``sleep`` are there
+    for tests.
     """
 
     def __init__(
@@ -127,6 +131,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         per_chat_per_second: float = 1.0,
         per_chat_burst: int = 1,
         latency_margin: float = 0.0,
+        yield_headroom: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
@@ -144,6 +149,12 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self.per_chat_burst = per_chat_burst
         self._capacity = max(1, math.floor(per_second)) if math.isfinite(per_second) else 0
         self._window = max(1.0, 1.0 / per_second)
+        if yield_headroom is None:
+            yield_headroom = max(1, self._capacity // 5) if self._capacity > 1 else 0
+        if not 0 <= yield_headroom < max(1, self._capacity):
+            msg = f"yield_headroom must leave a yielding call a slot, not {yield_headroom!r}"
+            raise ValueError(msg)
+        self._headroom = yield_headroom
         # Telegram counts a call when it arrives, which trails our start by the network's
         # latency: a call still on its way may arrive after its window would have ended.
         self._margin = latency_margin
@@ -224,7 +235,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 if not self._may_send(now):
                     await self._until_shared()
                     continue
-                wait = max(self._global_wait(now), chat.wait(self._interval, now) if chat else 0)
+                wait = max(
+                    self._global_wait(now, keep_free=self._headroom),
+                    chat.wait(self._interval, now) if chat else 0,
+                )
                 if wait <= 0:
                     slot = self._start(now)
                     if chat is not None:
@@ -279,12 +293,20 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self._shared.clear()
         await self._shared.wait()
 
-    def _global_wait(self, now: float) -> float:
-        """How long until a call may start as far as the global window goes (0 or less: now)."""
-        capacity = self._capacity if self._share is None else max(1, self._share)
-        if not capacity or len(self._starts) < capacity:
+    def _global_wait(self, now: float, keep_free: int = 0) -> float:
+        """How long until a call may start as far as the global window goes (0 or less: now),
+        leaving ``keep_free`` of the window's calls to others (of a share, as much of it)."""
+        if not self._capacity:
             return 0.0
-        oldest = self._starts[-capacity]  # of the last `capacity` calls
+        capacity = self._capacity
+        if self._share is not None:
+            keep_free = keep_free * self._share // self._capacity
+            capacity = max(1, self._share)
+        allowed = max(1, capacity - keep_free)
+        if len(self._starts) < allowed:
+            return 0.0
+        # Once this one has left the window, fewer than `allowed` calls are in it.
+        oldest = self._starts[len(self._starts) - allowed]
         free_at = oldest.at + self._window
         if not oldest.answered and now >= free_at:
             free_at += self._margin  # a window's end came, but maybe not the call

@@ -148,6 +148,7 @@ class FaultInjection:
         self.flood_rejections: list[FloodRejection] = []
         self._failures: dict[str, deque[Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
+        self._holds: dict[str, deque[asyncio.Event]] = {}
         self._flood: FloodControl | None = None
         self.late_answers: list[ApiCall] = []
         self._late: LateAnswers | None = None
@@ -183,6 +184,14 @@ class FaultInjection:
         """
         self._require_method(method)
         self._delays.setdefault(method, deque()).extend([seconds] * times)
+
+    def hold_next(self, method: str) -> asyncio.Event:
+        """Hold the next call of ``method`` until the test sets the event returned (or the
+        server stops), then carry it out: a call that takes as long as the test wants."""
+        self._require_method(method)
+        release = asyncio.Event()
+        self._holds.setdefault(method, deque()).append(release)
+        return release
 
     def lose_next(self, method: str, *, after: float, times: int = 1) -> None:
         """Lose the next ``times`` calls of ``method`` on the way: each is held ``after``
@@ -250,7 +259,15 @@ class FaultInjection:
         self._flood = FloodControl(per_second, interval, tolerance)
 
     async def _hold_if_delayed(self, method: str) -> None:
-        """Sit out the next delay queued for ``method``, if any (cut short by ``stop``)."""
+        """Sit out the next hold or delay queued for ``method``, if any (cut short by
+        ``stop``)."""
+        holds = self._holds.get(method)
+        if holds:
+            release = holds.popleft()
+            waits = [asyncio.ensure_future(event.wait()) for event in (release, self._closing)]
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in pending:
+                wait.cancel()
         delays = self._delays.get(method)
         if delays:
             with suppress(TimeoutError):

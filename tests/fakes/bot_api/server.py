@@ -20,7 +20,8 @@ documented limits; anything the real Telegram would refuse is refused here too *
 ``server.violations``, so a test can fail on a bot bug even where the bot swallowed the error.
 
 ``FakeBotAPI`` is the server and its routing; what it answers is spread over its parts by
-concern: ``updates`` (queue and long polling), ``messages`` (chats, messages, files, taps),
+concern: ``updates`` (queue and long polling), ``webhook`` (setWebhook, then the updates
+POSTed to the bot), ``messages`` (chats, messages, files, taps),
 ``profile`` (getMe, commands) and ``faults`` (injected failures, delays, flood limits).
 Requests are read and checked in ``wire``; ``FakeUser`` (``user``) plays the person.
 """
@@ -50,12 +51,13 @@ from .profile import BotProfile
 from .records import JSON, ApiCall
 from .updates import UpdateQueue
 from .user import FakeUser
+from .webhook import WebhookMode
 from .wire import decode_params, read_request, validate_params
 
 _Handler = Callable[[JSON], Awaitable[Any]]
 
 
-class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
+class FakeBotAPI(UpdateQueue, WebhookMode, Messaging, BotProfile, FaultInjection):
     """An aiohttp server that speaks the Telegram Bot API well enough for end-to-end tests.
 
     State a test can read: ``calls`` (every request, decoded), ``violations`` (every request
@@ -63,7 +65,7 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
     refused as "message is not modified", violations too), ``flood_rejections`` (calls
     refused by ``enforce_flood_limits``), ``late_answers`` (calls answered late by
     ``answer_late``), ``files`` (by file id), ``commands`` (per scope and language),
-    ``token`` (last token seen).
+    ``token`` (last token seen). A token in ``refused_tokens`` is answered 401 Unauthorized.
     """
 
     def __init__(
@@ -79,9 +81,12 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
         self.calls: list[ApiCall] = []
         self.violations: list[str] = []
         self.token: str | None = None
+        # Tokens answered 401 Unauthorized, as Telegram answers a wrong or revoked token.
+        self.refused_tokens: set[str] = set()
         self._users: dict[int, FakeUser] = {}
         self._init_profile(bot_first_name, bot_username)
         self._init_updates()
+        self._init_webhook()
         self._init_messages()
         self._init_faults()
         self._in_flight = 0
@@ -98,6 +103,8 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -133,6 +140,7 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
         """Release waiting long polls and delayed calls, then shut the server down."""
         self._closing.set()
         await self._notify()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -200,6 +208,9 @@ class FakeBotAPI(UpdateQueue, Messaging, BotProfile, FaultInjection):
     async def _handle_method(self, request: web.Request) -> web.Response:
         self.token = request.match_info["token"]
         name = request.match_info["method"]
+        if self.token in self.refused_tokens:
+            unauthorized = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(unauthorized, status=401)
         arrived = asyncio.get_running_loop().time()
         long_poll = name.lower() == "getupdates"
         if long_poll:

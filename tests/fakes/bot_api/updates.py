@@ -19,17 +19,22 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 _DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
 )
 
 
 class UpdateQueue:
-    """The part of ``FakeBotAPI`` that queues updates and serves getUpdates and deleteWebhook.
+    """The part of ``FakeBotAPI`` that queues updates and serves getUpdates.
 
-    An update stays pending until a getUpdates ``offset`` confirms it; one of a type the bot
-    did not ask for (``allowed_updates``) is dropped into ``dropped_updates``, as Telegram
-    never sends it.
+    An update stays pending until a getUpdates ``offset`` confirms it (or, in webhook mode, a
+    POST of it is answered 2xx: ``webhook``); one of a type the bot did not ask for
+    (``allowed_updates``) is dropped into ``dropped_updates``, as Telegram never sends it.
+    While a webhook is set, getUpdates answers 409, as Telegram's does.
     """
 
     # Provided by FakeBotAPI, its waiting machinery:
@@ -38,6 +43,7 @@ class UpdateQueue:
     _last_activity: float
     _notify: Callable[[], Awaitable[None]]
     _wait: Callable[..., Awaitable[None]]
+    webhook: object | None  # provided by WebhookMode: the webhook set, if any
 
     def _init_updates(self) -> None:
         self.dropped_updates: list[JSON] = []
@@ -78,8 +84,11 @@ class UpdateQueue:
     async def _get_updates(self, params: JSON) -> list[JSON]:
         """Long polling: confirm by offset, then answer at once or when an update arrives.
 
-        A newer getUpdates supersedes a waiting one, which gets Telegram's 409 Conflict.
+        A newer getUpdates supersedes a waiting one, which gets Telegram's 409 Conflict; so
+        does a webhook set meanwhile. With a webhook set, getUpdates is refused at once.
         """
+        if self.webhook is not None:
+            raise BotAPIError(409, WEBHOOK_ACTIVE)
         offset = params.get("offset")
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         loop = asyncio.get_running_loop()
@@ -94,6 +103,8 @@ class UpdateQueue:
             self._changed.notify_all()
             while True:
                 if generation != self._poll_generation:
+                    if self.webhook is not None:
+                        raise BotAPIError(409, WEBHOOK_ACTIVE, violation=False)
                     self.poll_conflicts += 1
                     raise BotAPIError(409, CONFLICT, violation=False)
                 ready = self._deliverable(limit)
@@ -102,11 +113,6 @@ class UpdateQueue:
                     return ready
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), remaining)
-
-    async def _delete_webhook(self, params: JSON) -> bool:
-        if params.get("drop_pending_updates"):
-            self._pending.clear()
-        return True
 
     # ----------------------------------------------------------------- helpers
 
@@ -123,12 +129,13 @@ class UpdateQueue:
         """Pending updates the bot asked for; others are dropped, as Telegram never sends them."""
         kept: list[JSON] = []
         for update in self._pending:
-            kind = next(key for key in update if key != "update_id")
-            allowed = (
-                kind in self._allowed_updates
-                if self._allowed_updates is not None
-                else kind not in _DEFAULT_UPDATE_TYPES_EXCLUDED
-            )
-            (kept if allowed else self.dropped_updates).append(update)
+            (kept if self._is_allowed(update) else self.dropped_updates).append(update)
         self._pending = kept
         return copy.deepcopy(kept[:limit])
+
+    def _is_allowed(self, update: JSON) -> bool:
+        """Whether the bot asked for updates of this kind (``allowed_updates``)."""
+        kind = next(key for key in update if key != "update_id")
+        if self._allowed_updates is not None:
+            return kind in self._allowed_updates
+        return kind not in _DEFAULT_UPDATE_TYPES_EXCLUDED
