@@ -99,3 +99,22 @@ async def test_taking_buttons_off_waits_for_a_share_too() -> None:
 def test_a_limiter_without_a_limit_has_no_share_to_give() -> None:
     with pytest.raises(ValueError, match="no share"):
         RateLimitMiddleware(per_second=math.inf).set_share(15)
+
+
+async def test_taking_buttons_off_leaves_the_same_fifth_of_a_share_free() -> None:
+    clock = VirtualTime()
+    limit = unspaced(clock)  # 30 a second, a fifth (6) kept free from calls that yield
+    limit.set_share(15)  # of a share of 15: 3
+    started: list[float] = []
+
+    async def take_buttons_off() -> None:
+        await limit.acquire(None, yielding=True)
+        started.append(clock.now)
+
+    tasks = [asyncio.create_task(take_buttons_off()) for _ in range(13)]
+    await clock.run(tasks)
+    assert started == [0.0] * 12 + [1.0]
+    limit.set_share(1)  # a share too small to keep any of it free
+    late = asyncio.create_task(take_buttons_off())
+    await clock.run([late])
+    assert started[-1] == 2.0  # once the call at 1.0 has left the window: one a second
