@@ -28,6 +28,7 @@ from bot.people import (
     ParticipantFilter,
     languages_in_use,
     list_participants,
+    own_participant,
     participant_table,
 )
 from bot.people import participant_timeline as build_timeline
@@ -44,6 +45,7 @@ from dashboard.deps import (
     refused,
     signed_page,
 )
+from dashboard.matching import mentor_panel
 from storage.models import EndReason
 
 router = APIRouter()
@@ -70,6 +72,8 @@ RUN_STATUSES: dict[str, LazyText] = {
     "in_progress": __("not finished yet"),
     "partial": __("stopped before the end"),
 }
+NO_MENTOR_CHOSEN = __("Choose a mentor.")
+WAITING_SHOWN = 20  # waiting mentees in the match page's picker; a search finds the others
 # Why a pair needs attention, by the side that said so.
 CONCERNS: dict[tuple[str, str], LazyText] = {
     ("mentee", "no_answer"): __("The mentee did not answer the last check-in."),
@@ -173,9 +177,27 @@ async def participant_export(
 
 @router.get("/participants/{participant_id}", response_class=HTMLResponse)
 async def participant_timeline(
-    request: Request, participant_id: int, session: Database, signed: Signed, core_: AppCore
+    request: Request,
+    participant_id: int,
+    session: Database,
+    signed: Signed,
+    mentor: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
+    return await _participant_page(request, session, signed, participant_id, search=mentor)
+
+
+async def _participant_page(
+    request: Request,
+    session: Database,
+    signed: Signed,
+    participant_id: int,
+    status_code: int = 200,
+    search: str = "",
+    refusal: MatchError | None = None,
+) -> Response:
+    """A participant's timeline; for a waiting mentee, the mentors to match her with."""
     me = signed.coordinator
+    core_ = app_core(request)
     with core_.catalogs.use(me.language):
         try:
             timeline = await build_timeline(
@@ -184,11 +206,14 @@ async def participant_timeline(
             )  # fmt: skip
         except coordination.CoordinationError:
             raise refused(404, NOT_FOUND) from None
+        panel = await mentor_panel(session, me, core_, timeline.participant, search.strip())
+        reason = str(refusal) if refusal else ""
     await session.commit()
     return signed_page(
         request,
         signed,
         "participant_timeline.html",
+        status_code,
         timeline=timeline,
         person=timeline.participant,
         roles=ROLES,
@@ -197,7 +222,34 @@ async def participant_timeline(
         flag_statuses=FLAG_STATUSES,
         run_statuses=RUN_STATUSES,
         end_reasons=END_REASONS,
+        panel=panel,
+        match_refused=reason,
     )
+
+
+@router.post("/participants/{participant_id}/match")
+async def match_from_suggestion(
+    request: Request, participant_id: int, session: Database, signed: Signed, form: Form,
+    core_: AppCore,
+) -> Response:  # fmt: skip
+    """One click on a mentor of the panel: the mentee of this page and that mentor, from today."""
+    me = signed.coordinator
+    try:
+        await own_participant(session, me, participant_id)
+    except coordination.CoordinationError:
+        raise refused(404, NOT_FOUND) from None
+    mentor = _number(form.get("mentor"))
+    try:
+        if mentor is None:
+            raise MatchError(NO_MENTOR_CHOSEN)
+        async with session.begin_nested():  # a refused match leaves nothing behind
+            match = await make_match(
+                session, me, core_.programmes, core_.settings.timezone, participant_id, mentor
+            )
+    except MatchError as error:
+        return await _participant_page(request, session, signed, participant_id, 400, refusal=error)
+    await session.commit()
+    return RedirectResponse(f"/matches?done=made#match-{match.id}", status_code=303)
 
 
 # --- matches -----------------------------------------------------------------------------------
@@ -214,11 +266,17 @@ async def _matches_page(
 ) -> Response:
     me = signed.coordinator
     core_ = app_core(request)
+    search = request.query_params.get("mentee", "").strip()[:200]
     with core_.catalogs.use(me.language):
         found = await pairs(
             session, me, core_.questionnaires, core_.programmes, core_.settings.timezone
         )
         reason = str(refusal) if refusal else ""
+        waiting = await list_participants(
+            session, me, ParticipantFilter(search=search, role="mentee", status="waiting")
+        )
+    # The picker: who waits longest first; a mentee's page then suggests her mentors.
+    waiting.sort(key=lambda row: (row.waiting_since is None, row.waiting_since, row.id))
     mine = await coordination.programme_ids(session, me)
     seen = coordination.counted(mine, [pair.programme_id for pair in found], "web: {count} matches")
     await logged_each(session, me, "view", seen)
@@ -231,6 +289,9 @@ async def _matches_page(
         error=error,
         reason=reason,
         form=form or {},
+        waiting=waiting[:WAITING_SHOWN],
+        waiting_count=len(waiting),
+        mentee_search=search,
         roles=ROLES,
         end_reasons=END_REASONS,
         concerns=CONCERNS,

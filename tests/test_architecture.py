@@ -116,6 +116,7 @@ def test_bot_is_capability_packages_with_few_modules_beside_them() -> None:
         "coordination",
         "course",
         "language",
+        "matching",
         "people",
         "programmes",
         "results",

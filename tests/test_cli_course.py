@@ -122,7 +122,9 @@ def test_match_extend_moves_the_end_and_the_end_surveys_and_is_audited(
         finally:
             await core.close()
 
-    ((action, participant, detail),) = asyncio.run(audited())
+    made, (action, participant, detail) = asyncio.run(audited())
+    assert made[:2] == ("match", 1)  # `match create` is in the audit log too
+    assert made[2] is not None and made[2].startswith("match 1: mentee 1, mentor 2, from ")
     assert (action, participant) == ("extend_match", 1)
     assert detail is not None and detail.startswith(f"match 1: until {until}, from {planned_end}")
 

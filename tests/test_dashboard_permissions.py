@@ -42,6 +42,8 @@ NEEDS = {
     "message the person of the flag": "coordinator",
     "see the person": "coordinator",
     "match two people": "coordinator",
+    "see the mentors suggested for a mentee": "coordinator",
+    "match a mentee with a mentor from her page": "coordinator",
     "end a match": "coordinator",
     "open the programme's settings": "admin",
     "change a colleague's role": "admin",
@@ -69,6 +71,8 @@ class Objects:
     match: int
     colleague: int  # a coordinator of this programme only
     programme_id: int
+    picked_mentee: int = 0  # matched from her page, with a mentor picked there
+    picked_mentor: int = 0
 
 
 @pytest.fixture
@@ -120,7 +124,12 @@ async def objects_of(core: Core, code: str) -> Objects:
             )
         )
         await session.commit()
-        return Objects(flags, person.id, mentee.id, mentor.id, match.id, colleague.id, programme.id)
+    picked_mentee = await enrolled(core, f"{code}-picked-mentee", "mentee", code=code)
+    picked_mentor = await enrolled(core, f"{code}-picked-mentor", "mentor", code=code)
+    return Objects(
+        flags, person.id, mentee.id, mentor.id, match.id, colleague.id, programme.id,
+        picked_mentee.id, picked_mentor.id,
+    )  # fmt: skip
 
 
 async def accounts_in(core: Core) -> None:
@@ -159,6 +168,16 @@ def request_for(action: str, code: str, of: Objects) -> tuple[str, str, dict[str
             "POST",
             "/matches",
             {"mentee": str(of.mentee), "mentor": str(of.mentor), "start": ""},
+        ),
+        "see the mentors suggested for a mentee": (
+            "GET",
+            f"/participants/{of.picked_mentee}?mentor={of.picked_mentor}",
+            {},
+        ),
+        "match a mentee with a mentor from her page": (
+            "POST",
+            f"/participants/{of.picked_mentee}/match",
+            {"mentor": str(of.picked_mentor)},
         ),
         "end a match": (
             "POST",

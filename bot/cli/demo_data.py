@@ -62,6 +62,11 @@ LANGUAGES = ["ar", "uk", "fa_AF", "so", "ti", "en", "da", "ar", "uk", "fa"]
 TEXTS = {
     "country": ["Syria", "Ukraine", "Afghanistan", "Eritrea", "Somalia", "Iran", "Iraq"],
     "work_before": ["Nurse", "Teacher", "Electrician", "Accountant", "Cook", "Engineer"],
+    # What matching compares (programmes/bridge.yaml, `matching:`).
+    "home_town": ["Aarhus", "Viby J", "København NV", "Odense", "Aalborg", "Frederiksberg"],
+    "interests": ["Football, cooking", "Reading and walks", "Cooking", "Music, football"],
+    "languages": ["Danish, English", "Danish, English, Arabic", "Danish, German"],
+    "other_languages": ["Arabic, English", "Ukrainian, Russian", "Dari, English", "Somali"],
 }
 DEFAULT_TEXT = "I would like to work with people."
 

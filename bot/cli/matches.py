@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import _admin, add_group, local, parse_moment, print_table, run_with_core
+from bot.cli.matching import add_suggest
 from bot.coordination import audit
 from bot.core import Core
 from bot.course import create_match, end_match, extend_match
@@ -22,13 +23,16 @@ if TYPE_CHECKING:
 
 
 def add_match(commands: Commands) -> None:
-    match_commands = add_group(commands, "match", "create, list, extend and end mentor matches")
+    match_commands = add_group(
+        commands, "match", "suggest mentors, create, list, extend and end mentor matches"
+    )
     create = match_commands.add_parser("create", help="join a mentee and a mentor; plans check-ins")
     create.add_argument("--mentee", type=int, required=True, help="the mentee's participant number")
     create.add_argument("--mentor", type=int, required=True, help="the mentor's participant number")
     create.add_argument("--start", help="start date (local time; default: now)")
     create.add_argument("--end", help="planned end date (default: start + the course length)")
     create.set_defaults(handler=cmd_match)
+    add_suggest(match_commands)
     listing = match_commands.add_parser("list", help="all matches")
     listing.add_argument("--programme", help="only this programme's code")
     listing.set_defaults(handler=cmd_match)
@@ -58,6 +62,12 @@ def cmd_match(settings: Settings, args: argparse.Namespace) -> int:
                 match = await create_match(
                     session, core.programmes, args.mentee, args.mentor,
                     parse_moment(args.start, zone), parse_moment(args.end, zone),
+                )  # fmt: skip
+                await audit(
+                    session, None, "match", programme_id=match.programme_id,
+                    participant_id=match.mentee_id,
+                    detail=f"match {match.id}: mentee {match.mentee_id}, mentor "
+                    f"{match.mentor_id}, from {local(match.started_at, zone)[:10]}, {_admin()}",
                 )  # fmt: skip
                 await session.commit()
                 print(

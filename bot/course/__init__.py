@@ -4,7 +4,13 @@ check-ins and reminders, and the views of schedules and pairs."""
 from __future__ import annotations
 
 from bot.course.dispatch import ContactDispatcher
-from bot.course.match_overview import finish_match, make_match, own_match, pairs
+from bot.course.match_overview import (
+    NO_PROGRAMME_FILE,
+    finish_match,
+    make_match,
+    own_match,
+    pairs,
+)
 from bot.course.matches import (
     MATCH_ENDING,
     MatchError,
@@ -12,12 +18,14 @@ from bot.course.matches import (
     create_match,
     end_match,
     extend_match,
+    matchable_participant,
 )
 from bot.course.schedule_view import schedule
 from bot.messages import Outbox, Undeliverable  # where channels have long found them
 
 __all__ = [
     "MATCH_ENDING",
+    "NO_PROGRAMME_FILE",
     "ContactDispatcher",
     "MatchError",
     "Outbox",
@@ -28,6 +36,7 @@ __all__ = [
     "extend_match",
     "finish_match",
     "make_match",
+    "matchable_participant",
     "own_match",
     "pairs",
     "schedule",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordination import raise_flag
@@ -71,7 +72,11 @@ class LocalDay:
         return local_day(self.moment, self.zone)
 
 
-async def _participant(session: AsyncSession, participant_id: int, role: str) -> Participant:
+async def matchable_participant(
+    session: AsyncSession, participant_id: int, role: str, capacity: int = 1
+) -> Participant:
+    """The participant, if they can be matched in this role now: a mentee outside a match, a
+    mentor with fewer than `capacity` running matches (the programme's `matching.capacity`)."""
     # Ids are passed as text: a number would be grouped ("1.234") like an amount.
     number = str(participant_id)
     participant = await session.get(Participant, participant_id)
@@ -81,9 +86,22 @@ async def _participant(session: AsyncSession, participant_id: int, role: str) ->
         raise MatchError(WRONG_ROLE[role], number=number)
     if participant.status == ParticipantStatus.WITHDRAWN:
         raise MatchError(WITHDRAWN, number=number)
-    if await repo.active_match_of(session, participant_id) is not None:
+    if await _running_matches(session, participant_id) >= capacity:
         raise MatchError(ALREADY_MATCHED, number=number)
     return participant
+
+
+async def _running_matches(
+    session: AsyncSession, participant_id: int, besides: int | None = None
+) -> int:
+    """How many matches the person is in now (but for match `besides`)."""
+    query = select(func.count()).where(
+        Match.ended_at.is_(None),
+        (Match.mentee_id == participant_id) | (Match.mentor_id == participant_id),
+    )
+    if besides is not None:
+        query = query.where(Match.id != besides)
+    return await session.scalar(query) or 0
 
 
 async def create_match(
@@ -95,8 +113,10 @@ async def create_match(
     planned_end: datetime | None = None,
 ) -> Match:
     """Join a mentee and a mentor, and plan every contact of their course."""
-    mentee = await _participant(session, mentee_id, "mentee")
-    mentor = await _participant(session, mentor_id, "mentor")
+    mentee = await matchable_participant(session, mentee_id, "mentee")
+    known = programmes.get(mentee.programme.code) if mentee.programme else None
+    capacity = known.matching.capacity if known else 1
+    mentor = await matchable_participant(session, mentor_id, "mentor", capacity)
     if mentee.programme is None or mentee.programme_id != mentor.programme_id:
         raise MatchError(NOT_SAME_PROGRAMME)
     programme = programmes[mentee.programme.code]
@@ -196,8 +216,12 @@ async def _close_course(
     ended_at = match.ended_at
     statuses = _STATUS_AFTER[EndReason(match.end_reason)]
     for person, status in zip((match.mentee, match.mentor), statuses, strict=True):
-        if person.status != ParticipantStatus.WITHDRAWN:
-            person.status = status
+        if person.status == ParticipantStatus.WITHDRAWN:
+            continue
+        # A mentor with room for several mentees stays matched while another pair runs.
+        if await _running_matches(session, person.id, besides=match.id):
+            continue
+        person.status = status
     rules = _rules(programme)
     for contact in await repo.contacts_of_match(session, match.id):
         if contact.state != ContactState.PLANNED:

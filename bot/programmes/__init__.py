@@ -3,6 +3,7 @@ stored copies that admins edit in the dashboard."""
 
 from __future__ import annotations
 
+from bot.programmes.matching import Criterion, CriterionKind, MatchingRules
 from bot.programmes.programme import (
     DEFAULT_COUNTRY,
     Anonymity,
@@ -41,6 +42,9 @@ __all__ = [
     "MAX_HELP_LINES",
     "Anonymity",
     "AnswerValue",
+    "Criterion",
+    "CriterionKind",
+    "MatchingRules",
     "Offset",
     "Problem",
     "Programme",

@@ -12,6 +12,7 @@ import yaml
 from phonenumbers import shortnumberinfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.programmes.matching import MatchingRules, matching_problem
 from bot.programmes.questionnaire import SAFE_LOADER, Questionnaire
 from bot.programmes.schedule import ProgrammeSchedule
 
@@ -77,6 +78,8 @@ class Programme(BaseModel):
     # Recorded questions: <audio>/<language>/<questionnaire id>/<question id>.ogg, relative to
     # the programme file (see bot/language/voice.py).
     audio: Path | None = None
+    # How mentors are suggested for a waiting mentee (bot/programmes/matching.py).
+    matching: MatchingRules = Field(default_factory=MatchingRules)
 
     @field_validator("timezone")
     @classmethod
@@ -165,6 +168,10 @@ def check_programme(
             raise ProgrammeError(
                 f"{where}: field 'intake.{role}': no questionnaire '{questionnaire_id}'"
             )
+    intakes = {role: questionnaires[qid] for role, qid in programme.intake.items()}
+    matching = matching_problem(programme.matching, intakes)
+    if matching:
+        raise ProgrammeError(f"{where}: {matching}")
     missing_surveys = sorted(programme.questionnaire_ids() - set(questionnaires))
     if missing_surveys:
         raise ProgrammeError(
