@@ -4,6 +4,7 @@ check-ins and reminders, and the views of schedules and pairs."""
 from __future__ import annotations
 
 from bot.course.dispatch import ContactDispatcher
+from bot.course.lag import dispatcher_lag
 from bot.course.match_overview import finish_match, make_match, own_match, pairs
 from bot.course.matches import (
     MATCH_ENDING,
@@ -24,6 +25,7 @@ __all__ = [
     "Undeliverable",
     "apply_triggers",
     "create_match",
+    "dispatcher_lag",
     "end_match",
     "extend_match",
     "finish_match",

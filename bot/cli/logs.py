@@ -1,0 +1,116 @@
+"""Logging, set up once in `main()` for everything the process runs: the bot, the dispatcher,
+the dashboard, and the libraries under them (aiogram, uvicorn, APScheduler, Alembic).
+
+`LOG_FORMAT=json` writes one JSON object per line, for a log collector; `text` writes lines
+for a person; unset, it is text when standard error is a terminal and JSON otherwise (a
+service under systemd or in a container). Both carry the fields of `bot.log_context` (update,
+participant, programme, contact) beside the message.
+
+JSON comes from python-json-logger: a `logging.Formatter`, so the records of every library,
+which all log through the standard library, come out the same way without changing a single
+call. (structlog would bring a second logging API and still need a formatter of this kind
+for those records.) A JSON line holds only `JSON_KEYS` and the log fields; whatever else a
+library attaches to its records (uvicorn's coloured copy of the message) is left out.
+
+`LOG_LEVEL` applies to this code base and to the libraries whose messages were read for it
+(`FOLLOWING_LOG_LEVEL`: at DEBUG they log update ids, job names, server events, never what a
+person sent). Every other library logs warnings and errors only: at INFO and DEBUG some
+write what passes through them (SQLAlchemy and aiosqlite the statements with their
+parameters, that is answers and names).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Literal, TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+from bot.log_context import FIELDS, ContextFields
+
+LogFormat = Literal["json", "text"]
+
+FOLLOWING_LOG_LEVEL = (
+    "bot",
+    "handlers",
+    "dashboard",
+    "storage",
+    "aiogram",
+    "uvicorn",
+    "apscheduler",
+    "alembic",
+)
+"""Loggers that log at LOG_LEVEL; the others from WARNING up."""
+
+JSON_KEYS = ("time", "level", "logger", "message", "exc_info", "stack_info")
+"""The keys of a JSON line besides the log fields."""
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonLines(JsonFormatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, logger, message, the log
+    fields bound where it was logged, and the traceback of an exception."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+            json_ensure_ascii=False,
+        )
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        kept = {key: log_data[key] for key in JSON_KEYS if key in log_data}
+        kept.update({key: log_data[key] for key in FIELDS if key in log_data})
+        return kept
+
+
+class TextLines(logging.Formatter):
+    """The message, then the log fields as `name=value`."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = " ".join(
+            f"{name}={getattr(record, name)}" for name in FIELDS if hasattr(record, name)
+        )
+        if not fields:
+            return line
+        first, newline, rest = line.partition("\n")  # after the message, before a traceback
+        return f"{first} [{fields}]{newline}{rest}"
+
+
+_OURS = "_mentorbot"  # marks the handler set up here, so that a second call replaces it
+
+
+def configure_logging(
+    level: str, log_format: LogFormat | None = None, stream: TextIO | None = None
+) -> LogFormat:
+    """Send every record to `stream` (standard error) in `log_format`; the format used."""
+    stream = stream or sys.stderr
+    chosen: LogFormat = log_format or ("text" if _is_terminal(stream) else "json")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines() if chosen == "json" else TextLines())
+    handler.addFilter(ContextFields())
+    setattr(handler, _OURS, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    numeric = logging.getLevelName(level)
+    root.setLevel(max(numeric, logging.WARNING))
+    for name in FOLLOWING_LOG_LEVEL:
+        logging.getLogger(name).setLevel(numeric)
+    return chosen
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or closed
+        return False
