@@ -246,4 +246,4 @@ async def waiting(session: AsyncSession) -> dict[str, Waiting]:
             func.min(case((pending, InboxUpdate.received_at))),
         ).group_by(InboxUpdate.channel)
     )
-    return {channel: Waiting(pending, oldest) for channel, pending, oldest in rows.tuples()}
+    return {channel: Waiting(pending, oldest) for channel, pending, oldest in rows}

@@ -27,17 +27,14 @@ async def dispatcher_lag(
 ) -> dict[str, float]:
     """Seconds each programme's oldest due contact is late by `now` (0 if none is); `timezone`
     is the TIMEZONE setting, for a programme that names no zone."""
-    oldest_due = dict(
-        (
-            await session.execute(
-                select(ProgrammeRow.code, func.min(Contact.due_at))
-                .join(Participant, Participant.id == Contact.participant_id)
-                .join(ProgrammeRow, ProgrammeRow.id == Participant.programme_id)
-                .where(Contact.state == ContactState.PLANNED, Contact.due_at <= now)
-                .group_by(ProgrammeRow.code)
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(ProgrammeRow.code, func.min(Contact.due_at))
+        .join(Participant, Participant.id == Contact.participant_id)
+        .join(ProgrammeRow, ProgrammeRow.id == Participant.programme_id)
+        .where(Contact.state == ContactState.PLANNED, Contact.due_at <= now)
+        .group_by(ProgrammeRow.code)
     )
+    oldest_due: dict[str, datetime] = {code: due for code, due in rows}
     lag = {}
     for code, programme in programmes.items():
         due = oldest_due.get(code)
