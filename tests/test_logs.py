@@ -223,6 +223,6 @@ def test_libraries_that_log_what_passes_through_them_log_warnings_only() -> None
     configure_logging("DEBUG", "json", io.StringIO())
     assert logging.getLogger("bot.inbox").isEnabledFor(logging.DEBUG)
     assert logging.getLogger("aiogram.event").isEnabledFor(logging.DEBUG)
-    for library in ("sqlalchemy.engine.Engine", "aiosqlite", "python_multipart.multipart"):
+    for library in ("sqlalchemy.engine.Engine", "aiosqlite", "apscheduler.scheduler"):
         assert not logging.getLogger(library).isEnabledFor(logging.INFO)
         assert logging.getLogger(library).isEnabledFor(logging.WARNING)

@@ -13,10 +13,11 @@ for those records.) A JSON line holds only `JSON_KEYS` and the log fields; whate
 library attaches to its records (uvicorn's coloured copy of the message) is left out.
 
 `LOG_LEVEL` applies to this code base and to the libraries whose messages were read for it
-(`FOLLOWING_LOG_LEVEL`: at DEBUG they log update ids, job names, server events, never what a
-person sent). Every other library logs warnings and errors only: at INFO and DEBUG some
-write what passes through them (SQLAlchemy and aiosqlite the statements with their
-parameters, that is answers and names).
+(`FOLLOWING_LOG_LEVEL`: at DEBUG they log update ids, bot ids, server and migration events,
+never what a person sent). Every other library logs warnings and errors only: at INFO and
+DEBUG some write what passes through them (SQLAlchemy and aiosqlite the statements with their
+parameters, that is answers and names), and APScheduler two lines for every run of every job
+(each `DISPATCH_INTERVAL`), which would bury the rest.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ FOLLOWING_LOG_LEVEL = (
     "storage",
     "aiogram",
     "uvicorn",
-    "apscheduler",
     "alembic",
 )
 """Loggers that log at LOG_LEVEL; the others from WARNING up."""
