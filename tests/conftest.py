@@ -52,25 +52,31 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         names = {"TIMEZONE", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "HOST", "PORT"}
         if name.startswith(prefixes) or name in names:
             monkeypatch.delenv(name)
+    # Commands a test runs (`main()`) log errors only: their other lines (a migration's, the
+    # warning about a new secret file) would mix into the standard error the tests read.
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
     monkeypatch.chdir(tmp_path)
     yield
 
 
 @pytest.fixture(autouse=True)
 def _logging_restored() -> Iterator[None]:
-    """`main()` sets up logging for the whole process (bot/cli/logs.py): a test that runs a
-    command must not leave its handler, writing to that test's captured output, or its
-    levels to the tests after it."""
+    """`main()` sets up logging for the whole process (bot/cli/logs.py), and uvicorn sets its
+    loggers' levels: a test must not leave its handler, writing to that test's captured
+    output, or its levels to the tests after it."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in FOLLOWING_LOG_LEVEL}
+    handlers = list(root.handlers)
+    loggers = [root, *(logging.getLogger(name) for name in list(root.manager.loggerDict))]
+    levels = {logger: logger.level for logger in loggers}
     yield
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
         handler.close()
-    root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
+    for logger, level in levels.items():
+        logger.setLevel(level)
+    for name in FOLLOWING_LOG_LEVEL:  # set up by the test, perhaps for the first time
+        if logging.getLogger(name) not in levels:
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="session")

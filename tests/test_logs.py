@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import bot.coordination.accounts as accounts
+from bot.cli import main
 from bot.cli.logs import configure_logging
 from bot.cli.service import web_server
 from bot.coordination import invite_coordinator
@@ -108,7 +109,7 @@ async def search_in_the_dashboard(core: Core, settings: Settings) -> str:
     async with core.sessions.begin() as session:
         sara, _ = await invite_coordinator(session, "bridge", "Sara")
         await accounts.set_login(session, sara, COORDINATOR_EMAIL, PASSWORD)
-    server = web_server(create_app(core), settings)
+    server = web_server(create_app(core), settings.model_copy(update={"log_level": "DEBUG"}))
     server.config.port = 0  # any free port
     serving = asyncio.create_task(server.serve())
     try:
@@ -226,3 +227,13 @@ def test_libraries_that_log_what_passes_through_them_log_warnings_only() -> None
     for library in ("sqlalchemy.engine.Engine", "aiosqlite", "apscheduler.scheduler"):
         assert not logging.getLogger(library).isEnabledFor(logging.INFO)
         assert logging.getLogger(library).isEnabledFor(logging.WARNING)
+
+
+def test_main_sets_up_logging_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+    assert main(["db", "upgrade"]) == 0
+    migrations = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert migrations and {line["logger"] for line in migrations} == {"alembic.runtime.migration"}
