@@ -84,10 +84,13 @@ INBOX_OLDEST_PENDING = Gauge(
 
 ANSWERS_STORED = Counter(
     "mentorbot_answers_stored",
-    "Answers committed (given, skipped or declined; a changed answer counts again).",
+    "Answers to named questionnaires committed (given, skipped or declined; a changed answer "
+    "counts again). Anonymous answers are not counted: the database keeps only their day.",
     ["programme"],
     registry=REGISTRY,
 )
+"""An anonymous answer keeps its day, never its time (docs/PRIVACY.md, "Days, not times"):
+counted here, the moment the counter moved between two scrapes would tell its time."""
 DISPATCHER_LAG = Gauge(
     "mentorbot_dispatcher_lag_seconds",
     "How late the oldest due scheduled contact is: since it fell due, or since the quiet "

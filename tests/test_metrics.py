@@ -11,18 +11,19 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import bot.metrics
 from bot.core import Core
 from bot.metrics import ANSWERS_STORED, REGISTRY, count_when_committed
 from dashboard.app import create_app
 from storage import inbox
-from storage.models import Contact, ContactState, Participant
+from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
 from storage.models import Programme as ProgrammeRow
 from tests.course import T0, clock_at
 from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot
+from tests.test_anonymous_days import alarming_anonymous_end
 
 TOKEN = "a-token-of-twenty-four-c"
 ELSEWHERE = ("203.0.113.9", 50000)  # a client on another machine (TEST-NET-3)
@@ -116,6 +117,19 @@ async def test_an_answer_counts_only_once_its_transaction_commits(core: Core) ->
     async with core.sessions() as session:
         count_when_committed(session, ANSWERS_STORED, "counted")  # never committed
     assert sample("mentorbot_answers_stored_total", programme="counted") - before == 2
+
+
+@pytest.mark.fast_course
+async def test_anonymous_answers_are_not_counted(core: Core) -> None:
+    """The moment a counter moved would date an anonymous answer, which keeps its day only."""
+    before = sample("mentorbot_answers_stored_total", programme="fast")
+    await alarming_anonymous_end(core)
+    async with core.sessions() as session:
+        anonymous = await session.scalar(
+            select(func.count(Answer.id)).join(SurveyRun).where(SurveyRun.participant_id.is_(None))
+        )
+    assert anonymous
+    assert sample("mentorbot_answers_stored_total", programme="fast") == before
 
 
 # ------------------------------------------------------------------ read from the database

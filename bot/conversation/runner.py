@@ -259,7 +259,8 @@ class SurveyRunner:
             # All an anonymous run keeps of when it was answered: the day (storage/days.py).
             at=await today_only(self.session, self.run.programme_id) if anonymous else None,
         )
-        count_when_committed(self.session, ANSWERS_STORED, self.turn.programme.code)
+        if not anonymous:  # the moment a counter moves would date an anonymous answer
+            count_when_committed(self.session, ANSWERS_STORED, self.turn.programme.code)
         self.values[question.id] = value
         self.statuses[question.id] = status
         self.run.draft = []
