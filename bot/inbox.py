@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.log_context import log_scope, traceback_without_messages
+from bot.log_context import log_scope
 from bot.metrics import UPDATE_FAILURES, UPDATES_PARKED, UPDATES_RECEIVED
 from storage import inbox
 from storage.models import InboxState, InboxUpdate
@@ -242,7 +242,7 @@ class InboxWorker:
         # The class only: an exception's message may quote what the person wrote.
         name = type(error).__name__
         UPDATE_FAILURES.labels(self.channel).inc()
-        log.debug("update %s failed:\n%s", update.update_id, traceback_without_messages(error))
+        log.debug("update %s failed", update.update_id, exc_info=error)
         async with self.sessions.begin() as session:
             state = await inbox.record_failure(session, update.id, attempt, name, self.max_attempts)
             if state is None and await inbox.state_of(session, update.id) == InboxState.DONE:

@@ -14,7 +14,6 @@ number, an answer or a message's text (`docs/PRIVACY.md`, "Logs and metrics").
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -53,23 +52,6 @@ def bind_log_fields(**fields: int | str | None) -> None:
 def log_fields() -> Mapping[str, int | str]:
     """The fields bound here and now."""
     return _fields.get()
-
-
-def traceback_without_messages(error: BaseException) -> str:
-    """Where an exception (and the ones it came from) was raised: the frames and the classes,
-    without the messages, which may quote what a person wrote (a validation error quotes its
-    input). For a log line about a failure that any input may cause."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return "\nThe above led to:\n".join(
-        "Traceback (most recent call last):\n"
-        + "".join(traceback.format_tb(raised.__traceback__))
-        + type(raised).__qualname__
-        for raised in reversed(chain)
-    )
 
 
 class ContextFields(logging.Filter):

@@ -17,7 +17,7 @@ import pytest
 
 import bot.coordination.accounts as accounts
 from bot.cli import main
-from bot.cli.logs import configure_logging
+from bot.cli.logs import LogFormat, configure_logging
 from bot.cli.service import web_server
 from bot.coordination import invite_coordinator
 from bot.core import Core
@@ -173,7 +173,7 @@ async def test_an_update_that_fails_with_her_words_in_the_error_is_logged_withou
     assert_never_logged(log_output)
     records = lines_of(log_output)
     failures = [r for r in records if r["logger"] == "bot.inbox" and "failed" in r["message"]]
-    assert any(r["level"] == "DEBUG" and "ValueError" in r["message"] for r in failures)
+    assert any(r["level"] == "DEBUG" and "ValueError" in r.get("exc_info", "") for r in failures)
     assert any(r["level"] == "ERROR" and "parked" in r["message"] for r in records)
 
 
@@ -213,6 +213,25 @@ def test_a_json_line_holds_its_keys_and_the_log_fields_only() -> None:
     assert set(line) == {"time", "level", "logger", "message", "contact_id"}
     assert (line["level"], line["logger"], line["contact_id"]) == ("INFO", "uvicorn.error", 5)
     assert line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_an_exception_is_logged_with_its_class_and_frames_never_its_message(
+    log_format: LogFormat,
+) -> None:
+    output = io.StringIO()
+    configure_logging("INFO", log_format, output)
+    try:
+        try:
+            raise KeyError(f"{NAME}@example.org")
+        except KeyError as error:
+            raise ValueError(f"cannot read {SURNAME!r}") from error
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    assert_never_logged(output)
+    text = output.getvalue()
+    assert "Exception in ASGI application" in text
+    assert "KeyError" in text and "ValueError" in text and "test_logs.py" in text
 
 
 def test_only_the_log_fields_can_be_bound() -> None:

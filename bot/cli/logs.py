@@ -12,6 +12,11 @@ call. (structlog would bring a second logging API and still need a formatter of 
 for those records.) A JSON line holds only `JSON_KEYS` and the log fields; whatever else a
 library attaches to its records (uvicorn's coloured copy of the message) is left out.
 
+An exception is written as its traceback with the classes of the exceptions, never their
+messages (`traceback_without_messages`), whoever logged it (our code, uvicorn's "Exception in
+ASGI application", aiogram): a message may quote what a person wrote, an e-mail address or a
+chat. Database errors do not quote parameters either (`storage.database.create_engine`).
+
 `LOG_LEVEL` applies to this code base and to the libraries whose messages were read for it
 (`FOLLOWING_LOG_LEVEL`: at DEBUG they log update ids, bot ids, server and migration events,
 never what a person sent). Every other library logs warnings and errors only: at INFO and
@@ -24,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from types import TracebackType
 from typing import Any, Literal, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -49,6 +56,31 @@ JSON_KEYS = ("time", "level", "logger", "message", "exc_info", "stack_info")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def traceback_without_messages(error: BaseException) -> str:
+    """Where an exception (and the ones it came from) was raised: the frames and the classes,
+    without the messages. A message may quote what a person wrote (a validation error quotes
+    its input), an e-mail address (PostgreSQL's DETAIL of a unique key) or a chat (aiogram's
+    text of a 429)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return "\nThe above led to:\n".join(
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_tb(raised.__traceback__))
+        + type(raised).__qualname__
+        for raised in reversed(chain)
+    )
+
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def _exception(ei: ExcInfo) -> str:
+    return traceback_without_messages(ei[1]) if ei[1] is not None else ""
+
+
 class JsonLines(JsonFormatter):
     """One JSON object per record: time (UTC, ISO 8601), level, logger, message, the log
     fields bound where it was logged, and the traceback of an exception."""
@@ -60,6 +92,9 @@ class JsonLines(JsonFormatter):
             timestamp="time",
             json_ensure_ascii=False,
         )
+
+    def formatException(self, ei: ExcInfo) -> str:
+        return _exception(ei)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         kept = {key: log_data[key] for key in JSON_KEYS if key in log_data}
@@ -73,8 +108,15 @@ class TextLines(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
+    def formatException(self, ei: ExcInfo) -> str:
+        return _exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        cached, record.exc_text = record.exc_text, None  # another handler's, with messages
+        try:
+            line = super().format(record)
+        finally:
+            record.exc_text = cached
         fields = " ".join(
             f"{name}={getattr(record, name)}" for name in FIELDS if hasattr(record, name)
         )
