@@ -24,6 +24,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     gc_collector,
     generate_latest,
     platform_collector,
@@ -32,6 +33,10 @@ from prometheus_client import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+
+# No `_created` series beside each counter: the time a process started, written for every
+# label set, which Prometheus does not need to compute rates.
+disable_created_metrics()  # type: ignore[no-untyped-call]  (prometheus_client leaves it untyped)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The registry `GET /metrics` exposes: the metrics below and the process's own (CPU, memory,
