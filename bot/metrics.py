@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 # No `_created` series beside each counter: the time a process started, written for every
-# label set, which Prometheus does not need to compute rates.
-disable_created_metrics()  # type: ignore[no-untyped-call]  (prometheus_client leaves it untyped)
+# label set, which Prometheus does not need to compute rates. (prometheus_client leaves the
+# function untyped.)
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The registry `GET /metrics` exposes: the metrics below and the process's own (CPU, memory,
