@@ -123,7 +123,8 @@ RETRY_REASONS = ("flood_control", "server_error", "network_error")
 """Why a Bot API call is sent again: a 429, a 5xx, or a network error."""
 RETRIES = Counter(
     "mentorbot_telegram_retries",
-    "Bot API calls sent again, by method and reason (see RETRY_REASONS).",
+    "Bot API calls sent again, by method and reason: flood_control (a 429), server_error "
+    "(5xx) or network_error.",
     ["method", "reason"],
     registry=REGISTRY,
 )
