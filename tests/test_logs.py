@@ -10,6 +10,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +25,9 @@ from bot.core import Core
 from bot.log_context import log_scope
 from bot.settings import Settings
 from dashboard.app import create_app
-from tests.course import FakeClock
+from storage import repositories as repo
+from storage.models import Contact, Participant
+from tests.course import T0, FakeClock, dispatcher
 from tests.dashboard import PASSWORD, log_in
 from tests.fakes import FakeBotAPI
 from tests.telegram import Mentee, RunningBot, running_bot
@@ -175,6 +178,40 @@ async def test_an_update_that_fails_with_her_words_in_the_error_is_logged_withou
     failures = [r for r in records if r["logger"] == "bot.inbox" and "failed" in r["message"]]
     assert any(r["level"] == "DEBUG" and "ValueError" in r.get("exc_info", "") for r in failures)
     assert any(r["level"] == "ERROR" and "parked" in r["message"] for r in records)
+
+
+class FailingOutbox:
+    async def send(self, channel_user_id: str, message: object) -> None:
+        raise RuntimeError(f"could not reach {NAME} in chat {channel_user_id}")
+
+
+async def test_a_check_in_that_could_not_be_sent_is_logged_by_contact_participant_and_programme(
+    core: Core, log_output: io.StringIO
+) -> None:
+    async with core.sessions.begin() as session:
+        bridge = await repo.programme_by_code(session, "bridge")
+        assert bridge is not None
+        person = Participant(channel="test", channel_user_id=str(CHAT_ID), programme_id=bridge.id)
+        session.add(person)
+        await session.flush()
+        due = Contact(
+            participant_id=person.id,
+            rule="checkin_1",
+            questionnaire_id="checkin_mentee",
+            due_at=T0 - timedelta(minutes=1),
+        )
+        session.add(due)
+    report = await dispatcher(core, FailingOutbox()).tick()
+    assert report.failed == [due.id]
+
+    assert_never_logged(log_output)
+    (failed,) = [r for r in lines_of(log_output) if r["message"].startswith("sending contact")]
+    assert (failed["contact_id"], failed["participant_id"], failed["programme"]) == (
+        due.id,
+        person.id,
+        "bridge",
+    )
+    assert failed["exc_info"].endswith("RuntimeError")
 
 
 # ------------------------------------------------------------------ the formats
