@@ -17,9 +17,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core import Core
@@ -73,13 +75,15 @@ def _from_this_machine(request: Request) -> bool:
 class RequestTimer:
     """Times each HTTP request into `mentorbot_http_request_duration_seconds`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
+        self.routes = routes  # the app's, as they are when a request comes (serve adds one)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        asked = dict(scope)  # as it came: the router rewrites the path of a mounted app
         started = time.perf_counter()
         status = 500  # unless an answer begins: an exception nobody turned into a page
 
@@ -93,15 +97,31 @@ class RequestTimer:
             await self.app(scope, receive, noting_status)
         finally:
             seconds = time.perf_counter() - started
-            # The router puts the route it matched into the scope.
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            route = _template(scope, asked, self.routes)
             method = scope["method"] if scope["method"] in METHODS else "other"
             REQUEST_DURATION.labels(method, route, str(status)).observe(seconds)
             log.debug("%s %s %s (%.0f ms)", method, route, status, seconds * 1000)
 
 
+def _template(answered: Scope, asked: Scope, routes: Sequence[BaseRoute]) -> str:
+    """The template of the route that answered: where the router put it (FastAPI's routes),
+    else the first route that matches the request as it was `asked` (a plain Starlette route
+    such as the webhook, the static files); `unmatched` if none does."""
+    found = getattr(answered.get("route"), "path", None)
+    if isinstance(found, str):
+        return found
+    partial = None
+    for route in routes:
+        match, _ = route.matches(asked)
+        if match is Match.FULL:
+            return str(getattr(route, "path", UNMATCHED_ROUTE))
+        if match is Match.PARTIAL and partial is None:
+            partial = str(getattr(route, "path", UNMATCHED_ROUTE))  # e.g. a 405
+    return partial or UNMATCHED_ROUTE
+
+
 def instrument(app: FastAPI) -> None:
     """Time the app's requests and serve `/metrics`. Call it before adding other middleware:
-    the timer must sit inside them, next to the router, to see which route matched."""
-    app.add_middleware(RequestTimer)
+    the timer must sit inside them, next to the router."""
+    app.add_middleware(RequestTimer, routes=app.router.routes)
     app.include_router(router)

@@ -19,12 +19,12 @@ import pytest
 import bot.coordination.accounts as accounts
 from bot.cli import main
 from bot.cli.logs import LogFormat, configure_logging
-from bot.cli.service import web_server
 from bot.coordination import invite_coordinator
 from bot.core import Core
 from bot.log_context import log_scope
 from bot.settings import Settings
 from dashboard.app import create_app
+from handlers.web import listen, web_server
 from storage import repositories as repo
 from storage.models import Contact, Participant
 from tests.course import T0, FakeClock, dispatcher
@@ -113,21 +113,21 @@ async def search_in_the_dashboard(core: Core, settings: Settings) -> str:
         sara, _ = await invite_coordinator(session, "bridge", "Sara")
         await accounts.set_login(session, sara, COORDINATOR_EMAIL, PASSWORD)
     server = web_server(create_app(core), settings.model_copy(update={"log_level": "DEBUG"}))
-    server.config.port = 0  # any free port
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # noqa: ASYNC110 (uvicorn has no event for it)
-                await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            assert (await log_in(client)).status_code == 303
-            found = await client.get("/participants", params={"q": f"{NAME} {SURNAME}"})
-            assert found.status_code == 200
-            return found.text
-    finally:
-        server.should_exit = True
-        await serving
+    with listen("127.0.0.1", 0) as listening:  # any free port
+        port = listening.getsockname()[1]
+        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        try:
+            async with asyncio.timeout(10):
+                while not server.started:  # noqa: ASYNC110 (uvicorn has no event for it)
+                    await asyncio.sleep(0.01)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                assert (await log_in(client)).status_code == 303
+                found = await client.get("/participants", params={"q": f"{NAME} {SURNAME}"})
+                assert found.status_code == 200
+                return found.text
+        finally:
+            server.should_exit = True
+            await serving
 
 
 async def test_an_intake_and_a_search_for_her_leave_no_name_answer_or_query_in_the_log(
@@ -147,7 +147,7 @@ async def test_an_intake_and_a_search_for_her_leave_no_name_answer_or_query_in_t
     assert any(r["level"] == "DEBUG" for r in records)  # DEBUG was on
     # uvicorn logged through the same handler, its access log not at all; the app logged the
     # request by its route's template, without the query.
-    assert any(r["logger"] == "uvicorn.error" and "running on" in r["message"] for r in records)
+    assert any(r["logger"] == "uvicorn.error" and "server process" in r["message"] for r in records)
     assert not [r for r in records if r["logger"] == "uvicorn.access"]
     requests = [r["message"] for r in records if r["logger"] == "dashboard.metrics"]
     assert any(m.startswith("GET /participants 200 (") for m in requests), requests

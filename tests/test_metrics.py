@@ -17,12 +17,14 @@ from sqlalchemy import func, select, text
 import bot.metrics
 from bot.core import Core
 from bot.metrics import ANSWERS_STORED, REGISTRY, count_when_committed
+from bot.settings import Settings
 from dashboard.app import create_app
 from storage import inbox
 from storage.models import Answer, Contact, ContactState, Participant, SurveyRun
 from storage.models import Programme as ProgrammeRow
 from tests.course import T0, clock_at
 from tests.fakes import FakeBotAPI
+from tests.serving import serving_bot
 from tests.telegram import Mentee, RunningBot
 from tests.test_anonymous_days import alarming_anonymous_end
 
@@ -95,6 +97,23 @@ async def test_an_intake_s_first_steps_count_updates_answers_and_messages(
     samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
     assert not [s for s in samples if any("7301" in value for value in s.labels.values())]
     assert 7301 not in {s.value for s in samples}
+
+
+async def test_serve_s_web_server_shows_the_metrics_of_its_webhook_and_its_bot(
+    settings: Settings, server: FakeBotAPI
+) -> None:
+    """`serve` builds its app with `create_app`: /metrics is there, beside the webhook, whose
+    requests are timed by its path's template like any route."""
+    before = counts()
+    async with serving_bot(settings, server) as serving:
+        await Mentee(server.user(7303), serving).start()  # type: ignore[arg-type]
+        async with httpx.AsyncClient(base_url=serving.base_url) as client:
+            answer = await client.get("/metrics")
+    assert answer.status_code == 200
+    delta = moved(before)
+    assert delta["received"] >= 1 and delta["processed"] >= 1 and delta["sent"] >= 1
+    webhook = 'method="POST",route="/telegram/updates",status="200"'
+    assert f"mentorbot_http_request_duration_seconds_count{{{webhook}}}" in answer.text
 
 
 async def test_a_429_from_telegram_counts_and_so_does_its_retry(
@@ -207,11 +226,14 @@ async def test_requests_are_timed_by_route_template_never_by_path_or_query(core:
         )
 
     searches, unknown = requests("/participants", "303"), requests("unmatched", "404")
+    static = requests("/static", "200")
     async with web(core) as client:
         await client.get("/participants", params={"q": "Zubeyda Qorraxeeye"})  # to the log-in
         await client.get("/Zubeyda/Qorraxeeye")
+        await client.get("/static/style.css")
     assert requests("/participants", "303") == searches + 1
     assert requests("unmatched", "404") == unknown + 1
+    assert requests("/static", "200") == static + 1
     assert "Zubeyda" not in await scrape(core)
 
 

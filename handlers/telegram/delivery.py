@@ -253,7 +253,7 @@ async def deliver(
     if retired is not None:
         # After what she waits for, and not awaited: taking old buttons off yields to every
         # other message (rate_limit.py), and her next update must not wait for it (retiring.py).
-        retirements(bot).start(_edit(bot, chat_id, retired, None), chat_id)
+        retirements(bot).start(_edit(bot, chat_id, retired, None))
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
     await _download(bot, reply.downloads, engine.config.voice_dir)
