@@ -156,3 +156,10 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # no such method, or closed
         return False
+
+
+def log_at_least(level: int) -> None:
+    """Nothing below `level` is logged from now on (the demo's terminal is the conversation:
+    only problems are logged into it)."""
+    for logger in [logging.getLogger(), *(logging.getLogger(n) for n in FOLLOWING_LOG_LEVEL)]:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
