@@ -29,9 +29,8 @@ from bot.programmes import (
     stored_programmes,
 )
 from bot.settings import Settings, SettingsError
-from storage import inbox
+from storage import inbox, workers
 from storage import repositories as repo
-from storage import workers
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock
 
