@@ -13,7 +13,7 @@ from bot.conversation import EngineConfig, SurveyEngine
 from bot.coordination import DangerScreen
 from bot.course import ContactDispatcher, Outbox, dispatcher_lag
 from bot.language import Catalogs, QuestionAudio
-from bot.metrics import DISPATCHER_LAG, INBOX_OLDEST_PENDING, INBOX_PENDING, set_per_label
+from bot.monitoring import DISPATCHER_LAG, INBOX_OLDEST_PENDING, INBOX_PENDING, set_per_label
 from bot.people import load_secret
 from bot.programmes import (
     Offset,
@@ -80,7 +80,7 @@ class Core:
 
     async def update_gauges(self) -> None:
         """Read what the metrics take from the database (the inbox's depth, the dispatcher's
-        lag) into their gauges, just before a scrape (`bot.metrics`): it is the same for every
+        lag) into their gauges, just before a scrape (`bot.monitoring`): it is the same for every
         process on the database, and up to date whichever process is asked."""
         now = self.clock.now()
         async with self.sessions() as session:

@@ -19,8 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.log_context import log_scope
-from bot.metrics import UPDATE_FAILURES, UPDATES_PARKED, UPDATES_RECEIVED
+from bot.monitoring import UPDATE_FAILURES, UPDATES_PARKED, UPDATES_RECEIVED, log_scope
 from storage import inbox
 from storage.models import InboxState, InboxUpdate
 

@@ -1,4 +1,4 @@
-"""`GET /metrics`: the service's metrics in Prometheus's text format (`bot/metrics.py` defines
+"""`GET /metrics`: the service's metrics in Prometheus's text format (`bot/monitoring.py` defines
 them), and the time every web request takes, by its route's template.
 
 Who may read them: with METRICS_TOKEN set, a scrape that sends `Authorization: Bearer
@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core import Core
-from bot.metrics import REQUEST_DURATION, UNMATCHED_ROUTE, exposition, may_read
+from bot.monitoring import REQUEST_DURATION, UNMATCHED_ROUTE, exposition, may_read
 
 log = logging.getLogger(__name__)
 

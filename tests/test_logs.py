@@ -1,4 +1,4 @@
-"""Logs without names (bot/cli/logs.py, bot/log_context.py): a whole Telegram intake and a
+"""Logs without names (bot/cli/logs.py, bot/monitoring.py): a whole Telegram intake and a
 dashboard search for the person, served by uvicorn as `python -m bot dashboard` serves it,
 logged at DEBUG as JSON, and nothing in the log that tells who she is or what she answered;
 every line a JSON object with the update, participant and programme as fields."""
@@ -21,7 +21,7 @@ from bot.cli import main
 from bot.cli.logs import LogFormat, configure_logging
 from bot.coordination import invite_coordinator
 from bot.core import Core
-from bot.log_context import log_scope
+from bot.monitoring import log_scope
 from bot.settings import Settings
 from dashboard.app import create_app
 from handlers.web import listen, web_server

@@ -1,4 +1,4 @@
-"""`GET /metrics` (dashboard/metrics.py) and what it counts (bot/metrics.py): updates, answers
+"""`GET /metrics` (dashboard/metrics.py) and what it counts (bot/monitoring.py): updates, answers
 and messages as they happen, a 429 from the fake Bot API, the inbox's depth and the
 dispatcher's lag read from the database, the time of web requests by route template; who may
 read them (METRICS_TOKEN, or this machine only); and no chat id or name in what they show."""
@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy import func, select, text
 
-import bot.metrics
+import bot.monitoring
 from bot.core import Core
-from bot.metrics import ANSWERS_STORED, REGISTRY, count_when_committed
+from bot.monitoring import ANSWERS_STORED, REGISTRY, count_when_committed
 from bot.settings import Settings
 from dashboard.app import create_app
 from storage import inbox
@@ -296,13 +296,13 @@ async def test_the_token_is_compared_in_constant_time(
     with_token: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compared: list[tuple[bytes, bytes]] = []
-    constant_time = bot.metrics.hmac.compare_digest
+    constant_time = bot.monitoring.hmac.compare_digest
 
     def spy(given: bytes, expected: bytes) -> bool:
         compared.append((given, expected))
         return constant_time(given, expected)
 
-    monkeypatch.setattr(bot.metrics.hmac, "compare_digest", spy)
+    monkeypatch.setattr(bot.monitoring.hmac, "compare_digest", spy)
     async with web(with_token, ELSEWHERE) as client:
         answer = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
     assert answer.status_code == 401

@@ -3,7 +3,7 @@ the dashboard, and the libraries under them (aiogram, uvicorn, APScheduler, Alem
 
 `LOG_FORMAT=json` writes one JSON object per line, for a log collector; `text` writes lines
 for a person; unset, it is text when standard error is a terminal and JSON otherwise (a
-service under systemd or in a container). Both carry the fields of `bot.log_context` (update,
+service under systemd or in a container). Both carry the fields of `bot.monitoring` (update,
 participant, programme, contact) beside the message.
 
 JSON comes from python-json-logger: a `logging.Formatter`, so the records of every library,
@@ -35,7 +35,7 @@ from typing import Any, Literal, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.log_context import FIELDS, ContextFields
+from bot.monitoring import FIELDS, ContextFields
 
 LogFormat = Literal["json", "text"]
 

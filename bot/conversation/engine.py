@@ -19,8 +19,8 @@ from bot.conversation.own_data import OwnData
 from bot.conversation.talk import TalkToPerson
 from bot.conversation.turn import ConversationSetup, SideConversation, Turn
 from bot.language import texts
-from bot.log_context import bind_log_fields
 from bot.messages import Input, OutgoingMessage, Reply
+from bot.monitoring import bind_log_fields
 from storage import repositories as repo
 from storage.database import clock_now
 from storage.models import Participant

@@ -40,7 +40,7 @@ from bot.messages import (
     Voice,
     VoiceNote,
 )
-from bot.metrics import ANSWERS_STORED, count_when_committed
+from bot.monitoring import ANSWERS_STORED, count_when_committed
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType, Severity
 from storage import repositories as repo
 from storage.database import clock_now

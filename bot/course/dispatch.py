@@ -28,8 +28,8 @@ from bot.clock import Clock
 from bot.coordination import UNREACHABLE, FlagPusher, raise_flag
 from bot.course.matches import end_due_matches, tell_ending_matches
 from bot.language import Catalogs, _, texts, zone_of
-from bot.log_context import log_scope
 from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliverable
+from bot.monitoring import log_scope
 from bot.people import apply_retention, run_of_contact
 from bot.programmes import Offset, Programme, Questionnaire, Severity
 from storage import repositories as repo

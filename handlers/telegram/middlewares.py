@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.metrics import UPDATES_PROCESSED, count_when_committed
+from bot.monitoring import UPDATES_PROCESSED, count_when_committed
 from storage import inbox
 
 CHANNEL = "telegram"

@@ -30,7 +30,7 @@ class Retirements:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def start(self, edit: Coroutine[Any, Any, Any]) -> None:
-        # The task copies the update's log fields (bot/log_context.py): its failure names them.
+        # The task copies the update's log fields (bot/monitoring.py): its failure names them.
         task = asyncio.create_task(self._run(edit))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -33,7 +33,7 @@ The waits grow exponentially with full jitter (a random share of ``base_delay * 
 capped at ``max_delay``), so that many chats failing at once do not come back in step; at most
 ``max_retries`` retries. ``rng`` and ``sleep`` are there for tests.
 
-As the loop sees every attempt's outcome, it counts them (``bot/metrics.py``): the messages
+As the loop sees every attempt's outcome, it counts them (``bot/monitoring.py``): the messages
 Telegram accepted, its 429s, and the retries by reason.
 """
 
@@ -56,7 +56,7 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
-from bot.metrics import MESSAGES_SENT, RETRIES, TOO_MANY_REQUESTS
+from bot.monitoring import MESSAGES_SENT, RETRIES, TOO_MANY_REQUESTS
 from handlers.telegram.rate_limit import THROTTLED_METHODS
 
 log = logging.getLogger(__name__)
