@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.conversation import EngineConfig, SurveyEngine
 from bot.coordination import DangerScreen
-from bot.course import ContactDispatcher, Outbox
+from bot.course import ContactDispatcher, Outbox, dispatcher_lag
 from bot.language import Catalogs, QuestionAudio
+from bot.monitoring import DISPATCHER_LAG, INBOX_OLDEST_PENDING, INBOX_PENDING, set_per_label
 from bot.people import load_secret
 from bot.programmes import (
     Offset,
@@ -28,8 +29,8 @@ from bot.programmes import (
     stored_programmes,
 )
 from bot.settings import Settings, SettingsError
+from storage import inbox, workers
 from storage import repositories as repo
-from storage import workers
 from storage.database import create_engine, create_session_factory, upgrade_database
 from storage.models import AnonymityLock
 
@@ -76,6 +77,24 @@ class Core:
         self.versions = versions
         log.info("programmes reloaded: %s", ", ".join(sorted(fresh)))
         return True
+
+    async def update_gauges(self) -> None:
+        """Read what the metrics take from the database (the inbox's depth, the dispatcher's
+        lag) into their gauges, just before a scrape (`bot.monitoring`): it is the same for every
+        process on the database, and up to date whichever process is asked."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            waiting = await inbox.waiting(session)
+            lag = await dispatcher_lag(session, self.programmes, now, self.settings.timezone)
+        set_per_label(INBOX_PENDING, {channel: w.pending for channel, w in waiting.items()})
+        set_per_label(
+            INBOX_OLDEST_PENDING,
+            {
+                channel: max(0.0, (now - w.oldest).total_seconds()) if w.oldest else 0.0
+                for channel, w in waiting.items()
+            },
+        )
+        set_per_label(DISPATCHER_LAG, lag)
 
     def contact_dispatcher(self, outboxes: dict[str, Outbox]) -> ContactDispatcher:
         return ContactDispatcher(

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.monitoring import UPDATE_FAILURES, UPDATES_PARKED, UPDATES_RECEIVED, log_scope
 from storage import inbox
 from storage.models import InboxState, InboxUpdate
 
@@ -118,6 +119,7 @@ class InboxWorker:
                 )
             if new:
                 await inbox.announce(session)
+        UPDATES_RECEIVED.labels(self.channel).inc(new)
         if new:
             self._wake_up()
         return new
@@ -215,26 +217,30 @@ class InboxWorker:
         if attempt is None:
             return False
         update = attempt.update
-        if attempt.parked:
-            log.error(
-                "update %s parked: %s attempt(s) ended without a result (%s)",
-                update.update_id,
-                attempt.number,
-                update.error,
-            )
-            await self.apologise(update)
-            async with self.sessions.begin() as session:
-                await inbox.forget_payload(session, update.id)
-            return True
-        try:
-            await self.run_update(update, attempt.number)
-        except Exception as error:
-            await self._failed(update, attempt.number, error)
+        # Everything logged about it, here and by the handlers, names the update.
+        with log_scope(update_id=update.update_id):
+            if attempt.parked:
+                UPDATES_PARKED.labels(self.channel).inc()
+                log.error(
+                    "update %s parked: %s attempt(s) ended without a result (%s)",
+                    update.update_id,
+                    attempt.number,
+                    update.error,
+                )
+                await self.apologise(update)
+                async with self.sessions.begin() as session:
+                    await inbox.forget_payload(session, update.id)
+                return True
+            try:
+                await self.run_update(update, attempt.number)
+            except Exception as error:
+                await self._failed(update, attempt.number, error)
         return True
 
     async def _failed(self, update: InboxUpdate, attempt: int, error: Exception) -> None:
         # The class only: an exception's message may quote what the person wrote.
         name = type(error).__name__
+        UPDATE_FAILURES.labels(self.channel).inc()
         log.debug("update %s failed", update.update_id, exc_info=error)
         async with self.sessions.begin() as session:
             state = await inbox.record_failure(session, update.id, attempt, name, self.max_attempts)
@@ -244,6 +250,7 @@ class InboxWorker:
                 log.error("update %s failed after it took effect: %s", update.update_id, name)
                 state = InboxState.DONE
         if state == InboxState.PARKED:
+            UPDATES_PARKED.labels(self.channel).inc()
             log.error(
                 "update %s parked after %s failed attempt(s): %s", update.update_id, attempt, name
             )

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # Attempts at an incoming update (a crash during one counts) before it is set aside.
     inbox_max_attempts: int = Field(default=3, ge=1, le=20)
     log_level: str = "INFO"
+    # Logs and metrics (docs/OPERATIONS.md, "Monitoring: metrics and logs"). LOG_FORMAT: `json`
+    # (one object per line) or `text`; unset, text in a terminal and JSON otherwise.
+    log_format: Literal["json", "text"] | None = None
+    # With it, GET /metrics asks for `Authorization: Bearer <token>`; without it, only a client
+    # on this machine that connects directly (not through a proxy) may read the metrics.
+    metrics_token: SecretStr | None = None
     # Keyed hash for pseudonymous respondent keys (anonymous questionnaires). Without it, a
     # random secret is created once in SECRET_FILE; keep either away from database backups.
     respondent_key_secret: SecretStr | None = None
@@ -218,6 +224,24 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return (value.strip().lower() or None) if isinstance(value, str) else value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: object) -> object:
+        # Empty (`METRICS_TOKEN=` in a compose file): no token.
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

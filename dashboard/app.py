@@ -30,7 +30,7 @@ from bot import coordination
 from bot.core import Core
 from bot.health import Readiness
 from bot.language import _, kept_day, listing, local_day, local_moment, ngettext, wait_in_minutes
-from dashboard import admin, health, pages, people, programmes, results, set_password
+from dashboard import admin, health, metrics, pages, people, programmes, results, set_password
 from dashboard.deps import (
     NOT_FOUND,
     SESSION_COOKIE,
@@ -83,6 +83,8 @@ def create_app(core: Core, readiness: Readiness | None = None) -> FastAPI:
     app.state.core = core
     app.state.templates = create_templates(core.settings.timezone)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # GET /metrics, and the request timer, innermost: next to the router, it sees the route.
+    metrics.instrument(app)
     # The last added runs first: the headers go on every answer, the refusal of a foreign form too.
     app.add_middleware(SameOriginForms)
     app.add_middleware(SecureASGIMiddleware, secure=HEADERS)

@@ -40,10 +40,15 @@ def web_server(app: Any, settings: Settings) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level=settings.log_level.lower(),
+        # Its records go to the handler `main()` set up (LOG_FORMAT, bot/cli/logs.py); uvicorn's
+        # own configuration would give its loggers a plain-text handler of their own.
+        log_config=None,
         # The app itself believes X-Forwarded-For and -Proto from DASHBOARD_TRUSTED_PROXIES only;
         # uvicorn on its own would believe them from 127.0.0.1.
         proxy_headers=False,
-        # uvicorn's access log would write every client's address (personal data) with the path.
+        # uvicorn's access log would write every client's address (personal data) with the path
+        # and its query (`?q=<a name>`). The app logs method, route template and status instead
+        # (dashboard/metrics.py, at DEBUG).
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )

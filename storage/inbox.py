@@ -227,3 +227,23 @@ async def forget_chat(session: AsyncSession, channel: str, chat: str) -> None:
         .values(payload=EMPTY, chat=ERASED)
         .execution_options(synchronize_session=False)
     )
+
+
+class Waiting(NamedTuple):
+    """A channel's updates not yet done: how many, and when the oldest came (None: none)."""
+
+    pending: int
+    oldest: datetime | None
+
+
+async def waiting(session: AsyncSession) -> dict[str, Waiting]:
+    """Per channel with any update in the inbox (they stay a week): its updates not yet done."""
+    pending = InboxUpdate.state == InboxState.PENDING
+    rows = await session.execute(
+        select(
+            InboxUpdate.channel,
+            func.count(case((pending, 1))),
+            func.min(case((pending, InboxUpdate.received_at))),
+        ).group_by(InboxUpdate.channel)
+    )
+    return {channel: Waiting(pending, oldest) for channel, pending, oldest in rows}

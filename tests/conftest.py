@@ -4,6 +4,7 @@ TEST_DATABASE_URL is set), the loaded content and a built core."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import inspect, make_url, text
 
 import bot.coordination.accounts as accounts
+from bot.cli.logs import FOLLOWING_LOG_LEVEL
 from bot.core import Core, build_core
 from bot.settings import Settings, load_settings
 from storage.database import create_engine, upgrade_database
@@ -47,10 +49,34 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     """No developer's .env or environment leaks into a test."""
     for name in list(os.environ):
         prefixes = ("TELEGRAM_", "DATABASE_", "DEMO_", "DEFAULT_", "MAX_TEXT", "DASHBOARD_")
-        if name.startswith(prefixes) or name in {"TIMEZONE", "LOG_LEVEL", "HOST", "PORT"}:
+        names = {"TIMEZONE", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "HOST", "PORT"}
+        if name.startswith(prefixes) or name in names:
             monkeypatch.delenv(name)
+    # Commands a test runs (`main()`) log errors only: their other lines (a migration's, the
+    # warning about a new secret file) would mix into the standard error the tests read.
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """`main()` sets up logging for the whole process (bot/cli/logs.py), and uvicorn sets its
+    loggers' levels: a test must not leave its handler, writing to that test's captured
+    output, or its levels to the tests after it."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    loggers = [root, *(logging.getLogger(name) for name in list(root.manager.loggerDict))]
+    levels = {logger: logger.level for logger in loggers}
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+    for logger, level in levels.items():
+        logger.setLevel(level)
+    for name in FOLLOWING_LOG_LEVEL:  # set up by the test, perhaps for the first time
+        if logging.getLogger(name) not in levels:
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ async def test_stopping_waits_for_the_edits_under_way() -> None:
         await release.wait()
         done.append(1)
 
-    retirements.start(edit(), chat_id=7)
+    retirements.start(edit())
     assert retirements.pending == 1
     finishing = asyncio.create_task(retirements.finish(grace=60))
     await asyncio.sleep(0)
@@ -34,7 +34,7 @@ async def test_stopping_waits_for_the_edits_under_way() -> None:
 async def test_an_edit_still_going_after_the_grace_period_is_cancelled() -> None:
     retirements = Retirements()
     never = asyncio.Event()
-    retirements.start(never.wait(), chat_id=7)
+    retirements.start(never.wait())
 
     assert await retirements.finish(grace=0.01) is False
     assert retirements.pending == 0
@@ -47,7 +47,7 @@ async def test_a_failed_edit_is_logged_not_lost(caplog: pytest.LogCaptureFixture
         raise RuntimeError("Telegram said no")
 
     with caplog.at_level(logging.ERROR, logger="handlers.telegram.retiring"):
-        retirements.start(edit(), chat_id=7)
+        retirements.start(edit())
         assert await retirements.finish(grace=60) is True
 
     (record,) = caplog.records

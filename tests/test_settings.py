@@ -76,6 +76,8 @@ def test_plain_database_urls_get_the_async_driver() -> None:
             "x" * 257,
             "TELEGRAM_WEBHOOK_SECRET is invalid: must be 1 to 256 characters, only A-Z",
         ),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is invalid"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN is invalid: must be at least 16 characters"),
     ],
 )
 def test_malformed_setting_is_named(
@@ -85,6 +87,29 @@ def test_malformed_setting_is_named(
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("log_format", "metrics_token", "expected"),
+    [
+        (None, None, (None, None)),
+        ("", "", (None, None)),  # `LOG_FORMAT=` / `METRICS_TOKEN=` in a compose file: unset
+        ("JSON", " a-token-of-twenty-chars ", ("json", "a-token-of-twenty-chars")),
+        ("text", None, ("text", None)),
+    ],
+)
+def test_log_format_and_metrics_token(
+    monkeypatch: pytest.MonkeyPatch,
+    log_format: str | None,
+    metrics_token: str | None,
+    expected: tuple[str | None, str | None],
+) -> None:
+    for name, value in (("LOG_FORMAT", log_format), ("METRICS_TOKEN", metrics_token)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    settings = load_settings()
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    assert (settings.log_format, token) == expected
 
 
 def test_missing_token_is_named_when_the_bot_runs() -> None:

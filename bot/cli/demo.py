@@ -20,6 +20,7 @@ from bot.cli.demo_data import (
     open_demo,
     seed_demo,
 )
+from bot.cli.logs import log_at_least
 from bot.cli.service import serve_dashboard
 from bot.core import Core
 from bot.people import load_secret
@@ -109,7 +110,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return _demo_dashboard(demo, args)
     console = importlib.import_module(CONSOLE)
     # The terminal is the conversation here: only problems are logged into it.
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    log_at_least(logging.WARNING)
 
     async def work(core: Core) -> int:
         await console.run_console(core, user_id=args.user, database=where_demo_keeps(settings))

@@ -4,13 +4,13 @@ runs the command asked for."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from bot.cli.backup import add_backup, add_restore
 from bot.cli.check import add_check
 from bot.cli.demo import add_demo, add_seed_demo
+from bot.cli.logs import configure_logging
 from bot.cli.matches import add_match, add_schedule
 from bot.cli.people import add_coordinator, add_participants
 from bot.cli.programmes import add_audio, add_programmes, add_readability
@@ -68,9 +68,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     args.clock = clock or SystemClock()
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(settings.log_level, settings.log_format)
         handler: Callable[[Settings, argparse.Namespace], int] = args.handler
         return handler(settings, args)
     except (

@@ -20,6 +20,7 @@ from bot.conversation.talk import TalkToPerson
 from bot.conversation.turn import ConversationSetup, SideConversation, Turn
 from bot.language import texts
 from bot.messages import Input, OutgoingMessage, Reply
+from bot.monitoring import bind_log_fields
 from storage import repositories as repo
 from storage.database import clock_now
 from storage.models import Participant
@@ -51,6 +52,13 @@ class SurveyEngine(ConversationSetup):
         )
         if participant is not None:
             participant.last_active_at = clock_now(session)
+            # The log lines of this input name the person by number and programme only.
+            bind_log_fields(
+                participant_id=participant.id,
+                programme=participant.programme.code
+                if participant.programme_id is not None and participant.programme is not None
+                else None,
+            )
         language = (participant and participant.language) or self.likely_language(language_hint)
         reply = Reply(participant_id=participant.id if participant else 0, language=language)
         with self.catalogs.use(language):

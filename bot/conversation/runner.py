@@ -40,6 +40,7 @@ from bot.messages import (
     Voice,
     VoiceNote,
 )
+from bot.monitoring import ANSWERS_STORED, count_when_committed
 from bot.programmes import AnswerValue, Question, Questionnaire, QuestionType, Severity
 from storage import repositories as repo
 from storage.database import clock_now
@@ -258,6 +259,8 @@ class SurveyRunner:
             # All an anonymous run keeps of when it was answered: the day (storage/days.py).
             at=await today_only(self.session, self.run.programme_id) if anonymous else None,
         )
+        if not anonymous:  # the moment a counter moves would date an anonymous answer
+            count_when_committed(self.session, ANSWERS_STORED, self.turn.programme.code)
         self.values[question.id] = value
         self.statuses[question.id] = status
         self.run.draft = []

@@ -63,7 +63,7 @@ class FlagPusher:
             try:
                 await outbox.send(chat, message)
             except Exception:  # a coordinator who blocked the bot must not stop the others
-                log.exception("pushing a flag to coordinator chat %s failed", chat)
+                log.exception("pushing a flag to a coordinator failed")
         for letter in letters:  # written in the dashboard, to participants
             channel = self.outboxes.get(letter.channel)
             try:

@@ -4,6 +4,7 @@ check-ins and reminders, and the views of schedules and pairs."""
 from __future__ import annotations
 
 from bot.course.dispatch import ContactDispatcher
+from bot.course.lag import dispatcher_lag
 from bot.course.match_overview import (
     NO_PROGRAMME_FILE,
     finish_match,
@@ -32,6 +33,7 @@ __all__ = [
     "Undeliverable",
     "apply_triggers",
     "create_match",
+    "dispatcher_lag",
     "end_match",
     "extend_match",
     "finish_match",

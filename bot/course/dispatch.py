@@ -29,6 +29,7 @@ from bot.coordination import UNREACHABLE, FlagPusher, raise_flag
 from bot.course.matches import end_due_matches, tell_ending_matches
 from bot.language import Catalogs, _, texts, zone_of
 from bot.messages import Action, Button, Outbox, OutgoingMessage, Press, Undeliverable
+from bot.monitoring import log_scope
 from bot.people import apply_retention, run_of_contact
 from bot.programmes import Offset, Programme, Questionnaire, Severity
 from storage import repositories as repo
@@ -61,6 +62,8 @@ class _Send:
     channel_user_id: str
     message: OutgoingMessage
     reminder: bool
+    participant_id: int
+    programme: str | None
 
 
 class ContactDispatcher:
@@ -266,10 +269,17 @@ class ContactDispatcher:
                 ((Button(str(label), Press(Action.OPEN, option=contact.id)),),),
             )
         return _Send(
-            contact.id, participant.channel, participant.channel_user_id, message, reminder
-        )
+            contact.id, participant.channel, participant.channel_user_id, message, reminder,
+            participant.id, participant.programme.code if participant.programme else None,
+        )  # fmt: skip
 
     async def _deliver(self, send: _Send, report: TickReport) -> None:
+        with log_scope(
+            contact_id=send.contact_id, participant_id=send.participant_id, programme=send.programme
+        ):
+            await self._send_and_record(send, report)
+
+    async def _send_and_record(self, send: _Send, report: TickReport) -> None:
         outbox = self.outboxes.get(send.channel)
         error: str | None = None
         async with self._parallel:

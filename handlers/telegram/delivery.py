@@ -157,7 +157,7 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessag
     else:
         after = Shown(_visible(message.text), _buttons(keyboard(message)))
     if before == after:
-        log.debug("message %s in chat %s already shows this; not edited", message_id, chat_id)
+        log.debug("message %s already shows this; not edited", message_id)
         return True
     try:
         if message is None:
@@ -178,17 +178,17 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, message: OutgoingMessag
         shown.forget(chat_id, message_id)
         if not _harmless(error):
             raise
-        log.info("edit of message %s in chat %s skipped: %s", message_id, chat_id, error.message)
+        log.info("edit of message %s skipped: %s", message_id, error.message)
         return False
     except (TelegramNetworkError, TelegramServerError) as error:
         shown.forget(chat_id, message_id)  # it may or may not have changed
-        log.warning("edit of message %s in chat %s failed: %s", message_id, chat_id, error)
+        log.warning("edit of message %s failed: %s", message_id, error)
         return False
     shown.remember(chat_id, message_id, after)
     return True
 
 
-async def _unless_unconfirmed(call: Awaitable[_T], chat_id: int) -> _T | None:
+async def _unless_unconfirmed(call: Awaitable[_T]) -> _T | None:
     """The call's result, or None when its answer did not come: it may have arrived, so it is
     taken as sent rather than sent again (a call that certainly did not arrive still fails)."""
     try:
@@ -196,7 +196,7 @@ async def _unless_unconfirmed(call: Awaitable[_T], chat_id: int) -> _T | None:
     except TelegramNetworkError as error:
         if not may_have_arrived(error):
             raise
-        log.warning("no answer to a message to chat %s (%s); not sent again", chat_id, error)
+        log.warning("no answer to a message (%s); not sent again", error)
         return None
 
 
@@ -241,19 +241,19 @@ async def deliver(
         live_prompt = None
     for message in messages:
         if message.voice is not None:
-            await _unless_unconfirmed(_send_voice(bot, chat_id, message.voice), chat_id)
-        sent = await _unless_unconfirmed(_send_text(bot, chat_id, message), chat_id)
+            await _unless_unconfirmed(_send_voice(bot, chat_id, message.voice))
+        sent = await _unless_unconfirmed(_send_text(bot, chat_id, message))
         if message.keyboard:
             # Unconfirmed, its id is unknown: its buttons cannot be taken off later, but an
             # old button is refused kindly, and a press on it as the live one still works.
             live_prompt = sent.message_id if sent is not None else None
     for name, content in reply.documents:
         document = BufferedInputFile(content, filename=name)
-        await _unless_unconfirmed(bot.send_document(chat_id=chat_id, document=document), chat_id)
+        await _unless_unconfirmed(bot.send_document(chat_id=chat_id, document=document))
     if retired is not None:
         # After what she waits for, and not awaited: taking old buttons off yields to every
         # other message (rate_limit.py), and her next update must not wait for it (retiring.py).
-        retirements(bot).start(_edit(bot, chat_id, retired, None), chat_id)
+        retirements(bot).start(_edit(bot, chat_id, retired, None))
     if live_prompt != _UNCHANGED and reply.participant_id:
         await engine.remember_prompt(session, reply.participant_id, live_prompt)
     await _download(bot, reply.downloads, engine.config.voice_dir)

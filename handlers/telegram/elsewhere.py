@@ -22,8 +22,7 @@ def from_elsewhere(callback: CallbackQuery) -> bool:
 
 
 async def press_elsewhere(callback: CallbackQuery, engine: SurveyEngine) -> None:
-    chat = callback.message.chat.id if callback.message else None
-    log.info("press of user %s in chat %s refused: not their chat", callback.from_user.id, chat)
+    log.info("a button press refused: not in the presser's own chat")
     with engine.catalogs.use(engine.likely_language(callback.from_user.language_code)):
         notice = str(texts.NOT_UNDERSTOOD)
     await answer_quietly(callback, notice)

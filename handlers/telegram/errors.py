@@ -44,8 +44,5 @@ async def apologise(
             await bot.send_message(chat_id=chat_id, text=str(SOMETHING_WENT_WRONG))
     except Exception as error:  # the apology is best effort; the failure is already logged
         log.warning(
-            "could not tell chat %s that update %s failed: %s",
-            chat_id,
-            update_id,
-            type(error).__name__,
+            "could not tell the person that update %s failed: %s", update_id, type(error).__name__
         )

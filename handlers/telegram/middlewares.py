@@ -12,6 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.monitoring import UPDATES_PROCESSED, count_when_committed
 from storage import inbox
 
 CHANNEL = "telegram"
@@ -66,6 +67,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             if not await inbox.take(session, row, attempt):
                 log.info("update %s is done or taken by another process; skipped", event.update_id)
                 return None
+            count_when_committed(session, UPDATES_PROCESSED, CHANNEL)  # with its "done"
             data["session"] = session
             try:
                 result = await handler(event, data)

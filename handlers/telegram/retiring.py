@@ -29,8 +29,9 @@ class Retirements:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def start(self, edit: Coroutine[Any, Any, Any], chat_id: int) -> None:
-        task = asyncio.create_task(self._run(edit, chat_id))
+    def start(self, edit: Coroutine[Any, Any, Any]) -> None:
+        # The task copies the update's log fields (bot/monitoring.py): its failure names them.
+        task = asyncio.create_task(self._run(edit))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -50,11 +51,11 @@ class Retirements:
         return not going
 
     @staticmethod
-    async def _run(edit: Coroutine[Any, Any, Any], chat_id: int) -> None:
+    async def _run(edit: Coroutine[Any, Any, Any]) -> None:
         try:
             await edit
         except Exception:  # nobody awaits this task: an error must at least be logged
-            log.exception("taking the buttons off an old question in chat %s failed", chat_id)
+            log.exception("taking the buttons off an old question failed")
 
 
 _by_session: WeakKeyDictionary[BaseSession, Retirements] = WeakKeyDictionary()

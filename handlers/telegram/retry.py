@@ -32,6 +32,9 @@ only leaves a spinner that stops by itself). The caller gets the ``TelegramNetwo
 The waits grow exponentially with full jitter (a random share of ``base_delay * 2**attempt``,
 capped at ``max_delay``), so that many chats failing at once do not come back in step; at most
 ``max_retries`` retries. ``rng`` and ``sleep`` are there for tests.
+
+As the loop sees every attempt's outcome, it counts them (``bot/monitoring.py``): the messages
+Telegram accepted, its 429s, and the retries by reason.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+
+from bot.monitoring import MESSAGES_SENT, RETRIES, TOO_MANY_REQUESTS
+from handlers.telegram.rate_limit import THROTTLED_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -117,24 +123,35 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        name = method.__api_method__
         attempt = 0
         while True:
             try:
-                return await make_request(bot, method)
+                response = await make_request(bot, method)
             except TelegramAPIError as error:
-                delay = self.delay(method.__api_method__, error, attempt)
+                if isinstance(error, TelegramRetryAfter):
+                    TOO_MANY_REQUESTS.labels(name).inc()
+                delay = self.delay(name, error, attempt)
                 if delay is None or attempt >= self.max_retries:
                     raise
                 attempt += 1
+                reason = _reason(error)
+                RETRIES.labels(name, reason).inc()
                 log.warning(
                     "%s failed (%s); retry %d/%d in %.2fs",
-                    method.__api_method__,
-                    error,
+                    name,
+                    # A 429's own text names the chat; the others carry Telegram's or the
+                    # network's description only.
+                    reason if isinstance(error, TelegramRetryAfter) else error,
                     attempt,
                     self.max_retries,
                     delay,
                 )
                 await self._sleep(delay)
+            else:
+                if name in THROTTLED_METHODS:
+                    MESSAGES_SENT.labels(name).inc()
+                return response
 
     def delay(self, method: str, error: TelegramAPIError, attempt: int) -> float | None:
         """Seconds to wait before retry number ``attempt + 1``, or None: not to be retried."""
@@ -151,3 +168,12 @@ class RetryMiddleware(BaseRequestMiddleware):
     def back_off(self, attempt: int) -> float:
         """Full jitter: anything from nothing up to the exponential step, which is capped."""
         return self._rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+def _reason(error: TelegramAPIError) -> str:
+    """Why a call is sent again, as `mentorbot_telegram_retries` labels it."""
+    if isinstance(error, TelegramRetryAfter):
+        return "flood_control"
+    if isinstance(error, TelegramServerError):
+        return "server_error"
+    return "network_error"
