@@ -1,7 +1,7 @@
 # Developer shortcuts. The README's two commands work without make.
 PY ?= .venv/bin/python
 
-.PHONY: install lint format typecheck test i18n i18n-check demo
+.PHONY: install lint format typecheck test i18n i18n-check demo lock lock-upgrade audit lowest test-lowest
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]'
@@ -43,3 +43,35 @@ i18n-check:
 
 demo:
 	$(PY) -m bot demo
+
+# The lock file the container image installs (requirements.lock): every package the application
+# needs, pinned, with the hashes of its files, for Python 3.11 on any platform. `lock` keeps the
+# pins that still fit pyproject.toml and adds or drops what changed there; `lock-upgrade` moves
+# every pin to the newest release allowed. Both need PyPI. docs/OPERATIONS.md, "Dependencies and
+# audits", says when to run which.
+UV = $(dir $(PY))uv
+LOCK_OPTIONS = --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" -o requirements.lock pyproject.toml
+lock:
+	$(UV) pip compile $(LOCK_OPTIONS)
+
+lock-upgrade:
+	$(UV) pip compile --upgrade $(LOCK_OPTIONS)
+
+# Known vulnerabilities in the locked versions (PyPI's advisory data, through pip-audit).
+PIP_AUDIT = pip-audit==2.10.1
+audit:
+	$(UV) tool run --from $(PIP_AUDIT) pip-audit --strict --require-hashes --disable-pip -r requirements.lock
+
+# A venv with each direct dependency at the lowest version pyproject.toml allows (the rest as
+# new as they fit), to prove those minimums: `make test-lowest` runs the suite in it.
+LOWEST ?= .venv-lowest
+lowest:
+	$(UV) venv --quiet --allow-existing --python $(PY) $(LOWEST)
+	$(UV) pip compile --quiet --resolution lowest-direct --python-version 3.11 --extra dev \
+	    -o $(LOWEST)/requirements.txt pyproject.toml
+	VIRTUAL_ENV=$(LOWEST) $(UV) pip sync --quiet $(LOWEST)/requirements.txt
+	VIRTUAL_ENV=$(LOWEST) $(UV) pip install --quiet --no-deps -e .
+
+test-lowest: lowest
+	$(LOWEST)/bin/python -m pytest
