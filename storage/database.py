@@ -70,6 +70,15 @@ async def connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection, or `DatabaseUnavailable` saying why there is none. Only the connecting is
     explained: an error of a statement run on it is the statement's own."""
     where = engine.url.render_as_string(hide_password=True)
+    file = engine.url.database if engine.dialect.name == "sqlite" else None
+    # Told before connecting: aiosqlite's thread, failing to open the file, could answer after
+    # the event loop closed and print a traceback beside the one line.
+    if file not in {None, "", ":memory:"} and not Path(str(file)).parent.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot open the database at {where} (its folder does not exist): check "
+            "DATABASE_URL, its folder must exist and be writable",
+            transient=False,
+        )
     connection = engine.connect()
     try:
         await connection.start()

@@ -108,7 +108,7 @@ async def test_a_database_file_that_cannot_be_made(tmp_path: Path) -> None:
     assert code == 2
     assert err == [
         f"mentorbot: error: cannot open the database at sqlite+aiosqlite:///{tmp_path}/missing/"
-        "bot.db (unable to open database file): check DATABASE_URL, its folder must exist and "
+        "bot.db (its folder does not exist): check DATABASE_URL, its folder must exist and "
         "be writable"
     ]
 
