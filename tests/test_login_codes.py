@@ -213,7 +213,13 @@ async def test_no_dashboard_route_sets_a_password_an_admin_chose(
         "new_password_again": chosen, "password_again": chosen, "name": "Newcomer",
         "programme": "1", "role": "coordinator", "language": "en", "code": "bridge",
     }  # fmt: skip
-    values = {"coordinator_id": tom, "flag_id": ids["mine"], "match_id": 1, "code": "bridge"}
+    values = {
+        "coordinator_id": tom,
+        "flag_id": ids["mine"],
+        "match_id": 1,
+        "code": "bridge",
+        "participant_id": 1,
+    }
     paths = create_app(core).openapi()["paths"]
     posted = sorted(path for path, methods in paths.items() if "post" in methods)
     assert "/admin/coordinators/{coordinator_id}/login" in posted and len(posted) >= 10
